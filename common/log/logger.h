@@ -1,0 +1,43 @@
+// Logging in NSQ's format, to stderr:
+//   [nsqd] 2026/11/25 12:00:00.000000 INFO: TCP: listening on 127.0.0.1:4150
+//
+//   nsq::log::Init("[nsqd] ", nsq::log::Level::kInfo);
+//   NSQ_LOG_INFO("TCP: listening on %s", address);
+//
+// Thread-safe: each line is written with one write(2).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "absl/strings/str_format.h"
+
+namespace nsq::log {
+
+// NSQ's levels; the numbers are what GET /config/log_level reports.
+enum class Level { kDebug = 1, kInfo = 2, kWarn = 3, kError = 4, kFatal = 5 };
+
+// Parses debug|info|warn|error|fatal (case-insensitive). False when unknown.
+bool ParseLevel(std::string_view text, Level* out);
+std::string_view LevelName(Level level);  // "DEBUG", "INFO", ...
+
+void Init(std::string prefix, Level level);
+void SetLevel(Level level);
+Level CurrentLevel();
+inline bool Enabled(Level level) { return static_cast<int>(level) >= static_cast<int>(CurrentLevel()); }
+
+// Writes one line: prefix, timestamp, level, message.
+void Write(Level level, std::string_view message);
+
+}  // namespace nsq::log
+
+#define NSQ_LOG_AT(level, ...)                                          \
+  do {                                                                  \
+    if (::nsq::log::Enabled(level))                                     \
+      ::nsq::log::Write(level, ::absl::StrFormat(__VA_ARGS__));         \
+  } while (0)
+#define NSQ_LOG_DEBUG(...) NSQ_LOG_AT(::nsq::log::Level::kDebug, __VA_ARGS__)
+#define NSQ_LOG_INFO(...) NSQ_LOG_AT(::nsq::log::Level::kInfo, __VA_ARGS__)
+#define NSQ_LOG_WARN(...) NSQ_LOG_AT(::nsq::log::Level::kWarn, __VA_ARGS__)
+#define NSQ_LOG_ERROR(...) NSQ_LOG_AT(::nsq::log::Level::kError, __VA_ARGS__)
+#define NSQ_LOG_FATAL(...) NSQ_LOG_AT(::nsq::log::Level::kFatal, __VA_ARGS__)

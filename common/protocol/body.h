@@ -1,0 +1,44 @@
+// Body: an immutable, reference-counted message body.
+//
+// A published message is stored once and shared by every channel of its topic (and by the
+// write path and, later, the store); copying a Body copies one pointer and bumps a counter.
+// The bytes and the counter live in a single allocation, which matters when a million
+// messages wait in memory.
+//
+//   Body b = Body::Copy("hello");
+//   Body c = b;                      // same bytes, refcount 2
+//   std::string_view v = c.view();
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+
+namespace nsq::protocol {
+
+class Body {
+ public:
+  Body() = default;
+  static Body Copy(std::string_view bytes);
+
+  Body(const Body& other) noexcept;
+  Body(Body&& other) noexcept;
+  Body& operator=(const Body& other) noexcept;
+  Body& operator=(Body&& other) noexcept;
+  ~Body();
+
+  std::string_view view() const;
+  size_t size() const;
+  bool empty() const { return size() == 0; }
+  // How many Body handles share these bytes (for tests and memory accounting).
+  uint32_t use_count() const;
+
+ private:
+  struct Block;
+  explicit Body(Block* block) : block_(block) {}
+  void Release();
+
+  Block* block_ = nullptr;
+};
+
+}  // namespace nsq::protocol

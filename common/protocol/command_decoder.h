@@ -1,0 +1,73 @@
+// A push-fed, resumable decoder for the client-to-server byte stream of protocol V2.
+//
+// Feed it bytes as they arrive, in any split; it returns the same commands and errors for any
+// split of the same input. Declared sizes are checked against the limits before any memory is
+// reserved for them, so a 2 GB size field costs nothing. The 4-byte magic is not part of this
+// stream: the connection reads it first.
+//
+//   CommandDecoder decoder(limits);
+//   std::string_view input = ...;
+//   while (true) {
+//     size_t used = 0;
+//     auto result = decoder.Decode(input, &used);
+//     input.remove_prefix(used);
+//     if (result == CommandDecoder::Result::kNeedMore) break;            // wait for bytes
+//     if (result == CommandDecoder::Result::kError) { send(decoder.error()); close(); }
+//     handle(decoder.command());                                          // kCommand
+//   }
+//
+// After kError the decoder stays broken (every later call returns kError): all decode errors
+// are fatal in NSQ.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/protocol/command.h"
+#include "common/protocol/errors.h"
+
+namespace nsq::protocol {
+
+struct DecoderLimits {
+  int64_t max_msg_size = 1048576;      // --max-msg-size: PUB/DPUB body, each MPUB message
+  int64_t max_body_size = 5242880;     // --max-body-size: IDENTIFY/AUTH/MPUB body
+  int64_t max_req_timeout_ms = 3600000;  // --max-req-timeout: DPUB upper bound (inclusive)
+  size_t max_line_length = 4096;       // a longer command line is E_INVALID and fatal
+};
+
+class CommandDecoder {
+ public:
+  enum class Result { kNeedMore, kCommand, kError };
+
+  explicit CommandDecoder(DecoderLimits limits = {}) : limits_(limits) {}
+
+  // Consumes bytes from `input` (sets *consumed) and stops after at most one command.
+  // kCommand: command() holds it until the next call. kError: error() says why.
+  Result Decode(std::string_view input, size_t* consumed);
+
+  const Command& command() const { return command_; }
+  const ClientError& error() const { return error_; }
+
+  // Limits may change at run time (e.g. a config reload); they apply to the next command.
+  void set_limits(const DecoderLimits& limits) { limits_ = limits; }
+
+ private:
+  enum class State { kLine, kBodySize, kBody, kBroken };
+
+  Result Fail(ClientError error);
+  Result OnLine(std::string_view line);
+  Result OnBodySize(int32_t size);
+  Result OnBody();
+
+  DecoderLimits limits_;
+  State state_ = State::kLine;
+  std::string line_;        // partial command line
+  char size_bytes_[4] = {};
+  size_t size_have_ = 0;
+  size_t body_expected_ = 0;
+  Command command_;
+  ClientError error_;
+};
+
+}  // namespace nsq::protocol

@@ -1,0 +1,54 @@
+// A message as nsqd sends it in a type-2 frame and stores it.
+//
+// Wire and storage layout (all big-endian):
+//   [8 timestamp ns][2 attempts][16 id (ASCII hex)][body...]
+// The minimum encoded size is 26 bytes plus a body of at least one byte.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "common/protocol/body.h"
+
+namespace nsq::protocol {
+
+inline constexpr size_t kMessageIdLength = 16;
+inline constexpr size_t kMessageHeaderLength = 8 + 2 + kMessageIdLength;  // 26
+
+// 16 ASCII bytes: the lower-case hex of a 64-bit id. Clients echo them in FIN/REQ/TOUCH.
+struct MessageId {
+  std::array<char, kMessageIdLength> bytes{};
+
+  std::string_view view() const { return {bytes.data(), bytes.size()}; }
+  // Builds an id from 16 bytes exactly; returns false otherwise.
+  static bool FromBytes(std::string_view in, MessageId* out);
+  // Hex-encodes a 64-bit value (as nsqd's guid does).
+  static MessageId FromUint64(uint64_t value);
+
+  auto operator<=>(const MessageId&) const = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const MessageId& id) {
+    return H::combine(std::move(h), id.view());
+  }
+};
+
+struct Message {
+  MessageId id;
+  int64_t timestamp_ns = 0;  // publish time, kept across requeues
+  uint16_t attempts = 0;     // incremented right before every delivery (wraps at 65535)
+  Body body;
+};
+
+// Appends the encoded message (header + body) to `out`.
+void EncodeMessage(const Message& message, std::string* out);
+
+// Appends a complete type-2 frame ([size][type=2][message]) to `out`.
+void AppendMessageFrame(const Message& message, std::string* out);
+
+// Decodes the data of a type-2 frame (or a stored record). Copies the body.
+absl::StatusOr<Message> DecodeMessage(std::string_view data);
+
+}  // namespace nsq::protocol

@@ -1,0 +1,69 @@
+// Broker: all topics of one nsqd. The TCP and HTTP layers reach topics and channels only
+// through it. Single-threaded: every call happens on the event-loop thread.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "nsqd/broker/broker_context.h"
+#include "nsqd/broker/stats.h"
+#include "nsqd/broker/topic.h"
+
+namespace nsq::nsqd {
+
+// A connection known to the broker, for /stats "producers" and shutdown.
+class ClientConnection {
+ public:
+  virtual ~ClientConnection() = default;
+  virtual ClientStats Stats() const = 0;
+  // True once the connection has published at least once.
+  virtual bool IsProducer() const = 0;
+  // Close the connection (shutdown).
+  virtual void CloseConnection() = 0;
+};
+
+struct BrokerStats {
+  // Sorted by name. `topic_found` is false when a topic filter matched nothing.
+  std::vector<TopicStats> topics;
+  bool topic_found = true;
+  std::vector<ClientStats> producers;
+};
+
+class Broker {
+ public:
+  explicit Broker(BrokerContext context);
+  ~Broker();
+
+  const NsqdOptions& options() const { return *context_.options; }
+  BrokerContext* context() { return &context_; }
+
+  Topic* FindTopic(const std::string& name);
+  Topic* GetOrCreateTopic(const std::string& name);
+  // Closes all of the topic's channels and removes it. NotFound if absent.
+  absl::Status DeleteTopic(const std::string& name);
+  std::vector<Topic*> Topics() const;
+
+  void RegisterClient(ClientConnection* client);
+  void UnregisterClient(ClientConnection* client);
+  size_t client_count() const { return clients_.size(); }
+
+  // /stats: optional topic and channel filters (empty = all).
+  BrokerStats Stats(const std::string& topic_filter, const std::string& channel_filter,
+                    bool include_clients) const;
+
+  // Shutdown: closes every client connection and every topic.
+  void Close();
+  bool closing() const { return closing_; }
+
+ private:
+  BrokerContext context_;
+  std::map<std::string, std::unique_ptr<Topic>> topics_;
+  absl::flat_hash_set<ClientConnection*> clients_;
+  bool closing_ = false;
+};
+
+}  // namespace nsq::nsqd

@@ -1,0 +1,40 @@
+// Time and timers as the broker sees them, so topic/channel logic runs the same under a real
+// event loop and under a fake clock in unit tests.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+namespace nsq::nsqd {
+
+// Unix time in nanoseconds (message timestamps, deadlines).
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual int64_t NowNs() const = 0;
+};
+
+// The system clock.
+class SystemClock final : public Clock {
+ public:
+  int64_t NowNs() const override;
+};
+
+// A one-shot timer. ArmAt replaces any earlier arming; destroying the timer cancels it and
+// guarantees the callback never runs afterwards.
+class Timer {
+ public:
+  virtual ~Timer() = default;
+  virtual void ArmAt(int64_t deadline_ns) = 0;
+  virtual void Cancel() = 0;
+};
+
+// Creates timers whose callback runs on the broker's thread.
+class TimerFactory {
+ public:
+  virtual ~TimerFactory() = default;
+  virtual std::unique_ptr<Timer> Create(std::function<void()> on_fire) = 0;
+};
+
+}  // namespace nsq::nsqd

@@ -1,0 +1,65 @@
+// Snapshots of broker state for /stats (JSON and text) and tests. Field names follow nsqd's
+// JSON so the HTTP layer maps them one to one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nsq::nsqd {
+
+struct PubCount {
+  std::string topic;
+  uint64_t count = 0;
+};
+
+struct ClientStats {
+  std::string client_id;
+  std::string hostname;
+  std::string user_agent;
+  std::string version = "V2";
+  std::string remote_address;  // ip:port
+  int state = 0;               // 0 init, 3 subscribed, 4 closing
+  int64_t ready_count = 0;
+  int64_t in_flight_count = 0;
+  uint64_t message_count = 0;
+  uint64_t finish_count = 0;
+  uint64_t requeue_count = 0;
+  int64_t connect_ts = 0;  // Unix seconds
+  int64_t sample_rate = 0;
+  bool deflate = false;
+  bool snappy = false;
+  bool tls = false;
+  bool authed = false;
+  std::string auth_identity;
+  std::string auth_identity_url;
+  std::vector<PubCount> pub_counts;
+  std::string topology_region;
+  std::string topology_zone;
+};
+
+struct ChannelStats {
+  std::string channel_name;
+  int64_t depth = 0;          // memory + store (in-flight and deferred not included)
+  int64_t backend_depth = 0;  // the store part
+  int64_t in_flight_count = 0;
+  int64_t deferred_count = 0;
+  uint64_t message_count = 0;
+  uint64_t requeue_count = 0;
+  uint64_t timeout_count = 0;
+  int64_t client_count = 0;
+  std::vector<ClientStats> clients;
+  bool paused = false;
+};
+
+struct TopicStats {
+  std::string topic_name;
+  std::vector<ChannelStats> channels;  // sorted by name
+  int64_t depth = 0;
+  int64_t backend_depth = 0;
+  uint64_t message_count = 0;
+  uint64_t message_bytes = 0;
+  bool paused = false;
+};
+
+}  // namespace nsq::nsqd

@@ -1,0 +1,78 @@
+// Topic: a named stream of messages. Publishing puts each message into every channel; a topic
+// with no channel (or a paused one) keeps its messages until a channel appears / it resumes,
+// and the first channel then receives all of them. Owned by the Broker; broker thread only.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/protocol/guid.h"
+#include "common/protocol/message.h"
+#include "nsqd/broker/broker_context.h"
+#include "nsqd/broker/channel.h"
+#include "nsqd/broker/stats.h"
+
+namespace nsq::nsqd {
+
+class Broker;
+
+class Topic {
+ public:
+  Topic(Broker* broker, std::string name, BrokerContext* context);
+  ~Topic();
+  Topic(const Topic&) = delete;
+  Topic& operator=(const Topic&) = delete;
+
+  const std::string& name() const { return name_; }
+  bool ephemeral() const { return ephemeral_; }
+  bool paused() const { return paused_; }
+
+  // Publishes bodies as new messages (one MPUB = one call). All or nothing: when any
+  // non-ephemeral queue would exceed --mem-queue-size nothing is queued and the error says so.
+  // `defer_ns` > 0 defers every message (DPUB).
+  absl::Status Publish(const std::vector<protocol::Body>& bodies, int64_t defer_ns = 0);
+
+  Channel* FindChannel(const std::string& name);
+  Channel* GetOrCreateChannel(const std::string& name);
+  // Closes the channel's consumers and removes it. NotFound if absent.
+  absl::Status DeleteChannel(const std::string& name);
+  // All channels, sorted by name.
+  std::vector<Channel*> Channels() const;
+
+  void Pause();
+  void Unpause();
+  // Drops the topic's own queue (channels are untouched, as in nsqd).
+  void Empty();
+  // Closes every channel's consumers (topic delete or shutdown).
+  void Close();
+
+  int64_t depth() const { return static_cast<int64_t>(queue_.size()); }
+  TopicStats Stats(const std::string& channel_filter, bool include_clients) const;
+
+ private:
+  struct Pending {
+    protocol::Message message;
+    int64_t defer_ns;
+  };
+  // Hands queued messages to the channels when there are channels and the topic runs.
+  void Flush();
+  void Distribute(const protocol::Message& message, int64_t defer_ns);
+
+  Broker* broker_;
+  std::string name_;
+  BrokerContext* context_;
+  bool ephemeral_;
+  bool paused_ = false;
+  protocol::GuidGenerator guid_;
+  std::deque<Pending> queue_;
+  std::map<std::string, std::unique_ptr<Channel>> channels_;
+  uint64_t message_count_ = 0;
+  uint64_t message_bytes_ = 0;
+};
+
+}  // namespace nsq::nsqd

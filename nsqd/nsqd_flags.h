@@ -1,0 +1,30 @@
+// nsqd's command line and TOML config file: NSQ's flag names, defaults and precedence
+// (explicit flag > config file > default), validated into NsqdOptions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "nsqd/options.h"
+
+namespace nsq::nsqd {
+
+struct NsqdCommandLine {
+  NsqdOptions options;
+  bool show_version = false;  // --version
+  bool show_help = false;     // --help / -h
+  std::string help_text;      // usage, filled when show_help
+};
+
+// Parses argv (argv[0] is the program). Unknown flags, bad values, an unreadable or invalid
+// --config file and out-of-range settings (e.g. --node-id outside [0,1024)) are errors whose
+// message is fit to print as is.
+absl::StatusOr<NsqdCommandLine> ParseNsqdCommandLine(int argc, const char* const* argv);
+
+// The JSON encoding of one option by its config-file key, for GET /config/:opt
+// (durations as nanosecond integers, log_level as its number). nullopt for an unknown key.
+std::optional<std::string> NsqdConfigValueJson(const NsqdOptions& options, std::string_view key);
+
+}  // namespace nsq::nsqd
