@@ -2,6 +2,7 @@
 // through it. Single-threaded: every call happens on the event-loop thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -22,8 +23,10 @@ class ClientConnection {
   virtual ClientStats Stats() const = 0;
   // True once the connection has published at least once.
   virtual bool IsProducer() const = 0;
-  // Close the connection (shutdown).
+  // Close the connection after its pending output is written (shutdown).
   virtual void CloseConnection() = 0;
+  // Close the connection now, dropping pending output (shutdown deadline passed).
+  virtual void CloseConnectionNow() = 0;
 };
 
 struct BrokerStats {
@@ -46,6 +49,9 @@ class Broker {
   // Closes all of the topic's channels and removes it. NotFound if absent.
   absl::Status DeleteTopic(const std::string& name);
   std::vector<Topic*> Topics() const;
+  // Deletes an ephemeral channel whose last consumer left (unless one came back meanwhile),
+  // and then its topic if that is ephemeral and has no channel left.
+  void DeleteEphemeralChannelIfUnused(const std::string& topic, const std::string& channel);
 
   void RegisterClient(ClientConnection* client);
   void UnregisterClient(ClientConnection* client);
@@ -55,8 +61,11 @@ class Broker {
   BrokerStats Stats(const std::string& topic_filter, const std::string& channel_filter,
                     bool include_clients) const;
 
-  // Shutdown: closes every client connection and every topic.
-  void Close();
+  // Shutdown: asks every client connection to close and closes every topic. `on_drained`
+  // runs once the last connection has gone (at once if there is none).
+  void Close(std::function<void()> on_drained);
+  // Shutdown deadline: closes the remaining connections without flushing.
+  void ForceCloseClients();
   bool closing() const { return closing_; }
 
  private:
@@ -64,6 +73,7 @@ class Broker {
   std::map<std::string, std::unique_ptr<Topic>> topics_;
   absl::flat_hash_set<ClientConnection*> clients_;
   bool closing_ = false;
+  std::function<void()> on_drained_;
 };
 
 }  // namespace nsq::nsqd

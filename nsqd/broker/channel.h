@@ -77,7 +77,7 @@ class Channel {
  private:
   void Pump();
   Consumer* NextReadyConsumer();
-  void PushReady(protocol::Message message);
+  int64_t NextSample();
   void ArmTimer();
 
   Topic* topic_;
@@ -96,6 +96,7 @@ class Channel {
 
   std::unique_ptr<Timer> timer_;
   int64_t armed_deadline_ns_ = 0;  // 0: not armed
+  uint64_t sample_state_;
 
   uint64_t message_count_ = 0;
   uint64_t requeue_count_ = 0;

@@ -29,6 +29,7 @@ class Topic {
   Topic& operator=(const Topic&) = delete;
 
   const std::string& name() const { return name_; }
+  Broker* broker() const { return broker_; }
   bool ephemeral() const { return ephemeral_; }
   bool paused() const { return paused_; }
 
@@ -52,6 +53,7 @@ class Topic {
   void Close();
 
   int64_t depth() const { return static_cast<int64_t>(queue_.size()); }
+  size_t channel_count() const { return channels_.size(); }
   TopicStats Stats(const std::string& channel_filter, bool include_clients) const;
 
  private:

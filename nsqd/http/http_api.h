@@ -1,0 +1,72 @@
+// HttpApi: nsqd's HTTP endpoints as plain request -> response functions over the Broker, with
+// nsqd's status codes, bodies, headers and JSON field names. No sockets here: http_server.cc
+// moves bytes with Boost.Beast and calls Handle(); unit tests call Handle() directly.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nsqd/broker/broker.h"
+
+namespace nsq::nsqd {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query, e.g. "/pub?topic=t&defer=100"
+  std::string body;
+  // The Content-Length header when the client sent one (checked before the body is read).
+  std::optional<uint64_t> content_length;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+// What /info and /stats report about this node, and how to read/change configuration.
+struct NodeInfo {
+  std::string version;  // "1.3.0"
+  std::string hostname;
+  std::string broadcast_address;
+  int tcp_port = 0;
+  int http_port = 0;
+  int64_t start_time = 0;  // Unix seconds
+  // The last storage error while unhealthy, empty while healthy (/ping answers 500
+  // "NOK - <error>", /stats reports it). Unset means always healthy.
+  std::function<std::string()> health_error;
+  // JSON value of a config key (GET /config/:opt); nullopt when unknown.
+  std::function<std::optional<std::string>(const std::string& key)> config_value_json;
+  // PUT /config/:opt for the keys nsqd allows (log_level, nsqlookupd_tcp_addresses): returns
+  // the new JSON value, or nullopt with *status/ *message set for the error reply.
+  std::function<std::optional<std::string>(const std::string& key, const std::string& body,
+                                           int* status, std::string* message)>
+      set_config_value;
+};
+
+class HttpApi {
+ public:
+  HttpApi(Broker* broker, NodeInfo* info) : broker_(broker), info_(info) {}
+
+  // Only requests with a Content-Length above this need the body refused before reading it:
+  // the server asks here first (413 MSG_TOO_BIG / BODY_TOO_BIG).
+  std::optional<HttpResponse> CheckBeforeBody(const HttpRequest& request) const;
+  HttpResponse Handle(const HttpRequest& request);
+
+  // The largest body any endpoint accepts (max of --max-body-size and --max-msg-size): the
+  // server refuses to buffer more than this.
+  int64_t MaxRequestBodySize() const;
+  // The 413 answer for a body that turned out larger than MaxRequestBodySize() while being
+  // read (chunked uploads announce no length): what the endpoint says for an oversized body.
+  HttpResponse BodyTooLarge(const HttpRequest& request) const;
+
+ private:
+  Broker* broker_;
+  NodeInfo* info_;
+};
+
+}  // namespace nsq::nsqd

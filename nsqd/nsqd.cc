@@ -1,0 +1,184 @@
+#include "nsqd/nsqd.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "common/log/logger.h"
+#include "nsqd/broker/broker.h"
+#include "nsqd/http/http_api.h"
+#include "nsqd/http/http_server.h"
+#include "nsqd/nsqd_flags.h"
+#include "nsqd/tcp/asio_timers.h"
+#include "nsqd/tcp/tcp_server.h"
+
+namespace nsq::nsqd {
+
+namespace asio = boost::asio;
+
+const char* NsqdVersion() { return NSQ_COMPAT_VERSION; }
+
+namespace {
+
+std::string Hostname() {
+  char buffer[256] = {};
+  if (gethostname(buffer, sizeof(buffer) - 1) != 0) return "localhost";
+  return buffer;
+}
+
+// An exclusive lock on the data path, so two daemons never share one.
+absl::StatusOr<int> LockDataPath(const std::string& data_path) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_path, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--data-path=", data_path, " cannot be created: ", ec.message()));
+  }
+  const std::string lock_path = (std::filesystem::path(data_path) / "nsqd.lock").string();
+  int fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot open ", lock_path, ": ", std::strerror(errno)));
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--data-path=", data_path, " is in use by another nsqd (lock ", lock_path, " is held)"));
+  }
+  return fd;
+}
+
+}  // namespace
+
+struct Nsqd::Impl {
+  explicit Impl(const NsqdOptions& opts)
+      : options(opts),
+        timers(&io, &clock),
+        broker(BrokerContext{&options, &clock, &timers,
+                             [this](std::function<void()> fn) { asio::post(io, std::move(fn)); }}),
+        tcp(&io, &broker, NsqdVersion()),
+        api(&broker, &node),
+        http(&io, &api, std::max(options.max_body_size, options.max_msg_size)),
+        signals(io, SIGINT, SIGTERM) {}
+
+  ~Impl() {
+    if (lock_fd >= 0) close(lock_fd);
+  }
+
+  // Graceful stop: no new connections, every connection flushes and closes, then the loop
+  // runs out of work and Run() returns. A client that does not read gets 5 s.
+  void Stop() {
+    if (stopping) return;
+    stopping = true;
+    NSQ_LOG_INFO("NSQ: closing");
+    tcp.Stop();
+    http.Stop();
+    signals.cancel();
+    shutdown_deadline.expires_after(std::chrono::seconds(5));
+    shutdown_deadline.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) broker.ForceCloseClients();
+    });
+    broker.Close([this] { shutdown_deadline.cancel(); });
+  }
+
+  NsqdOptions options;
+  asio::io_context io{1};
+  SystemClock clock;
+  AsioTimerFactory timers;
+  Broker broker;
+  NodeInfo node;
+  TcpServer tcp;
+  HttpApi api;
+  HttpServer http;
+  asio::signal_set signals;
+  asio::steady_timer shutdown_deadline{io};
+  int tcp_port = 0;
+  int http_port = 0;
+  int lock_fd = -1;
+  bool stopping = false;
+};
+
+absl::StatusOr<std::unique_ptr<Nsqd>> Nsqd::Create(const NsqdOptions& options) {
+  auto impl = std::make_unique<Impl>(options);
+  Impl* p = impl.get();
+  const std::string data_path = options.data_path.empty() ? "." : options.data_path;
+  auto lock = LockDataPath(data_path);
+  if (!lock.ok()) return lock.status();
+  p->lock_fd = *lock;
+
+  auto tcp_port = p->tcp.Listen(options.tcp_address);
+  if (!tcp_port.ok()) return tcp_port.status();
+  p->tcp_port = *tcp_port;
+  if (!options.http_address.empty()) {
+    auto http_port = p->http.Listen(options.http_address);
+    if (!http_port.ok()) return http_port.status();
+    p->http_port = *http_port;
+  }
+
+  NodeInfo& node = p->node;
+  node.version = NsqdVersion();
+  node.hostname = Hostname();
+  node.broadcast_address = options.broadcast_address.empty() ? node.hostname
+                                                              : options.broadcast_address;
+  node.tcp_port = p->tcp_port;
+  node.http_port = p->http_port;
+  node.start_time = std::chrono::duration_cast<std::chrono::seconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+  node.config_value_json = [p](const std::string& key) {
+    return NsqdConfigValueJson(p->options, key);
+  };
+  node.set_config_value = [p](const std::string& key, const std::string& body, int* status,
+                              std::string* message) -> std::optional<std::string> {
+    if (key == "log_level") {
+      log::Level level;
+      if (!log::ParseLevel(body, &level)) {
+        *status = 400;
+        *message = "INVALID_VALUE";
+        return std::nullopt;
+      }
+      log::SetLevel(level);
+      p->options.log_level = body;
+      return NsqdConfigValueJson(p->options, key);
+    }
+    *status = 400;
+    *message = "INVALID_OPTION";
+    return std::nullopt;
+  };
+
+  p->signals.async_wait([p](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    NSQ_LOG_INFO("NSQ: received signal %d, exiting", signal);
+    p->Stop();
+  });
+  return std::unique_ptr<Nsqd>(new Nsqd(std::move(impl)));
+}
+
+Nsqd::Nsqd(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Nsqd::~Nsqd() = default;
+
+void Nsqd::Run() {
+  impl_->io.run();
+  NSQ_LOG_INFO("NSQ: bye");
+}
+
+void Nsqd::Shutdown() {
+  asio::post(impl_->io, [impl = impl_.get()] { impl->Stop(); });
+}
+
+int Nsqd::tcp_port() const { return impl_->tcp_port; }
+int Nsqd::http_port() const { return impl_->http_port; }
+
+}  // namespace nsq::nsqd

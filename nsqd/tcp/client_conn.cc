@@ -1,0 +1,365 @@
+#include "nsqd/tcp/client_conn.h"
+
+#include <chrono>
+#include <limits>
+#include <optional>
+#include <variant>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/log/logger.h"
+#include "common/protocol/frame.h"
+#include "common/protocol/identify.h"
+#include "common/protocol/names.h"
+
+namespace nsq::nsqd {
+namespace {
+
+using protocol::ClientError;
+using protocol::Command;
+using protocol::CommandName;
+using protocol::FrameType;
+
+// nsqd parses RDY counts and REQ timeouts as unsigned decimal digits; an empty string is 0.
+std::optional<uint64_t> ParseDigits(std::string_view text) {
+  uint64_t value = 0;
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const uint64_t digit = static_cast<uint64_t>(c - '0');
+    value = value > (kMax - digit) / 10 ? kMax : value * 10 + digit;
+  }
+  return value;
+}
+
+int64_t UnixSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string HostOf(const std::string& address) {
+  size_t colon = address.rfind(':');
+  std::string host = colon == std::string::npos ? address : address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
+}  // namespace
+
+ClientConn::ClientConn(Broker* broker, Transport* transport, std::string remote_address,
+                       std::string version)
+    : broker_(broker),
+      transport_(transport),
+      remote_address_(std::move(remote_address)),
+      version_(std::move(version)),
+      settings_(ClientSettings::Defaults(broker->options())),
+      client_id_(HostOf(remote_address_)),
+      hostname_(client_id_),
+      connect_ts_(UnixSeconds()) {
+  broker_->RegisterClient(this);
+}
+
+ClientConn::~ClientConn() { Detach(); }
+
+void ClientConn::Detach() {
+  if (detached_) return;
+  detached_ = true;
+  if (channel_ != nullptr) {
+    Channel* channel = channel_;
+    channel_ = nullptr;
+    channel->RemoveConsumer(this);
+  }
+  broker_->UnregisterClient(this);
+}
+
+bool ClientConn::Handle(const Command& command) {
+  switch (command.name) {
+    case CommandName::kIdentify:
+      return Identify(command);
+    case CommandName::kAuth:
+      return Auth(command);
+    case CommandName::kSub:
+      return Sub(command);
+    case CommandName::kPub:
+    case CommandName::kMpub:
+    case CommandName::kDpub:
+      return Publish(command);
+    case CommandName::kRdy:
+      return Rdy(command);
+    case CommandName::kFin:
+      return Fin(command);
+    case CommandName::kReq:
+      return Req(command);
+    case CommandName::kTouch:
+      return Touch(command);
+    case CommandName::kCls:
+      return Cls(command);
+    case CommandName::kNop:
+      return true;
+  }
+  return true;
+}
+
+void ClientConn::Fail(const ClientError& error) {
+  NSQ_LOG_ERROR("[%s] %s", remote_address_, error.FrameData());
+  transport_->SendFrame(FrameType::kError, error.FrameData());
+  if (error.fatal) transport_->CloseAfterFlush();
+}
+
+bool ClientConn::SendFatal(std::string_view code, std::string text) {
+  Fail(ClientError::Fatal(code, std::move(text)));
+  return false;
+}
+
+void ClientConn::SendOk() { transport_->SendFrame(FrameType::kResponse, protocol::kOk); }
+
+bool ClientConn::Identify(const Command& command) {
+  if (state_ != kInit) {
+    return SendFatal(protocol::kInvalid, "cannot IDENTIFY in current state");
+  }
+  auto request = protocol::ParseIdentifyRequest(command.body);
+  if (!request.ok()) {
+    return SendFatal(protocol::kBadBody, "IDENTIFY failed to decode JSON body");
+  }
+  auto applied = ApplyIdentify(*request, settings_, broker_->options());
+  if (auto* error = std::get_if<ClientError>(&applied)) {
+    Fail(*error);
+    return false;
+  }
+  settings_ = std::get<ClientSettings>(applied);
+  client_id_ = request->client_id;
+  hostname_ = request->hostname;
+  user_agent_ = request->user_agent;
+  transport_->ApplySettings(settings_);
+
+  if (!request->feature_negotiation) {
+    SendOk();
+    return true;
+  }
+  protocol::IdentifyResponse response =
+      MakeIdentifyResponse(settings_, broker_->options(), version_);
+  if (request->deflate_level > 0) {
+    response.deflate_level = std::min(request->deflate_level, response.max_deflate_level);
+  } else {
+    response.deflate_level = std::min<int64_t>(6, response.max_deflate_level);
+  }
+  transport_->SendFrame(FrameType::kResponse, protocol::EncodeIdentifyResponse(response));
+  return true;
+}
+
+bool ClientConn::Auth(const Command& command) {
+  if (state_ != kInit) return SendFatal(protocol::kInvalid, "cannot AUTH in current state");
+  // No --auth-http-address support yet, so nsqd's answer for an unconfigured server.
+  return SendFatal(protocol::kAuthDisabled, "AUTH disabled");
+}
+
+bool ClientConn::Sub(const Command& command) {
+  if (state_ != kInit) return SendFatal(protocol::kInvalid, "cannot SUB in current state");
+  if (settings_.heartbeat_interval_ms <= 0) {
+    return SendFatal(protocol::kInvalid, "cannot SUB with heartbeats disabled");
+  }
+  if (command.params.size() < 2) {
+    return SendFatal(protocol::kInvalid, "SUB insufficient number of parameters");
+  }
+  const std::string& topic_name = command.params[0];
+  const std::string& channel_name = command.params[1];
+  if (!protocol::IsValidTopicName(topic_name)) {
+    return SendFatal(protocol::kBadTopic,
+                     absl::StrCat("SUB topic name \"", topic_name, "\" is not valid"));
+  }
+  if (!protocol::IsValidChannelName(channel_name)) {
+    return SendFatal(protocol::kBadChannel,
+                     absl::StrCat("SUB channel name \"", channel_name, "\" is not valid"));
+  }
+  if (broker_->closing()) return SendFatal(protocol::kSubFailed, "SUB failed exiting");
+  Channel* channel = broker_->GetOrCreateTopic(topic_name)->GetOrCreateChannel(channel_name);
+  absl::Status added = channel->AddConsumer(this);
+  if (!added.ok()) {
+    return SendFatal(protocol::kSubFailed, absl::StrFormat("SUB failed %s", added.message()));
+  }
+  channel_ = channel;
+  state_ = kSubscribed;
+  SendOk();
+  return true;
+}
+
+bool ClientConn::Publish(const Command& command) {
+  // The decoder has checked parameters, the topic name and every size.
+  const std::string& topic_name = command.params[0];
+  std::vector<protocol::Body> bodies;
+  std::string_view verb;
+  std::string_view failed_code;
+  int64_t defer_ns = 0;
+  if (command.name == CommandName::kMpub) {
+    verb = "MPUB";
+    failed_code = protocol::kMpubFailed;
+    bodies.reserve(command.messages.size());
+    for (const std::string& message : command.messages) {
+      bodies.push_back(protocol::Body::Copy(message));
+    }
+  } else {
+    verb = command.name == CommandName::kPub ? "PUB" : "DPUB";
+    failed_code = command.name == CommandName::kPub ? protocol::kPubFailed : protocol::kDpubFailed;
+    bodies.push_back(protocol::Body::Copy(command.body));
+    defer_ns = command.defer_ms * 1000000;
+  }
+  absl::Status published = broker_->GetOrCreateTopic(topic_name)->Publish(bodies, defer_ns);
+  if (!published.ok()) {
+    NSQ_LOG_ERROR("[%s] %s to %s failed: %s", remote_address_, verb, topic_name,
+                  published.message());
+    return SendFatal(failed_code, absl::StrFormat("%s failed %s", verb, published.message()));
+  }
+  pub_counts_[topic_name] += bodies.size();
+  SendOk();
+  return true;
+}
+
+bool ClientConn::Rdy(const Command& command) {
+  if (state_ == kClosing) return true;  // ignored while closing, as nsqd does
+  if (state_ != kSubscribed) return SendFatal(protocol::kInvalid, "cannot RDY in current state");
+  uint64_t count = 1;
+  if (!command.params.empty()) {
+    std::optional<uint64_t> parsed = ParseDigits(command.params[0]);
+    if (!parsed) {
+      return SendFatal(protocol::kInvalid,
+                       absl::StrCat("RDY could not parse count ", command.params[0]));
+    }
+    count = *parsed;
+  }
+  const int64_t max = broker_->options().max_rdy_count;
+  if (count > static_cast<uint64_t>(max)) {
+    return SendFatal(protocol::kInvalid,
+                     absl::StrCat("RDY count ", count, " out of range 0-", max));
+  }
+  ready_count_ = static_cast<int64_t>(count);
+  if (channel_ != nullptr) channel_->ConsumerReady();
+  return true;
+}
+
+bool ClientConn::CheckMessageCommand(const Command& command, size_t min_params,
+                                     protocol::MessageId* id) {
+  std::string_view name = protocol::CommandNameText(command.name);
+  if (state_ != kSubscribed && state_ != kClosing) {
+    return SendFatal(protocol::kInvalid, absl::StrFormat("cannot %s in current state", name));
+  }
+  if (command.params.size() < min_params) {
+    return SendFatal(protocol::kInvalid, absl::StrFormat("%s insufficient number of params", name));
+  }
+  if (!protocol::MessageId::FromBytes(command.params[0], id)) {
+    return SendFatal(protocol::kInvalid, "invalid message ID");
+  }
+  return true;
+}
+
+bool ClientConn::Fin(const Command& command) {
+  protocol::MessageId id;
+  if (!CheckMessageCommand(command, 1, &id)) return false;
+  absl::Status status =
+      channel_ ? channel_->Finish(this, id) : absl::FailedPreconditionError("exiting");
+  if (!status.ok()) {
+    Fail(ClientError::NonFatal(protocol::kFinFailed,
+                               absl::StrFormat("FIN %s failed %s", id.view(), status.message())));
+    return true;
+  }
+  --in_flight_count_;
+  ++finish_count_;
+  channel_->ConsumerReady();
+  return true;
+}
+
+bool ClientConn::Req(const Command& command) {
+  protocol::MessageId id;
+  if (!CheckMessageCommand(command, 2, &id)) return false;
+  std::optional<uint64_t> delay_ms = ParseDigits(command.params[1]);
+  if (!delay_ms) {
+    return SendFatal(protocol::kInvalid,
+                     absl::StrCat("REQ could not parse timeout ", command.params[1]));
+  }
+  const uint64_t max_ms = absl::ToInt64Milliseconds(broker_->options().max_req_timeout);
+  if (*delay_ms > max_ms) {
+    NSQ_LOG_INFO("[%s] REQ timeout %d out of range 0-%d; clamped", remote_address_, *delay_ms,
+                 max_ms);
+    delay_ms = max_ms;
+  }
+  absl::Status status =
+      channel_ ? channel_->Requeue(this, id, static_cast<int64_t>(*delay_ms) * 1000000)
+               : absl::FailedPreconditionError("exiting");
+  if (!status.ok()) {
+    Fail(ClientError::NonFatal(protocol::kReqFailed,
+                               absl::StrFormat("REQ %s failed %s", id.view(), status.message())));
+    return true;
+  }
+  --in_flight_count_;
+  ++requeue_count_;
+  channel_->ConsumerReady();
+  return true;
+}
+
+bool ClientConn::Touch(const Command& command) {
+  protocol::MessageId id;
+  if (!CheckMessageCommand(command, 1, &id)) return false;
+  absl::Status status =
+      channel_ ? channel_->Touch(this, id) : absl::FailedPreconditionError("exiting");
+  if (!status.ok()) {
+    Fail(ClientError::NonFatal(protocol::kTouchFailed,
+                               absl::StrFormat("TOUCH %s failed %s", id.view(), status.message())));
+  }
+  return true;
+}
+
+bool ClientConn::Cls(const Command& command) {
+  if (state_ != kSubscribed) return SendFatal(protocol::kInvalid, "cannot CLS in current state");
+  ready_count_ = 0;
+  state_ = kClosing;
+  transport_->SendFrame(FrameType::kResponse, protocol::kCloseWait);
+  return true;
+}
+
+bool ClientConn::ReadyForMessage() const {
+  return state_ == kSubscribed && !detached_ && ready_count_ > 0 &&
+         in_flight_count_ < ready_count_;
+}
+
+void ClientConn::DeliverMessage(const protocol::Message& message) {
+  ++in_flight_count_;
+  ++message_count_;
+  transport_->SendMessage(message);
+  if (!ReadyForMessage()) transport_->FlushSoon();
+}
+
+void ClientConn::MessageTimedOut() {
+  if (in_flight_count_ > 0) --in_flight_count_;
+}
+
+void ClientConn::ChannelClosing() {
+  // The channel is going away right after this call: forget it and close.
+  channel_ = nullptr;
+  transport_->CloseAfterFlush();
+}
+
+void ClientConn::CloseConnection() { transport_->CloseAfterFlush(); }
+
+ClientStats ClientConn::Stats() const {
+  ClientStats stats;
+  stats.client_id = client_id_;
+  stats.hostname = hostname_;
+  stats.user_agent = user_agent_;
+  stats.remote_address = remote_address_;
+  stats.state = state_;
+  stats.ready_count = ready_count_;
+  stats.in_flight_count = in_flight_count_;
+  stats.message_count = message_count_;
+  stats.finish_count = finish_count_;
+  stats.requeue_count = requeue_count_;
+  stats.connect_ts = connect_ts_;
+  stats.sample_rate = settings_.sample_rate;
+  for (const auto& [topic, count] : pub_counts_) stats.pub_counts.push_back({topic, count});
+  stats.topology_region = broker_->options().topology_region;
+  stats.topology_zone = broker_->options().topology_zone;
+  return stats;
+}
+
+}  // namespace nsq::nsqd

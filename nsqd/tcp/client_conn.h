@@ -1,0 +1,111 @@
+// ClientConn: the protocol V2 state of one TCP connection and the handling of its commands
+// (state machine INIT -> SUBSCRIBED -> CLOSING, IDENTIFY settings, RDY window, FIN/REQ/TOUCH).
+// It talks to the broker directly and to the socket only through Transport, so the whole
+// command logic runs without Asio. Owned by the Session (tcp_server.cc); loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "common/protocol/command.h"
+#include "common/protocol/errors.h"
+#include "common/protocol/frame.h"
+#include "common/protocol/message.h"
+#include "nsqd/broker/broker.h"
+#include "nsqd/broker/consumer.h"
+#include "nsqd/tcp/client_settings.h"
+
+namespace nsq::nsqd {
+
+// The socket side of a connection, implemented by the Asio session.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // A response (type 0) or error (type 1) frame: written promptly.
+  virtual void SendFrame(protocol::FrameType type, std::string_view data) = 0;
+  // A message frame: buffered per the connection's output buffer settings.
+  virtual void SendMessage(const protocol::Message& message) = 0;
+  // Write buffered messages now (the consumer stopped being ready).
+  virtual void FlushSoon() = 0;
+  // New heartbeat / buffer settings after IDENTIFY.
+  virtual void ApplySettings(const ClientSettings& settings) = 0;
+  // Close after what is queued has been written (fatal errors, channel deleted, shutdown).
+  virtual void CloseAfterFlush() = 0;
+  // Close at once, dropping pending output.
+  virtual void CloseNow() = 0;
+};
+
+class ClientConn final : public Consumer, public ClientConnection {
+ public:
+  enum State { kInit = 0, kSubscribed = 3, kClosing = 4 };
+
+  ClientConn(Broker* broker, Transport* transport, std::string remote_address,
+             std::string version);
+  ~ClientConn() override;
+
+  // Handles one decoded command. Returns false when the connection must close (a fatal error
+  // was sent).
+  bool Handle(const protocol::Command& command);
+  // Reports a decoder error (always fatal) and asks for the close.
+  void Fail(const protocol::ClientError& error);
+  // The connection is going away: leave the channel (its in-flight messages are requeued)
+  // and the broker's client list. Idempotent.
+  void Detach();
+
+  const ClientSettings& settings() const { return settings_; }
+  State state() const { return state_; }
+
+  // Consumer
+  bool ReadyForMessage() const override;
+  int64_t SampleRate() const override { return settings_.sample_rate; }
+  int64_t MsgTimeoutNs() const override { return settings_.msg_timeout_ms * 1000000; }
+  void DeliverMessage(const protocol::Message& message) override;
+  void MessageTimedOut() override;
+  void InFlightReset() override { in_flight_count_ = 0; }
+  void ChannelClosing() override;
+  ClientStats Stats() const override;
+
+  // ClientConnection
+  bool IsProducer() const override { return !pub_counts_.empty(); }
+  void CloseConnection() override;
+  void CloseConnectionNow() override { transport_->CloseNow(); }
+
+ private:
+  bool Identify(const protocol::Command& command);
+  bool Auth(const protocol::Command& command);
+  bool Sub(const protocol::Command& command);
+  bool Publish(const protocol::Command& command);
+  bool Rdy(const protocol::Command& command);
+  bool Fin(const protocol::Command& command);
+  bool Req(const protocol::Command& command);
+  bool Touch(const protocol::Command& command);
+  bool Cls(const protocol::Command& command);
+
+  bool SendFatal(std::string_view code, std::string text);
+  void SendOk();
+  // Checks the state and the message id shared by FIN, REQ and TOUCH.
+  bool CheckMessageCommand(const protocol::Command& command, size_t min_params,
+                           protocol::MessageId* id);
+
+  Broker* broker_;
+  Transport* transport_;
+  std::string remote_address_;
+  std::string version_;
+  State state_ = kInit;
+  ClientSettings settings_;
+  std::string client_id_;
+  std::string hostname_;
+  std::string user_agent_;
+  Channel* channel_ = nullptr;
+  int64_t ready_count_ = 0;
+  int64_t in_flight_count_ = 0;
+  uint64_t message_count_ = 0;
+  uint64_t finish_count_ = 0;
+  uint64_t requeue_count_ = 0;
+  int64_t connect_ts_ = 0;
+  std::map<std::string, uint64_t> pub_counts_;
+  bool detached_ = false;
+};
+
+}  // namespace nsq::nsqd

@@ -1,0 +1,37 @@
+// ClientSettings: what a connection negotiated in IDENTIFY, validated against nsqd's limits
+// with nsqd's error texts. Pure: no sockets, unit-tested.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+
+#include "common/protocol/errors.h"
+#include "common/protocol/identify.h"
+#include "nsqd/options.h"
+
+namespace nsq::nsqd {
+
+struct ClientSettings {
+  int64_t heartbeat_interval_ms = 30000;  // 0: heartbeats disabled
+  int64_t output_buffer_size = 16384;     // bytes; 1 means unbuffered
+  int64_t output_buffer_timeout_ms = 250;  // 0: no flush timer
+  int64_t sample_rate = 0;
+  int64_t msg_timeout_ms = 60000;
+
+  // The defaults of a connection that never sent IDENTIFY.
+  static ClientSettings Defaults(const NsqdOptions& options);
+};
+
+// Applies an IDENTIFY request on top of `current`. Checks in nsqd's order: heartbeat, output
+// buffer timeout, output buffer size, sample rate, msg timeout. Errors are fatal E_BAD_BODY.
+std::variant<ClientSettings, protocol::ClientError> ApplyIdentify(
+    const protocol::IdentifyRequest& request, const ClientSettings& current,
+    const NsqdOptions& options);
+
+// The JSON reply to an IDENTIFY with feature_negotiation.
+protocol::IdentifyResponse MakeIdentifyResponse(const ClientSettings& settings,
+                                                const NsqdOptions& options,
+                                                const std::string& version);
+
+}  // namespace nsq::nsqd

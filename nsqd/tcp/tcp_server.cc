@@ -1,0 +1,374 @@
+#include "nsqd/tcp/tcp_server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <exception>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/log/logger.h"
+#include "common/protocol/command_decoder.h"
+#include "common/protocol/frame.h"
+#include "nsqd/tcp/client_conn.h"
+
+namespace nsq::nsqd {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kUseAwaitable = asio::as_tuple(asio::use_awaitable);
+constexpr size_t kReadChunk = 64 * 1024;
+// A connection whose unwritten output grows past this is not reading: stop reading its
+// commands until it catches up, so a pipelining client cannot grow our memory without bound.
+constexpr size_t kMaxPendingOutput = 8 * 1024 * 1024;
+
+// Logs an exception that escaped a coroutine instead of swallowing it.
+void LogIfFailed(std::exception_ptr error) {
+  if (!error) return;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    NSQ_LOG_ERROR("TCP: connection coroutine failed: %s", e.what());
+  }
+}
+
+std::string Endpoint(const tcp::endpoint& endpoint) {
+  const auto address = endpoint.address();
+  if (address.is_v6()) return absl::StrCat("[", address.to_string(), "]:", endpoint.port());
+  return absl::StrCat(address.to_string(), ":", endpoint.port());
+}
+
+// One TCP connection. Lives as long as one of its coroutines holds a shared_ptr to it.
+class Session final : public Transport, public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Broker* broker, const std::string& version)
+      : socket_(std::move(socket)),
+        wake_(socket_.get_executor()),
+        heartbeat_timer_(socket_.get_executor()),
+        remote_(Endpoint(socket_.remote_endpoint(ignored_))),
+        conn_(broker, this, remote_, version),
+        decoder_(LimitsFrom(broker->options())) {
+    settings_ = conn_.settings();
+    wake_.expires_at(SteadyClock::time_point::max());
+  }
+
+  void Start() {
+    NSQ_LOG_INFO("TCP: new client(%s)", remote_);
+    auto self = shared_from_this();
+    asio::co_spawn(socket_.get_executor(), Reader(self), LogIfFailed);
+    asio::co_spawn(socket_.get_executor(), Writer(self), LogIfFailed);
+    asio::co_spawn(socket_.get_executor(), Heartbeat(self), LogIfFailed);
+  }
+
+  // Transport
+  void SendFrame(protocol::FrameType type, std::string_view data) override {
+    if (closed_) return;
+    protocol::AppendFrame(type, data, &out_);
+    flush_requested_ = true;
+    Wake();
+  }
+
+  void SendMessage(const protocol::Message& message) override {
+    if (closed_) return;
+    protocol::AppendMessageFrame(message, &out_);
+    if (static_cast<int64_t>(out_.size()) >= settings_.output_buffer_size) {
+      flush_requested_ = true;
+      Wake();
+    } else if (!flush_deadline_) {
+      // Buffered: the flush timer bounds how long a message may wait for company.
+      if (settings_.output_buffer_timeout_ms > 0) {
+        flush_deadline_ =
+            SteadyClock::now() + std::chrono::milliseconds(settings_.output_buffer_timeout_ms);
+      } else {
+        flush_requested_ = true;
+      }
+      Wake();
+    }
+  }
+
+  void FlushSoon() override {
+    flush_requested_ = true;
+    Wake();
+  }
+
+  void ApplySettings(const ClientSettings& settings) override {
+    settings_ = settings;
+    heartbeat_timer_.cancel();  // re-arm with the new interval
+  }
+
+  void CloseAfterFlush() override {
+    close_after_flush_ = true;
+    flush_requested_ = true;
+    Wake();
+  }
+
+  void CloseNow() override { Close(); }
+
+ private:
+  static protocol::DecoderLimits LimitsFrom(const NsqdOptions& options) {
+    protocol::DecoderLimits limits;
+    limits.max_msg_size = options.max_msg_size;
+    limits.max_body_size = options.max_body_size;
+    limits.max_req_timeout_ms = absl::ToInt64Milliseconds(options.max_req_timeout);
+    return limits;
+  }
+
+  void Wake() {
+    if (!writing_) wake_.cancel();
+  }
+
+  // Ends the connection now: leave the broker first so nothing is delivered to a dead socket.
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    NSQ_LOG_INFO("TCP: closing client(%s)", remote_);
+    conn_.Detach();
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    wake_.cancel();
+    heartbeat_timer_.cancel();
+    if (read_resume_) read_resume_->cancel();
+  }
+
+  static asio::awaitable<void> Reader(std::shared_ptr<Session> self) {
+    co_await self->ReadLoop();
+  }
+  static asio::awaitable<void> Writer(std::shared_ptr<Session> self) {
+    co_await self->WriteLoop();
+  }
+  static asio::awaitable<void> Heartbeat(std::shared_ptr<Session> self) {
+    co_await self->HeartbeatLoop();
+  }
+
+  asio::awaitable<void> ReadLoop() {
+    char magic[4];
+    auto [magic_ec, magic_n] = co_await asio::async_read(socket_, asio::buffer(magic), kUseAwaitable);
+    if (magic_ec) {
+      Close();
+      co_return;
+    }
+    last_read_ = SteadyClock::now();
+    if (std::string_view(magic, 4) != protocol::kMagicV2) {
+      NSQ_LOG_ERROR("client(%s) bad protocol magic '%s'", remote_, std::string_view(magic, 4));
+      // nsqd sends the bare code, without a description.
+      SendFrame(protocol::FrameType::kError, protocol::kBadProtocol);
+      CloseAfterFlush();
+      co_return;
+    }
+
+    std::string buffer(kReadChunk, '\0');
+    while (!closed_ && !close_after_flush_) {
+      if (out_.size() + writing_bytes_ > kMaxPendingOutput) {
+        // Back-pressure: wait for the writer to drain before reading more commands.
+        read_resume_.emplace(socket_.get_executor());
+        read_resume_->expires_at(SteadyClock::time_point::max());
+        co_await read_resume_->async_wait(kUseAwaitable);
+        read_resume_.reset();
+        continue;
+      }
+      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), kUseAwaitable);
+      if (ec) {
+        if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
+          NSQ_LOG_DEBUG("client(%s) read error: %s", remote_, ec.message());
+        }
+        Close();
+        co_return;
+      }
+      last_read_ = SteadyClock::now();
+      std::string_view input(buffer.data(), n);
+      while (!closed_ && !close_after_flush_) {
+        size_t used = 0;
+        auto result = decoder_.Decode(input, &used);
+        input.remove_prefix(used);
+        if (result == protocol::CommandDecoder::Result::kNeedMore) break;
+        if (result == protocol::CommandDecoder::Result::kError) {
+          conn_.Fail(decoder_.error());
+          break;
+        }
+        if (!conn_.Handle(decoder_.command())) break;
+      }
+    }
+  }
+
+  bool ShouldWrite() const {
+    if (out_.empty()) return false;
+    if (flush_requested_ || close_after_flush_) return true;
+    return flush_deadline_ && SteadyClock::now() >= *flush_deadline_;
+  }
+
+  asio::awaitable<void> WriteLoop() {
+    std::string writing;
+    while (!closed_) {
+      if (ShouldWrite()) {
+        writing.swap(out_);
+        out_.clear();
+        flush_requested_ = false;
+        flush_deadline_.reset();
+        writing_ = true;
+        writing_bytes_ = writing.size();
+        write_started_ = SteadyClock::now();
+        auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(writing), kUseAwaitable);
+        writing_ = false;
+        writing_bytes_ = 0;
+        writing.clear();
+        if (read_resume_) read_resume_->cancel();
+        if (ec) {
+          Close();
+          co_return;
+        }
+        continue;
+      }
+      if (close_after_flush_) {
+        Close();
+        co_return;
+      }
+      wake_.expires_at(flush_deadline_ ? *flush_deadline_ : SteadyClock::time_point::max());
+      co_await wake_.async_wait(kUseAwaitable);
+    }
+  }
+
+  // Sends _heartbeat_ every interval to every connection and drops a client that has sent
+  // nothing for two intervals, or whose pending write has not completed within one.
+  asio::awaitable<void> HeartbeatLoop() {
+    while (!closed_) {
+      const int64_t interval_ms = settings_.heartbeat_interval_ms;
+      if (interval_ms <= 0) {
+        heartbeat_timer_.expires_at(SteadyClock::time_point::max());
+        co_await heartbeat_timer_.async_wait(kUseAwaitable);
+        continue;
+      }
+      const auto interval = std::chrono::milliseconds(interval_ms);
+      heartbeat_timer_.expires_after(interval);
+      auto [ec] = co_await heartbeat_timer_.async_wait(kUseAwaitable);
+      if (closed_) co_return;
+      if (ec) continue;  // settings changed: re-arm
+      const auto now = SteadyClock::now();
+      if (now - last_read_ >= 2 * interval) {
+        NSQ_LOG_ERROR("client(%s) failed to read command - i/o timeout", remote_);
+        Close();
+        co_return;
+      }
+      if (writing_ && now - write_started_ >= interval) {
+        NSQ_LOG_ERROR("client(%s) write timeout: not reading", remote_);
+        Close();
+        co_return;
+      }
+      SendFrame(protocol::FrameType::kResponse, protocol::kHeartbeat);
+    }
+  }
+
+  boost::system::error_code ignored_;
+  tcp::socket socket_;
+  asio::steady_timer wake_;
+  asio::steady_timer heartbeat_timer_;
+  std::optional<asio::steady_timer> read_resume_;
+  std::string remote_;
+  ClientConn conn_;
+  protocol::CommandDecoder decoder_;
+  ClientSettings settings_;
+
+  std::string out_;
+  bool flush_requested_ = false;
+  std::optional<SteadyClock::time_point> flush_deadline_;
+  bool writing_ = false;
+  size_t writing_bytes_ = 0;
+  SteadyClock::time_point write_started_;
+  SteadyClock::time_point last_read_ = SteadyClock::now();
+  bool close_after_flush_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& address) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("address ", address, ": missing port"));
+  }
+  std::string host = address.substr(0, colon);
+  int port = 0;
+  if (!absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("address ", address, ": invalid port"));
+  }
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return std::make_pair(host, port);
+}
+
+struct TcpServer::Impl {
+  Impl(asio::io_context* io, Broker* broker, std::string version)
+      : io(io), broker(broker), version(std::move(version)), acceptor(*io) {}
+
+  static asio::awaitable<void> AcceptLoop(Impl* impl) {
+    while (impl->acceptor.is_open()) {
+      auto [ec, socket] = co_await impl->acceptor.async_accept(kUseAwaitable);
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !impl->acceptor.is_open()) co_return;
+        NSQ_LOG_ERROR("TCP: accept error: %s", ec.message());
+        continue;
+      }
+      if (impl->broker->closing()) continue;
+      boost::system::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      auto session = std::make_shared<Session>(std::move(socket), impl->broker, impl->version);
+      session->Start();
+    }
+  }
+
+  asio::io_context* io;
+  Broker* broker;
+  std::string version;
+  tcp::acceptor acceptor;
+};
+
+TcpServer::TcpServer(asio::io_context* io, Broker* broker, std::string version)
+    : impl_(std::make_unique<Impl>(io, broker, std::move(version))) {}
+
+TcpServer::~TcpServer() { Stop(); }
+
+absl::StatusOr<int> TcpServer::Listen(const std::string& address) {
+  auto host_port = SplitHostPort(address);
+  if (!host_port.ok()) return host_port.status();
+  auto [host, port] = *host_port;
+  boost::system::error_code ec;
+  tcp::resolver resolver(*impl_->io);
+  auto results = resolver.resolve(host.empty() ? "0.0.0.0" : host, std::to_string(port),
+                                  tcp::resolver::passive, ec);
+  if (ec || results.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("TCP: cannot resolve ", address, ": ", ec.message()));
+  }
+  tcp::endpoint endpoint = results.begin()->endpoint();
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat("TCP: listen (", address, ") failed - ", ec.message()));
+  }
+  tcp::endpoint bound = acceptor.local_endpoint(ec);
+  NSQ_LOG_INFO("TCP: listening on %s", Endpoint(bound));
+  asio::co_spawn(*impl_->io, Impl::AcceptLoop(impl_.get()), LogIfFailed);
+  return static_cast<int>(bound.port());
+}
+
+void TcpServer::Stop() {
+  boost::system::error_code ec;
+  impl_->acceptor.close(ec);
+}
+
+}  // namespace nsq::nsqd

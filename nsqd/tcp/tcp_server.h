@@ -1,0 +1,37 @@
+// TcpServer: accepts protocol V2 connections and runs one Session per connection (a reader
+// coroutine feeding the command decoder, a writer coroutine batching frames, and a heartbeat
+// loop). Asio stays in tcp_server.cc; this header forward-declares the io_context.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "nsqd/broker/broker.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace nsq::nsqd {
+
+class TcpServer {
+ public:
+  TcpServer(boost::asio::io_context* io, Broker* broker, std::string version);
+  ~TcpServer();
+
+  // Binds `address` (host:port, port may be 0) and starts accepting. Returns the bound port.
+  absl::StatusOr<int> Listen(const std::string& address);
+  // Stops accepting new connections (open ones are closed through the broker).
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Resolves "host:port" (host may be empty, a name, an IPv4 or a bracketed IPv6 address).
+// Shared by the TCP and HTTP listeners.
+absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& address);
+
+}  // namespace nsq::nsqd

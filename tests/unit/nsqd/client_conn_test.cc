@@ -1,0 +1,209 @@
+// Command handling of one connection, without sockets: a fake transport records the frames.
+#include "nsqd/tcp/client_conn.h"
+
+#include <doctest/doctest.h>
+
+#include "common/protocol/frame.h"
+#include "tests/unit/nsqd/fake_env.h"
+
+namespace nsq::nsqd {
+namespace {
+
+using protocol::Command;
+using protocol::CommandName;
+
+class FakeTransport final : public Transport {
+ public:
+  void SendFrame(protocol::FrameType type, std::string_view data) override {
+    frames.push_back({type, std::string(data)});
+  }
+  void SendMessage(const protocol::Message& message) override { messages.push_back(message); }
+  void FlushSoon() override { ++flushes; }
+  void ApplySettings(const ClientSettings& settings) override { applied = settings; }
+  void CloseAfterFlush() override { closing = true; }
+  void CloseNow() override { closing = true; }
+
+  std::string LastFrame() const { return frames.empty() ? "" : frames.back().data; }
+
+  std::vector<protocol::Frame> frames;
+  std::vector<protocol::Message> messages;
+  ClientSettings applied;
+  int flushes = 0;
+  bool closing = false;
+};
+
+Command Cmd(CommandName name, std::vector<std::string> params = {}, std::string body = "") {
+  Command command;
+  command.name = name;
+  command.params = std::move(params);
+  command.body = std::move(body);
+  return command;
+}
+
+struct Fixture {
+  Fixture() : broker(env.context), conn(&broker, &transport, "127.0.0.1:5555", "1.3.0") {}
+  testing::FakeEnv env;
+  Broker broker;
+  FakeTransport transport;
+  ClientConn conn;
+};
+
+TEST_CASE("commands that need a subscription are fatal before SUB") {
+  for (auto [name, text] : std::vector<std::pair<CommandName, std::string>>{
+           {CommandName::kRdy, "E_INVALID cannot RDY in current state"},
+           {CommandName::kFin, "E_INVALID cannot FIN in current state"},
+           {CommandName::kReq, "E_INVALID cannot REQ in current state"},
+           {CommandName::kTouch, "E_INVALID cannot TOUCH in current state"},
+           {CommandName::kCls, "E_INVALID cannot CLS in current state"}}) {
+    Fixture f;
+    CHECK_FALSE(f.conn.Handle(Cmd(name, {"0123456789abcdef", "0"})));
+    CHECK(f.transport.LastFrame() == text);
+    CHECK(f.transport.closing);
+  }
+}
+
+TEST_CASE("SUB answers OK, a second SUB or IDENTIFY is fatal") {
+  Fixture f;
+  CHECK(f.conn.Handle(Cmd(CommandName::kSub, {"t", "c"})));
+  CHECK(f.transport.LastFrame() == "OK");
+  CHECK(f.conn.state() == ClientConn::kSubscribed);
+  CHECK_FALSE(f.conn.Handle(Cmd(CommandName::kSub, {"t", "c"})));
+  CHECK(f.transport.LastFrame() == "E_INVALID cannot SUB in current state");
+  Fixture g;
+  REQUIRE(g.conn.Handle(Cmd(CommandName::kSub, {"t", "c"})));
+  CHECK_FALSE(g.conn.Handle(Cmd(CommandName::kIdentify, {}, "{}")));
+  CHECK(g.transport.LastFrame() == "E_INVALID cannot IDENTIFY in current state");
+}
+
+TEST_CASE("SUB checks parameters and names with nsqd's texts") {
+  Fixture a;
+  CHECK_FALSE(a.conn.Handle(Cmd(CommandName::kSub, {"t"})));
+  CHECK(a.transport.LastFrame() == "E_INVALID SUB insufficient number of parameters");
+  Fixture b;
+  CHECK_FALSE(b.conn.Handle(Cmd(CommandName::kSub, {"bad:topic", "c"})));
+  CHECK(b.transport.LastFrame() == "E_BAD_TOPIC SUB topic name \"bad:topic\" is not valid");
+  Fixture c;
+  CHECK_FALSE(c.conn.Handle(Cmd(CommandName::kSub, {"t", "a#b"})));
+  CHECK(c.transport.LastFrame() == "E_BAD_CHANNEL SUB channel name \"a#b\" is not valid");
+}
+
+TEST_CASE("SUB with heartbeats disabled is refused") {
+  Fixture f;
+  REQUIRE(f.conn.Handle(Cmd(CommandName::kIdentify, {}, R"({"heartbeat_interval":-1})")));
+  CHECK(f.transport.LastFrame() == "OK");
+  CHECK_FALSE(f.conn.Handle(Cmd(CommandName::kSub, {"t", "c"})));
+  CHECK(f.transport.LastFrame() == "E_INVALID cannot SUB with heartbeats disabled");
+}
+
+TEST_CASE("RDY parses digits only and enforces max-rdy-count") {
+  Fixture f;
+  f.env.options.max_rdy_count = 50;
+  REQUIRE(f.conn.Handle(Cmd(CommandName::kSub, {"t", "c"})));
+  CHECK(f.conn.Handle(Cmd(CommandName::kRdy, {"50"})));
+  CHECK_FALSE(f.conn.Handle(Cmd(CommandName::kRdy, {"51"})));
+  CHECK(f.transport.LastFrame() == "E_INVALID RDY count 51 out of range 0-50");
+  Fixture g;
+  REQUIRE(g.conn.Handle(Cmd(CommandName::kSub, {"t", "c"})));
+  CHECK_FALSE(g.conn.Handle(Cmd(CommandName::kRdy, {"-1"})));
+  CHECK(g.transport.LastFrame() == "E_INVALID RDY could not parse count -1");
+}
+
+TEST_CASE("a subscribed connection receives messages up to its RDY and FIN frees a slot") {
+  Fixture f;
+  REQUIRE(f.conn.Handle(Cmd(CommandName::kSub, {"t", "c"})));
+  REQUIRE(f.conn.Handle(Cmd(CommandName::kRdy, {"1"})));
+  Topic* topic = f.broker.FindTopic("t");
+  REQUIRE(topic->Publish({protocol::Body::Copy("a"), protocol::Body::Copy("b")}).ok());
+  REQUIRE(f.transport.messages.size() == 1);
+  CHECK(f.transport.flushes == 1);  // the window is full: flush now
+  std::string id(f.transport.messages[0].id.view());
+  CHECK(f.conn.Handle(Cmd(CommandName::kFin, {id})));
+  CHECK(f.transport.messages.size() == 2);
+  CHECK(f.conn.Stats().finish_count == 1);
+}
+
+TEST_CASE("FIN of an unknown id is non-fatal; a malformed id is fatal") {
+  Fixture f;
+  REQUIRE(f.conn.Handle(Cmd(CommandName::kSub, {"t", "c"})));
+  CHECK(f.conn.Handle(Cmd(CommandName::kFin, {"0123456789abcdef"})));
+  CHECK(f.transport.LastFrame() == "E_FIN_FAILED FIN 0123456789abcdef failed ID not in flight");
+  CHECK_FALSE(f.transport.closing);
+  CHECK_FALSE(f.conn.Handle(Cmd(CommandName::kFin, {"short"})));
+  CHECK(f.transport.LastFrame() == "E_INVALID invalid message ID");
+  CHECK(f.transport.closing);
+}
+
+TEST_CASE("REQ needs a parseable timeout and clamps it to max-req-timeout") {
+  Fixture f;
+  REQUIRE(f.conn.Handle(Cmd(CommandName::kSub, {"t", "c"})));
+  REQUIRE(f.conn.Handle(Cmd(CommandName::kRdy, {"1"})));
+  REQUIRE(f.broker.FindTopic("t")->Publish({protocol::Body::Copy("a")}).ok());
+  std::string id(f.transport.messages[0].id.view());
+  CHECK(f.conn.Handle(Cmd(CommandName::kReq, {id, "99999999999"})));
+  Channel* channel = f.broker.FindTopic("t")->FindChannel("c");
+  CHECK(channel->deferred_count() == 1);
+  CHECK_FALSE(f.conn.Handle(Cmd(CommandName::kReq, {id, "-1"})));
+  CHECK(f.transport.LastFrame() == "E_INVALID REQ could not parse timeout -1");
+}
+
+TEST_CASE("CLS answers CLOSE_WAIT and later RDY is ignored") {
+  Fixture f;
+  REQUIRE(f.conn.Handle(Cmd(CommandName::kSub, {"t", "c"})));
+  CHECK(f.conn.Handle(Cmd(CommandName::kCls)));
+  CHECK(f.transport.LastFrame() == "CLOSE_WAIT");
+  const size_t frames = f.transport.frames.size();
+  CHECK(f.conn.Handle(Cmd(CommandName::kRdy, {"5"})));
+  CHECK(f.transport.frames.size() == frames);
+}
+
+TEST_CASE("AUTH without an auth server is E_AUTH_DISABLED") {
+  Fixture f;
+  CHECK_FALSE(f.conn.Handle(Cmd(CommandName::kAuth, {}, "secret")));
+  CHECK(f.transport.LastFrame() == "E_AUTH_DISABLED AUTH disabled");
+}
+
+TEST_CASE("a publish beyond memory answers E_PUB_FAILED / E_MPUB_FAILED and closes") {
+  Fixture f;
+  f.env.options.mem_queue_size = 1;
+  Command pub = Cmd(CommandName::kPub, {"t"}, "x");
+  CHECK(f.conn.Handle(pub));
+  CHECK(f.transport.LastFrame() == "OK");
+  CHECK(f.conn.IsProducer());
+  CHECK_FALSE(f.conn.Handle(pub));
+  CHECK(f.transport.LastFrame().starts_with("E_PUB_FAILED PUB failed "));
+  Fixture g;
+  g.env.options.mem_queue_size = 1;
+  Command mpub = Cmd(CommandName::kMpub, {"t"});
+  mpub.messages = {"a", "b"};
+  CHECK_FALSE(g.conn.Handle(mpub));
+  CHECK(g.transport.LastFrame().starts_with("E_MPUB_FAILED MPUB failed "));
+}
+
+TEST_CASE("IDENTIFY with feature negotiation answers JSON and applies settings") {
+  Fixture f;
+  REQUIRE(f.conn.Handle(Cmd(CommandName::kIdentify, {},
+                            R"({"feature_negotiation":true,"msg_timeout":2000,)"
+                            R"("client_id":"me","snappy":true})")));
+  auto response = protocol::ParseIdentifyResponse(f.transport.LastFrame());
+  REQUIRE(response.ok());
+  CHECK(response->msg_timeout == 2000);
+  CHECK_FALSE(response->snappy);
+  CHECK(f.transport.applied.msg_timeout_ms == 2000);
+  CHECK(f.conn.Stats().client_id == "me");
+}
+
+TEST_CASE("a vanished subscriber's in-flight messages go back to the channel") {
+  Fixture f;
+  REQUIRE(f.conn.Handle(Cmd(CommandName::kSub, {"t", "c"})));
+  REQUIRE(f.conn.Handle(Cmd(CommandName::kRdy, {"5"})));
+  REQUIRE(f.broker.FindTopic("t")->Publish({protocol::Body::Copy("a")}).ok());
+  Channel* channel = f.broker.FindTopic("t")->FindChannel("c");
+  CHECK(channel->in_flight_count() == 1);
+  f.conn.Detach();
+  CHECK(channel->in_flight_count() == 0);
+  CHECK(channel->depth() == 1);
+  CHECK(f.broker.client_count() == 0);
+}
+
+}  // namespace
+}  // namespace nsq::nsqd
