@@ -4,13 +4,15 @@
 //   nsq::log::Init("[nsqd] ", nsq::log::Level::kInfo);
 //   NSQ_LOG_INFO("TCP: listening on %s", address);
 //
-// Thread-safe: each line is written with one write(2).
+// Thread-safe: the level may change at any time (PUT /config/log_level) and each line is written
+// with one write(2), so lines from different threads never interleave.
 #pragma once
 
 #include <string>
 #include <string_view>
 
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 
 namespace nsq::log {
 
@@ -19,22 +21,32 @@ enum class Level { kDebug = 1, kInfo = 2, kWarn = 3, kError = 4, kFatal = 5 };
 
 // Parses debug|info|warn|error|fatal (case-insensitive). False when unknown.
 bool ParseLevel(std::string_view text, Level* out);
-std::string_view LevelName(Level level);  // "DEBUG", "INFO", ...
+// The name printed in a line, as NSQ prints it: "DEBUG", "INFO", "WARNING", "ERROR", "FATAL".
+std::string_view LevelName(Level level);
 
+// Sets the prefix and the level; call once at startup, before other threads log. Until then the
+// prefix is empty and the level is info.
 void Init(std::string prefix, Level level);
 void SetLevel(Level level);
 Level CurrentLevel();
-inline bool Enabled(Level level) { return static_cast<int>(level) >= static_cast<int>(CurrentLevel()); }
+inline bool Enabled(Level level) {
+  return static_cast<int>(level) >= static_cast<int>(CurrentLevel());
+}
 
-// Writes one line: prefix, timestamp, level, message.
+// Writes one line: prefix, local timestamp, level, message. Fatal does not exit; the caller
+// decides what happens next.
 void Write(Level level, std::string_view message);
+
+// The line Write would print at `when` in `zone`, newline included (one is added unless the
+// message already ends with one, as Go's log package does). Exposed for tests.
+std::string FormatLine(std::string_view prefix, absl::Time when, absl::TimeZone zone, Level level,
+                       std::string_view message);
 
 }  // namespace nsq::log
 
-#define NSQ_LOG_AT(level, ...)                                          \
-  do {                                                                  \
-    if (::nsq::log::Enabled(level))                                     \
-      ::nsq::log::Write(level, ::absl::StrFormat(__VA_ARGS__));         \
+#define NSQ_LOG_AT(level, ...)                                                                \
+  do {                                                                                        \
+    if (::nsq::log::Enabled(level)) ::nsq::log::Write(level, ::absl::StrFormat(__VA_ARGS__)); \
   } while (0)
 #define NSQ_LOG_DEBUG(...) NSQ_LOG_AT(::nsq::log::Level::kDebug, __VA_ARGS__)
 #define NSQ_LOG_INFO(...) NSQ_LOG_AT(::nsq::log::Level::kInfo, __VA_ARGS__)

@@ -22,6 +22,7 @@ class Body {
   static Body Copy(std::string_view bytes);
 
   Body(const Body& other) noexcept;
+  // A moved-from Body is empty.
   Body(Body&& other) noexcept;
   Body& operator=(const Body& other) noexcept;
   Body& operator=(Body&& other) noexcept;
@@ -30,7 +31,8 @@ class Body {
   std::string_view view() const;
   size_t size() const;
   bool empty() const { return size() == 0; }
-  // How many Body handles share these bytes (for tests and memory accounting).
+  // How many Body handles share these bytes (for tests and memory accounting); 0 for an empty
+  // Body, which owns no storage.
   uint32_t use_count() const;
 
  private:

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,10 @@ enum class CommandName {
 };
 
 std::string_view CommandNameText(CommandName name);
+
+// Parses a numeric parameter (RDY count, REQ/DPUB milliseconds) as nsqd does: decimal digits
+// only, no sign; an empty string is 0 (quirk). Overflow saturates so it fails range checks.
+std::optional<uint64_t> ParseDecimal(std::string_view text);
 
 // One decoded command. For body commands the decoder has already checked what does not
 // depend on connection state (parameter count, topic name, sizes, DPUB range), in nsqd's order.

@@ -30,10 +30,10 @@
 namespace nsq::protocol {
 
 struct DecoderLimits {
-  int64_t max_msg_size = 1048576;      // --max-msg-size: PUB/DPUB body, each MPUB message
-  int64_t max_body_size = 5242880;     // --max-body-size: IDENTIFY/AUTH/MPUB body
+  int64_t max_msg_size = 1048576;        // --max-msg-size: PUB/DPUB body, each MPUB message
+  int64_t max_body_size = 5242880;       // --max-body-size: IDENTIFY/AUTH/MPUB body
   int64_t max_req_timeout_ms = 3600000;  // --max-req-timeout: DPUB upper bound (inclusive)
-  size_t max_line_length = 4096;       // a longer command line is E_INVALID and fatal
+  size_t max_line_length = 4096;         // a longer command line is E_INVALID and fatal
 };
 
 class CommandDecoder {
@@ -49,7 +49,8 @@ class CommandDecoder {
   const Command& command() const { return command_; }
   const ClientError& error() const { return error_; }
 
-  // Limits may change at run time (e.g. a config reload); they apply to the next command.
+  // Limits may change at run time (e.g. a config reload); every check made after the call uses
+  // them, including the size checks of a command whose line was already read.
   void set_limits(const DecoderLimits& limits) { limits_ = limits; }
 
  private:
@@ -62,7 +63,7 @@ class CommandDecoder {
 
   DecoderLimits limits_;
   State state_ = State::kLine;
-  std::string line_;        // partial command line
+  std::string line_;  // partial command line
   char size_bytes_[4] = {};
   size_t size_have_ = 0;
   size_t body_expected_ = 0;

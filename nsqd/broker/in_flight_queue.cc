@@ -62,8 +62,11 @@ std::vector<InFlightQueue::Entry> InFlightQueue::RemoveOwnedBy(const Consumer* o
   std::vector<Entry> out;
   out.reserve(ids.size());
   for (const auto& id : ids) out.push_back(*Remove(id));
-  std::sort(out.begin(), out.end(),
-            [](const Entry& a, const Entry& b) { return a.deadline_ns < b.deadline_ns; });
+  // Ids of one topic increase with publish order, so they break deadline ties.
+  std::sort(out.begin(), out.end(), [](const Entry& a, const Entry& b) {
+    if (a.deadline_ns != b.deadline_ns) return a.deadline_ns < b.deadline_ns;
+    return a.message.id < b.message.id;
+  });
   return out;
 }
 

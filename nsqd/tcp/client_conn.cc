@@ -20,17 +20,6 @@ using protocol::Command;
 using protocol::CommandName;
 using protocol::FrameType;
 
-// nsqd parses RDY counts and REQ timeouts as unsigned decimal digits; an empty string is 0.
-std::optional<uint64_t> ParseDigits(std::string_view text) {
-  uint64_t value = 0;
-  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    const uint64_t digit = static_cast<uint64_t>(c - '0');
-    value = value > (kMax - digit) / 10 ? kMax : value * 10 + digit;
-  }
-  return value;
-}
 
 int64_t UnixSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -168,11 +157,11 @@ bool ClientConn::Sub(const Command& command) {
   const std::string& channel_name = command.params[1];
   if (!protocol::IsValidTopicName(topic_name)) {
     return SendFatal(protocol::kBadTopic,
-                     absl::StrCat("SUB topic name \"", topic_name, "\" is not valid"));
+                     absl::StrCat("SUB topic name ", protocol::QuoteName(topic_name), " is not valid"));
   }
   if (!protocol::IsValidChannelName(channel_name)) {
     return SendFatal(protocol::kBadChannel,
-                     absl::StrCat("SUB channel name \"", channel_name, "\" is not valid"));
+                     absl::StrCat("SUB channel name ", protocol::QuoteName(channel_name), " is not valid"));
   }
   if (broker_->closing()) return SendFatal(protocol::kSubFailed, "SUB failed exiting");
   Channel* channel = broker_->GetOrCreateTopic(topic_name)->GetOrCreateChannel(channel_name);
@@ -222,7 +211,7 @@ bool ClientConn::Rdy(const Command& command) {
   if (state_ != kSubscribed) return SendFatal(protocol::kInvalid, "cannot RDY in current state");
   uint64_t count = 1;
   if (!command.params.empty()) {
-    std::optional<uint64_t> parsed = ParseDigits(command.params[0]);
+    std::optional<uint64_t> parsed = protocol::ParseDecimal(command.params[0]);
     if (!parsed) {
       return SendFatal(protocol::kInvalid,
                        absl::StrCat("RDY could not parse count ", command.params[0]));
@@ -273,7 +262,7 @@ bool ClientConn::Fin(const Command& command) {
 bool ClientConn::Req(const Command& command) {
   protocol::MessageId id;
   if (!CheckMessageCommand(command, 2, &id)) return false;
-  std::optional<uint64_t> delay_ms = ParseDigits(command.params[1]);
+  std::optional<uint64_t> delay_ms = protocol::ParseDecimal(command.params[1]);
   if (!delay_ms) {
     return SendFatal(protocol::kInvalid,
                      absl::StrCat("REQ could not parse timeout ", command.params[1]));

@@ -1,0 +1,301 @@
+#include "common/protocol/command_decoder.h"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/protocol/big_endian.h"
+#include "common/protocol/names.h"
+
+namespace nsq::protocol {
+namespace {
+
+constexpr std::array<CommandName, 12> kAllCommands = {
+    CommandName::kIdentify, CommandName::kAuth,  CommandName::kSub, CommandName::kPub,
+    CommandName::kMpub,     CommandName::kDpub,  CommandName::kRdy, CommandName::kFin,
+    CommandName::kReq,      CommandName::kTouch, CommandName::kCls, CommandName::kNop,
+};
+
+// Debian's abseil has its own string_view type; absl::StrCat takes only that one.
+absl::string_view AsAbsl(std::string_view text) { return {text.data(), text.size()}; }
+
+// Splits on every single space, keeping empty tokens ("a  b" is "a", "", "b"), as nsqd does.
+void SplitOnSpaces(std::string_view text, std::vector<std::string>* tokens) {
+  while (true) {
+    const size_t space = text.find(' ');
+    tokens->emplace_back(text.substr(0, space));
+    if (space == text.npos) return;
+    text.remove_prefix(space + 1);
+  }
+}
+
+std::optional<CommandName> LookUpCommand(std::string_view text) {
+  for (CommandName name : kAllCommands) {
+    if (CommandNameText(name) == text) return name;
+  }
+  return std::nullopt;
+}
+
+
+}  // namespace
+
+CommandDecoder::Result CommandDecoder::Decode(std::string_view input, size_t* consumed) {
+  size_t pos = 0;
+  *consumed = 0;
+  while (true) {
+    const std::string_view rest = input.substr(pos);
+    switch (state_) {
+      case State::kBroken:
+        return Result::kError;
+
+      case State::kLine: {
+        const size_t newline = rest.find('\n');
+        const size_t line_length = line_.size() + (newline == rest.npos ? rest.size() : newline);
+        // Checked before buffering, so a client that never sends '\n' costs at most the limit.
+        if (line_length > limits_.max_line_length) {
+          *consumed = input.size();
+          return Fail(ClientError::Fatal(
+              kInvalid,
+              absl::StrCat("command line too long (over ", limits_.max_line_length, " bytes)")));
+        }
+        if (newline == rest.npos) {
+          line_.append(rest);
+          *consumed = input.size();
+          return Result::kNeedMore;
+        }
+        pos += newline + 1;
+        Result result;
+        if (line_.empty()) {
+          result = OnLine(rest.substr(0, newline));
+        } else {
+          // Moved out first: OnLine may fail, and failing resets line_.
+          std::string line = std::move(line_);
+          line_.clear();
+          line.append(rest.substr(0, newline));
+          result = OnLine(line);
+        }
+        if (result != Result::kNeedMore) {
+          *consumed = pos;
+          return result;
+        }
+        break;  // a body command: its size field follows
+      }
+
+      case State::kBodySize: {
+        const size_t take = std::min(sizeof(size_bytes_) - size_have_, rest.size());
+        std::copy_n(rest.data(), take, size_bytes_ + size_have_);
+        size_have_ += take;
+        pos += take;
+        if (size_have_ < sizeof(size_bytes_)) {
+          *consumed = pos;
+          return Result::kNeedMore;
+        }
+        size_have_ = 0;
+        if (OnBodySize(static_cast<int32_t>(LoadBigEndian32(size_bytes_))) == Result::kError) {
+          *consumed = pos;
+          return Result::kError;
+        }
+        break;
+      }
+
+      case State::kBody: {
+        std::string& body = command_.body;
+        const size_t take = std::min(body_expected_ - body.size(), rest.size());
+        body.append(rest.substr(0, take));
+        pos += take;
+        *consumed = pos;
+        if (body.size() < body_expected_) return Result::kNeedMore;
+        return OnBody();
+      }
+    }
+  }
+}
+
+CommandDecoder::Result CommandDecoder::Fail(ClientError error) {
+  state_ = State::kBroken;
+  error_ = std::move(error);
+  // Nothing more will be decoded: give the buffers back now.
+  line_ = std::string();
+  command_ = Command();
+  return Result::kError;
+}
+
+CommandDecoder::Result CommandDecoder::OnLine(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  // Assigning a fresh Command also frees the previous command's body: a connection that once
+  // published 1 MB should not keep 1 MB while idle.
+  command_ = Command();
+
+  const size_t space = line.find(' ');
+  const std::string_view name_text = line.substr(0, space);
+  std::optional<CommandName> name = LookUpCommand(name_text);
+  if (!name.has_value()) {
+    return Fail(ClientError::Fatal(kInvalid, absl::StrCat("invalid command ", AsAbsl(name_text))));
+  }
+  command_.name = *name;
+  if (space != line.npos) SplitOnSpaces(line.substr(space + 1), &command_.params);
+  const std::vector<std::string>& params = command_.params;
+
+  // The checks nsqd makes before reading the body that do not depend on connection state, in
+  // nsqd's order. (nsqd's state, TLS and auth checks come first upstream; they are the
+  // session's, which sees the command only once its body has been read.)
+  switch (command_.name) {
+    case CommandName::kIdentify:
+      break;
+
+    case CommandName::kAuth:
+      if (!params.empty()) {
+        return Fail(ClientError::Fatal(kInvalid, "AUTH invalid number of parameters"));
+      }
+      break;
+
+    case CommandName::kPub:
+    case CommandName::kMpub:
+    case CommandName::kDpub: {
+      const std::string_view text = CommandNameText(command_.name);
+      const size_t needed = command_.name == CommandName::kDpub ? 2 : 1;
+      if (params.size() < needed) {
+        return Fail(ClientError::Fatal(
+            kInvalid, absl::StrCat(AsAbsl(text), " insufficient number of parameters")));
+      }
+      if (!IsValidTopicName(params[0])) {
+        // nsqd's MPUB repeats the code inside the text, so its frame reads
+        // "E_BAD_TOPIC E_BAD_TOPIC MPUB topic name ..." (quirk kept for compatibility).
+        const std::string_view prefix = command_.name == CommandName::kMpub ? "E_BAD_TOPIC " : "";
+        return Fail(
+            ClientError::Fatal(kBadTopic, absl::StrCat(AsAbsl(prefix), AsAbsl(text), " topic name ",
+                                                       QuoteName(params[0]), " is not valid")));
+      }
+      if (command_.name == CommandName::kDpub) {
+        std::optional<uint64_t> defer_ms = ParseDecimal(params[1]);
+        if (!defer_ms.has_value()) {
+          return Fail(ClientError::Fatal(kInvalid,
+                                         absl::StrCat("DPUB could not parse timeout ", params[1])));
+        }
+        const uint64_t max_ms =
+            static_cast<uint64_t>(std::max<int64_t>(limits_.max_req_timeout_ms, 0));
+        if (*defer_ms > max_ms) {
+          // A saturated value would print as 2^64-1; the text the client sent is clearer.
+          const std::string shown = *defer_ms == std::numeric_limits<uint64_t>::max()
+                                        ? params[1]
+                                        : absl::StrCat(*defer_ms);
+          return Fail(ClientError::Fatal(
+              kInvalid, absl::StrCat("DPUB timeout ", shown, " out of range 0-", max_ms)));
+        }
+        command_.defer_ms = static_cast<int64_t>(*defer_ms);
+      }
+      break;
+    }
+
+    default:
+      // SUB, RDY, FIN, REQ, TOUCH, CLS, NOP: their checks depend on connection state, so the
+      // session makes them.
+      return Result::kCommand;
+  }
+  state_ = State::kBodySize;
+  return Result::kNeedMore;
+}
+
+CommandDecoder::Result CommandDecoder::OnBodySize(int32_t size) {
+  const std::string_view name = CommandNameText(command_.name);
+  switch (command_.name) {
+    case CommandName::kPub:
+    case CommandName::kDpub:
+      if (size <= 0) {
+        return Fail(ClientError::Fatal(
+            kBadMessage, absl::StrCat(AsAbsl(name), " invalid message body size ", size)));
+      }
+      if (size > limits_.max_msg_size) {
+        return Fail(ClientError::Fatal(
+            kBadMessage,
+            absl::StrCat(AsAbsl(name), " message too big ", size, " > ", limits_.max_msg_size)));
+      }
+      break;
+
+    default:  // IDENTIFY, AUTH, MPUB
+      if (size <= 0) {
+        return Fail(
+            ClientError::Fatal(kBadBody, absl::StrCat(AsAbsl(name), " invalid body size ", size)));
+      }
+      if (size > limits_.max_body_size) {
+        return Fail(ClientError::Fatal(kBadBody, absl::StrCat(AsAbsl(name), " body too big ", size,
+                                                              " > ", limits_.max_body_size)));
+      }
+      break;
+  }
+  // The size is within the limits now, so reserving it up front is safe (and one allocation).
+  body_expected_ = static_cast<size_t>(size);
+  command_.body.reserve(body_expected_);
+  state_ = State::kBody;
+  return Result::kNeedMore;
+}
+
+CommandDecoder::Result CommandDecoder::OnBody() {
+  state_ = State::kLine;
+  if (command_.name != CommandName::kMpub) return Result::kCommand;
+
+  // MPUB: the whole declared body is here; split it into messages with nsqd's checks and texts.
+  std::string_view rest = command_.body;
+  if (rest.size() < 4) {
+    return Fail(ClientError::Fatal(kBadBody, "MPUB failed to read message count"));
+  }
+  const int32_t count = static_cast<int32_t>(LoadBigEndian32(rest.data()));
+  rest.remove_prefix(4);
+  // Each message takes at least 5 bytes (size + one byte), after the 4-byte count.
+  const int64_t max_messages = (limits_.max_body_size - 4) / 5;
+  if (count <= 0 || count > max_messages) {
+    return Fail(ClientError::Fatal(kBadBody, absl::StrCat("MPUB invalid message count ", count)));
+  }
+  // The count is only an upper bound until the bytes back it up.
+  command_.messages.reserve(std::min<size_t>(static_cast<size_t>(count), rest.size() / 5));
+  for (int32_t i = 0; i < count; ++i) {
+    if (rest.size() < 4) {
+      return Fail(ClientError::Fatal(
+          kBadMessage, absl::StrCat("MPUB failed to read message(", i, ") body size")));
+    }
+    const int32_t size = static_cast<int32_t>(LoadBigEndian32(rest.data()));
+    rest.remove_prefix(4);
+    if (size <= 0) {
+      return Fail(ClientError::Fatal(
+          kBadMessage, absl::StrCat("MPUB invalid message(", i, ") body size ", size)));
+    }
+    if (size > limits_.max_msg_size) {
+      return Fail(ClientError::Fatal(
+          kBadMessage, absl::StrCat("MPUB message too big ", size, " > ", limits_.max_msg_size)));
+    }
+    if (rest.size() < static_cast<size_t>(size)) {
+      return Fail(ClientError::Fatal(kBadMessage, "MPUB failed to read message body"));
+    }
+    command_.messages.emplace_back(rest.substr(0, size));
+    rest.remove_prefix(size);
+  }
+  // nsqd never checks that the declared size matches the messages, and a mismatch silently
+  // desynchronises its stream. We read exactly the declared size, so leftover bytes mean the
+  // client and we disagree about the framing: refuse instead of guessing.
+  if (!rest.empty()) {
+    return Fail(ClientError::Fatal(
+        kBadBody, absl::StrCat("MPUB invalid body size ", body_expected_, ": ", rest.size(),
+                               " bytes left after message(", count - 1, ")")));
+  }
+  command_.body = std::string();
+  return Result::kCommand;
+}
+
+// nsqd's ByteToBase10: decimal digits only, no sign; an empty string is 0 (quirk). Unlike Go,
+// which silently wraps, an overflow saturates so it lands in the out-of-range error.
+std::optional<uint64_t> ParseDecimal(std::string_view text) {
+  uint64_t value = 0;
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const uint64_t digit = static_cast<uint64_t>(c - '0');
+    value = value > (kMax - digit) / 10 ? kMax : value * 10 + digit;
+  }
+  return value;
+}
+
+}  // namespace nsq::protocol
