@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
   NSQ_LOG_INFO("nsqd v%s (built w/g++ %d.%d.%d)", nsq::nsqd::NsqdVersion(), __GNUC__,
                __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
   NSQ_LOG_INFO("ID: %d", options.node_id);
+  for (const std::string& key : command_line->ignored_config_keys) {
+    NSQ_LOG_WARN("config file: unknown option %s ignored", key);
+  }
 
   auto nsqd = nsq::nsqd::Nsqd::Create(options);
   if (!nsqd.ok()) {

@@ -279,6 +279,7 @@ absl::StatusOr<NsqdCommandLine> ParseNsqdCommandLine(int argc, const char* const
     command_line.help_text = flags.Usage();
     return command_line;
   }
+  command_line.ignored_config_keys = parsed.ignored_config_keys;
   command_line.show_version = scratch.version;
   if (command_line.show_version) return command_line;  // Go prints the version before validating.
   NSQ_RETURN_IF_ERROR(NormalizeAndValidate(options, scratch));

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "nsqd/options.h"
@@ -16,6 +17,8 @@ struct NsqdCommandLine {
   bool show_version = false;  // --version
   bool show_help = false;     // --help / -h
   std::string help_text;      // usage, filled when show_help
+  // Keys of the --config file that name no option (nsqd ignores them; we warn).
+  std::vector<std::string> ignored_config_keys;
 };
 
 // Parses argv (argv[0] is the program). Unknown flags, bad values, an unreadable or invalid
