@@ -1,0 +1,255 @@
+#include "tools/bench/bench_flags.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <thread>
+
+#include "tools/bench/text.h"
+
+namespace nsq::bench {
+namespace {
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+absl::Status BadValue(std::string_view flag, std::string_view value, std::string_view why) {
+  return absl::InvalidArgumentError(
+      Cat("invalid value \"", value, "\" for flag --", flag, ": ", why));
+}
+
+absl::Status ParseInt(std::string_view flag, std::string_view value, int64_t min_value,
+                      int64_t* out) {
+  int64_t parsed = 0;
+  auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+  if (error != std::errc() || end != value.data() + value.size()) {
+    return BadValue(flag, value, "not an integer");
+  }
+  if (parsed < min_value) {
+    return BadValue(flag, value, Cat("must be at least ", min_value));
+  }
+  *out = parsed;
+  return absl::OkStatus();
+}
+
+// Applies one --name=value pair to *options.
+absl::Status SetFlag(std::string_view name, std::string_view value, BenchOptions* options) {
+  if (name == "nsqd-tcp-address") {
+    if (value.find(':') == std::string_view::npos) return BadValue(name, value, "want host:port");
+    options->nsqd_tcp_address = std::string(value);
+  } else if (name == "topic") {
+    if (value.empty()) return BadValue(name, value, "empty");
+    options->topic = std::string(value);
+  } else if (name == "channel") {
+    if (value.empty()) return BadValue(name, value, "empty");
+    options->channel = std::string(value);
+  } else if (name == "runfor") {
+    absl::StatusOr<std::chrono::nanoseconds> runfor = ParseGoDuration(value);
+    if (!runfor.ok()) return BadValue(name, value, ToString(runfor.status().message()));
+    options->runfor = *runfor;
+  } else if (name == "size") {
+    return ParseInt(name, value, 1, &options->size);
+  } else if (name == "batch-size") {
+    return ParseInt(name, value, 1, &options->batch_size);
+  } else if (name == "deadline") {
+    if (value.empty()) {
+      options->deadline.reset();
+      return absl::OkStatus();
+    }
+    absl::StatusOr<std::chrono::system_clock::time_point> deadline = ParseDeadline(value);
+    if (!deadline.ok()) return BadValue(name, value, ToString(deadline.status().message()));
+    options->deadline = *deadline;
+  } else if (name == "rdy") {
+    return ParseInt(name, value, 0, &options->rdy);
+  } else if (name == "connections") {
+    return ParseInt(name, value, 1, &options->connections);
+  } else if (name == "count") {
+    return ParseInt(name, value, 0, &options->count);
+  } else if (name == "pipeline") {
+    return ParseInt(name, value, 1, &options->pipeline);
+  } else {
+    return absl::InvalidArgumentError(Cat("flag provided but not defined: -", name));
+  }
+  return absl::OkStatus();
+}
+
+// Renders `value` / 10^digits with trailing fractional zeros removed ("1.5", "10", "0.25").
+std::string FixedPoint(int64_t value, int digits) {
+  int64_t scale = 1;
+  for (int i = 0; i < digits; ++i) scale *= 10;
+  std::string out = Cat(value / scale);
+  int64_t fraction = value % scale;
+  if (fraction == 0) return out;
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%0*lld", digits, static_cast<long long>(fraction));
+  std::string fraction_text = buffer;
+  while (!fraction_text.empty() && fraction_text.back() == '0') fraction_text.pop_back();
+  return Cat(out, ".", fraction_text);
+}
+
+}  // namespace
+
+std::string BenchUsage() {
+  return R"(usage: nsq_bench writer|reader [flags]
+
+  writer: N connections, each publishing MPUB batches (PUB when --batch-size=1) in a loop.
+  reader: N connections, each SUB + RDY, FIN every message.
+
+flags (upstream bench_writer/bench_reader names):
+  --nsqd-tcp-address=ADDR  <addr>:<port> to connect to nsqd (default 127.0.0.1:4150)
+  --topic=NAME             topic to publish to / receive from (default sub_bench)
+  --channel=NAME           reader: channel to receive messages on (default ch)
+  --runfor=DURATION        duration of time to run, Go syntax (default 10s)
+  --size=BYTES             size of messages (default 200)
+  --batch-size=N           writer: messages per MPUB; 1 uses PUB (default 200)
+  --deadline=TIME          start at "YYYY-MM-DD hh:mm:ss" local time (default: now)
+  --rdy=N                  reader: RDY count to use (default 2500)
+ours:
+  --connections=N          connections, one thread each (default: number of CPUs)
+  --count=N                stop after N messages in total (default 0 = unlimited)
+  --pipeline=N             writer: commands outstanding per connection (default 1)
+)";
+}
+
+absl::StatusOr<BenchOptions> ParseBenchFlags(int argc, const char* const* argv) {
+  BenchOptions options;
+  options.connections = std::max(1u, std::thread::hardware_concurrency());
+  if (argc < 2) return absl::InvalidArgumentError("missing mode (writer or reader)");
+
+  std::string_view mode = argv[1];
+  if (mode == "writer") {
+    options.mode = BenchMode::kWriter;
+  } else if (mode == "reader") {
+    options.mode = BenchMode::kReader;
+  } else if (mode == "-h" || mode == "--help" || mode == "-help" || mode == "help") {
+    options.show_help = true;
+    return options;
+  } else {
+    return absl::InvalidArgumentError(Cat("unknown mode \"", mode, "\""));
+  }
+
+  for (int i = 2; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    // Go's flag package accepts both -name and --name.
+    if (arg.size() < 2 || arg[0] != '-') {
+      return absl::InvalidArgumentError(Cat("unexpected argument \"", arg, "\""));
+    }
+    arg.remove_prefix(arg[1] == '-' ? 2 : 1);
+    if (arg == "h" || arg == "help") {
+      options.show_help = true;
+      continue;
+    }
+    std::string_view name = arg;
+    std::string_view value;
+    size_t equals = arg.find('=');
+    if (equals != std::string_view::npos) {
+      name = arg.substr(0, equals);
+      value = arg.substr(equals + 1);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return absl::InvalidArgumentError(Cat("flag needs an argument: -", name));
+    }
+    if (absl::Status status = SetFlag(name, value, &options); !status.ok()) return status;
+  }
+  return options;
+}
+
+absl::StatusOr<std::chrono::nanoseconds> ParseGoDuration(std::string_view text) {
+  std::string_view rest = text;
+  bool negative = false;
+  if (!rest.empty() && (rest[0] == '-' || rest[0] == '+')) {
+    negative = rest[0] == '-';
+    rest.remove_prefix(1);
+  }
+  if (rest == "0") return std::chrono::nanoseconds(0);
+  if (rest.empty()) return absl::InvalidArgumentError("invalid duration");
+
+  double total_ns = 0;
+  while (!rest.empty()) {
+    size_t number_end = 0;
+    bool seen_digit = false;
+    while (number_end < rest.size() && (IsDigit(rest[number_end]) || rest[number_end] == '.')) {
+      seen_digit |= IsDigit(rest[number_end]);
+      ++number_end;
+    }
+    if (!seen_digit) return absl::InvalidArgumentError("invalid duration");
+    // Digits and dots only, so strtod cannot read a sign, exponent or hex form here.
+    std::string number_text(rest.substr(0, number_end));
+    char* number_end_ptr = nullptr;
+    double number = std::strtod(number_text.c_str(), &number_end_ptr);
+    if (number_end_ptr != number_text.c_str() + number_text.size()) {
+      return absl::InvalidArgumentError("invalid duration");
+    }
+    rest.remove_prefix(number_end);
+
+    size_t unit_end = 0;
+    while (unit_end < rest.size() && rest[unit_end] != '.' && !IsDigit(rest[unit_end])) {
+      ++unit_end;
+    }
+    std::string_view unit = rest.substr(0, unit_end);
+    rest.remove_prefix(unit_end);
+    double unit_ns = 0;
+    if (unit == "ns") {
+      unit_ns = 1;
+    } else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") {  // µs, μs
+      unit_ns = 1e3;
+    } else if (unit == "ms") {
+      unit_ns = 1e6;
+    } else if (unit == "s") {
+      unit_ns = 1e9;
+    } else if (unit == "m") {
+      unit_ns = 60e9;
+    } else if (unit == "h") {
+      unit_ns = 3600e9;
+    } else if (unit.empty()) {
+      return absl::InvalidArgumentError("missing unit in duration");
+    } else {
+      return absl::InvalidArgumentError(Cat("unknown unit \"", unit, "\" in duration"));
+    }
+    total_ns += number * unit_ns;
+  }
+  if (total_ns > 9.2e18) return absl::InvalidArgumentError("invalid duration");
+  auto ns = std::chrono::nanoseconds(static_cast<int64_t>(std::llround(total_ns)));
+  return negative ? -ns : ns;
+}
+
+std::string FormatGoDuration(std::chrono::nanoseconds duration) {
+  int64_t ns = duration.count();
+  if (ns == 0) return "0s";
+  std::string sign = ns < 0 ? "-" : "";
+  uint64_t magnitude = ns < 0 ? -static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
+  auto value = static_cast<int64_t>(magnitude);
+  if (magnitude < 1'000) return Cat(sign, value, "ns");
+  if (magnitude < 1'000'000) return Cat(sign, FixedPoint(value, 3), "\xC2\xB5s");
+  if (magnitude < 1'000'000'000) return Cat(sign, FixedPoint(value, 6), "ms");
+
+  constexpr int64_t kMinute = 60'000'000'000;
+  constexpr int64_t kHour = 60 * kMinute;
+  std::string out = sign;
+  if (value >= kHour) out += Cat(value / kHour, "h");
+  if (value >= kMinute) out += Cat((value / kMinute) % 60, "m");
+  out += Cat(FixedPoint(value % kMinute, 9), "s");
+  return out;
+}
+
+absl::StatusOr<std::chrono::system_clock::time_point> ParseDeadline(std::string_view text) {
+  std::string copy(text);
+  std::tm parts{};
+  const char* end = strptime(copy.c_str(), "%Y-%m-%d %H:%M:%S", &parts);
+  if (end == nullptr || *end != '\0') {
+    return absl::InvalidArgumentError("want \"YYYY-MM-DD hh:mm:ss\"");
+  }
+  parts.tm_isdst = -1;  // let mktime decide whether DST applies at that instant
+  errno = 0;
+  std::time_t seconds = std::mktime(&parts);
+  if (seconds == static_cast<std::time_t>(-1) && errno != 0) {
+    return absl::InvalidArgumentError("time out of range");
+  }
+  return std::chrono::system_clock::from_time_t(seconds);
+}
+
+}  // namespace nsq::bench

@@ -1,0 +1,63 @@
+// Command line of nsq_bench: NSQ's bench_writer/bench_reader flag names and defaults, plus
+// our --connections, --count and --pipeline, parsed by a tiny standalone parser (the tool
+// must not depend on the broker's config library).
+//
+//   absl::StatusOr<BenchOptions> options = ParseBenchFlags(argc, argv);
+//   // argv[1] is the mode: "writer" or "reader"; flags follow as --name=value or --name value.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace nsq::bench {
+
+enum class BenchMode { kWriter, kReader };
+
+struct BenchOptions {
+  BenchMode mode = BenchMode::kWriter;
+  // <host>:<port> of nsqd's TCP listener.
+  std::string nsqd_tcp_address = "127.0.0.1:4150";
+  std::string topic = "sub_bench";
+  // Reader only.
+  std::string channel = "ch";
+  // How long to run once started (Go duration syntax: 10s, 500ms, 1m30s).
+  std::chrono::nanoseconds runfor = std::chrono::seconds(10);
+  // Message size in bytes; the reader only uses it to compute MB/s, as upstream does.
+  int64_t size = 200;
+  // Writer: messages per MPUB; 1 means PUB.
+  int64_t batch_size = 200;
+  // Start at this wall-clock instant ("YYYY-MM-DD hh:mm:ss", local time), if set.
+  std::optional<std::chrono::system_clock::time_point> deadline;
+  // Reader: RDY count per connection.
+  int64_t rdy = 2500;
+  // Number of connections (one thread each); default: number of CPUs.
+  int64_t connections = 1;
+  // Stop after this many messages in total (0 = only --runfor limits the run).
+  int64_t count = 0;
+  // Writer: MPUB/PUB commands kept outstanding per connection (1 = upstream behaviour).
+  int64_t pipeline = 1;
+  bool show_help = false;
+};
+
+// Parses argv (argv[0] is the program, argv[1] the mode). Errors are fit to print as is.
+absl::StatusOr<BenchOptions> ParseBenchFlags(int argc, const char* const* argv);
+
+// Usage text for --help and parse errors.
+std::string BenchUsage();
+
+// Go's time.ParseDuration for the forms people type: [-]?(<decimal><unit>)+ with units
+// ns, us, µs, ms, s, m, h; "0" alone is allowed.
+absl::StatusOr<std::chrono::nanoseconds> ParseGoDuration(std::string_view text);
+
+// Go's time.Duration.String(): "10.0012345s", "500ms", "1m30s", "0s".
+std::string FormatGoDuration(std::chrono::nanoseconds duration);
+
+// "YYYY-MM-DD hh:mm:ss" in the local time zone.
+absl::StatusOr<std::chrono::system_clock::time_point> ParseDeadline(std::string_view text);
+
+}  // namespace nsq::bench
