@@ -1,0 +1,500 @@
+#include "nsqd/http/http_api.h"
+
+#include <algorithm>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+#include <charconv>
+#include <string_view>
+
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "common/log/logger.h"
+#include "common/protocol/body.h"
+#include "common/protocol/names.h"
+#include "nsqd/http/stats_format.h"
+
+namespace nsq::nsqd {
+namespace {
+
+constexpr std::string_view kNsqContentTypeHeader = "X-NSQ-Content-Type";
+constexpr std::string_view kNsqContentTypeValue = "nsq; version=1.0";
+constexpr std::string_view kJsonContentType = "application/json; charset=utf-8";
+// Go sniffs "OK" and the text stats page as plain text.
+constexpr std::string_view kTextContentType = "text/plain; charset=utf-8";
+
+// nsqd's "V1" responses all carry the X-NSQ-Content-Type header.
+HttpResponse V1Response(int status) {
+  HttpResponse response;
+  response.status = status;
+  response.headers.emplace_back(kNsqContentTypeHeader, kNsqContentTypeValue);
+  return response;
+}
+
+HttpResponse JsonError(int status, std::string_view message) {
+  HttpResponse response = V1Response(status);
+  response.headers.emplace_back("Content-Type", kJsonContentType);
+  boost::json::object body;
+  body["message"] = message;
+  response.body = boost::json::serialize(body);
+  return response;
+}
+
+HttpResponse JsonOk(std::string json) {
+  HttpResponse response = V1Response(200);
+  response.headers.emplace_back("Content-Type", kJsonContentType);
+  response.body = std::move(json);
+  return response;
+}
+
+HttpResponse TextOk(std::string text) {
+  HttpResponse response = V1Response(200);
+  response.headers.emplace_back("Content-Type", kTextContentType);
+  response.body = std::move(text);
+  return response;
+}
+
+// Success without data: 200, empty body, no Content-Type.
+HttpResponse EmptyOk() { return V1Response(200); }
+
+// /ping answers outside the V1 envelope: no X-NSQ header, plain-text errors.
+HttpResponse PlainText(int status, std::string text) {
+  HttpResponse response;
+  response.status = status;
+  response.headers.emplace_back("Content-Type", kTextContentType);
+  response.body = std::move(text);
+  return response;
+}
+
+// The decoded path and query of a request target. nsqd reads parameters from the query
+// string only; when a key repeats, the first value wins.
+struct Target {
+  std::string path;
+  std::vector<std::pair<std::string, std::string>> params;
+
+  const std::string* Get(std::string_view key) const {
+    for (const auto& [k, v] : params) {
+      if (k == key) return &v;
+    }
+    return nullptr;
+  }
+};
+
+std::optional<Target> ParseTarget(std::string_view raw) {
+  auto parsed = boost::urls::parse_uri_reference(raw);
+  if (!parsed) return std::nullopt;
+  const boost::urls::url_view url = *parsed;
+  Target target;
+  target.path = url.path();
+  for (const boost::urls::param& p : url.params()) {
+    target.params.emplace_back(p.key, p.value);
+  }
+  return target;
+}
+
+// Go's strconv.ParseInt(s, 10, 64): optional sign, decimal digits, no spaces, no overflow.
+std::optional<int64_t> ParseGoInt(std::string_view text) {
+  const bool plus = !text.empty() && text.front() == '+';
+  if (plus) text.remove_prefix(1);
+  if (text.empty() || (plus && text.front() == '-')) return std::nullopt;
+  int64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || ptr != end) return std::nullopt;
+  return value;
+}
+
+// nsqd's boolean query values; anything else (or absent) means the default, true.
+bool ParseBoolParam(const std::string* value) {
+  if (value == nullptr) return true;
+  return !(*value == "false" || *value == "0");
+}
+
+uint32_t ReadBigEndian32(std::string_view bytes) {
+  return static_cast<uint32_t>(static_cast<unsigned char>(bytes[0])) << 24 |
+         static_cast<uint32_t>(static_cast<unsigned char>(bytes[1])) << 16 |
+         static_cast<uint32_t>(static_cast<unsigned char>(bytes[2])) << 8 |
+         static_cast<uint32_t>(static_cast<unsigned char>(bytes[3]));
+}
+
+// /mpub?binary=true: [int32 count] then count x [int32 size][bytes], validated like TCP MPUB.
+// Returns the TCP error code without its "E_" prefix (which /mpub answers with 413).
+std::optional<std::string_view> ParseBinaryMpub(std::string_view body, int64_t max_msg_size,
+                                                int64_t max_body_size,
+                                                std::vector<protocol::Body>* out) {
+  if (body.size() < 4) return "BAD_BODY";
+  const int32_t count = static_cast<int32_t>(ReadBigEndian32(body));
+  body.remove_prefix(4);
+  if (count <= 0 || count > (max_body_size - 4) / 5) return "BAD_BODY";
+  out->reserve(static_cast<size_t>(count));
+  for (int32_t i = 0; i < count; ++i) {
+    if (body.size() < 4) return "BAD_MESSAGE";
+    const int32_t size = static_cast<int32_t>(ReadBigEndian32(body));
+    body.remove_prefix(4);
+    if (size <= 0 || size > max_msg_size) return "BAD_MESSAGE";
+    if (body.size() < static_cast<size_t>(size)) return "BAD_MESSAGE";
+    out->push_back(protocol::Body::Copy(body.substr(0, static_cast<size_t>(size))));
+    body.remove_prefix(static_cast<size_t>(size));
+  }
+  return std::nullopt;
+}
+
+// One request on its way through a handler.
+struct Call {
+  Broker* broker;
+  NodeInfo* info;
+  const HttpRequest& request;
+  const Target& target;
+  std::string_view path_arg;  // the :opt of /config/:opt
+};
+
+using Handler = HttpResponse (*)(const Call&);
+
+// Reads and validates ?topic= for the topic endpoints (INVALID_TOPIC).
+std::optional<HttpResponse> TopicParam(const Call& call, std::string* topic) {
+  const std::string* value = call.target.Get("topic");
+  if (value == nullptr) return JsonError(400, "MISSING_ARG_TOPIC");
+  if (!protocol::IsValidTopicName(*value)) return JsonError(400, "INVALID_TOPIC");
+  *topic = *value;
+  return std::nullopt;
+}
+
+// Reads ?topic= and ?channel= for the channel endpoints, which say INVALID_ARG_TOPIC (sic),
+// and finds the topic, which must exist.
+std::optional<HttpResponse> ExistingTopicAndChannel(const Call& call, Topic** topic,
+                                                    std::string* channel) {
+  const std::string* topic_name = call.target.Get("topic");
+  if (topic_name == nullptr) return JsonError(400, "MISSING_ARG_TOPIC");
+  if (!protocol::IsValidTopicName(*topic_name)) return JsonError(400, "INVALID_ARG_TOPIC");
+  const std::string* channel_name = call.target.Get("channel");
+  if (channel_name == nullptr) return JsonError(400, "MISSING_ARG_CHANNEL");
+  if (!protocol::IsValidChannelName(*channel_name)) return JsonError(400, "INVALID_ARG_CHANNEL");
+  *topic = call.broker->FindTopic(*topic_name);
+  if (*topic == nullptr) return JsonError(404, "TOPIC_NOT_FOUND");
+  *channel = *channel_name;
+  return std::nullopt;
+}
+
+HttpResponse PublishResult(const absl::Status& status, std::string_view topic) {
+  if (status.ok()) return TextOk("OK");
+  // nsqd answers 503 EXITING when the topic is going away; a refused put (memory full) is
+  // ours to report, as a server error.
+  if (absl::IsUnavailable(status)) return JsonError(503, "EXITING");
+  NSQ_LOG_WARN("HTTP: publish to %s failed - %s", topic, status.message());
+  return JsonError(500, "INTERNAL_ERROR");
+}
+
+std::string HealthText(const NodeInfo& info) {
+  if (!info.health_error) return "OK";
+  const std::string error = info.health_error();
+  return error.empty() ? "OK" : "NOK - " + error;
+}
+
+HttpResponse DoPing(const Call& call) {
+  const std::string health = HealthText(*call.info);
+  return PlainText(health == "OK" ? 200 : 500, health);
+}
+
+HttpResponse DoInfo(const Call& call) {
+  const NsqdOptions& options = call.broker->options();
+  boost::json::object info;
+  info["version"] = call.info->version;
+  info["broadcast_address"] = call.info->broadcast_address;
+  info["hostname"] = call.info->hostname;
+  info["http_port"] = call.info->http_port;
+  info["tcp_port"] = call.info->tcp_port;
+  info["start_time"] = call.info->start_time;
+  // Go durations marshal as nanosecond integers.
+  info["max_heartbeat_interval"] = absl::ToInt64Nanoseconds(options.max_heartbeat_interval);
+  info["max_output_buffer_size"] = options.max_output_buffer_size;
+  info["max_output_buffer_timeout"] = absl::ToInt64Nanoseconds(options.max_output_buffer_timeout);
+  info["max_deflate_level"] = options.max_deflate_level;
+  info["topology_zone"] = options.topology_zone;
+  info["topology_region"] = options.topology_region;
+  return JsonOk(boost::json::serialize(info));
+}
+
+HttpResponse DoPub(const Call& call) {
+  const NsqdOptions& options = call.broker->options();
+  const std::string& body = call.request.body;
+  if (static_cast<int64_t>(body.size()) > options.max_msg_size) {
+    return JsonError(413, "MSG_TOO_BIG");
+  }
+  if (body.empty()) return JsonError(400, "MSG_EMPTY");
+  std::string topic_name;
+  if (auto error = TopicParam(call, &topic_name)) return *error;
+  // As in nsqd the topic exists from here on, even if the defer value is then refused.
+  Topic* topic = call.broker->GetOrCreateTopic(topic_name);
+
+  int64_t defer_ns = 0;
+  if (const std::string* defer = call.target.Get("defer")) {
+    const std::optional<int64_t> defer_ms = ParseGoInt(*defer);
+    const int64_t max_ms = absl::ToInt64Nanoseconds(options.max_req_timeout) / 1'000'000;
+    if (!defer_ms || *defer_ms < 0 || *defer_ms > max_ms) return JsonError(400, "INVALID_DEFER");
+    defer_ns = *defer_ms * 1'000'000;
+  }
+  return PublishResult(topic->Publish({protocol::Body::Copy(body)}, defer_ns), topic_name);
+}
+
+HttpResponse DoMpub(const Call& call) {
+  const NsqdOptions& options = call.broker->options();
+  const std::string& body = call.request.body;
+  std::string topic_name;
+  if (auto error = TopicParam(call, &topic_name)) return *error;
+  Topic* topic = call.broker->GetOrCreateTopic(topic_name);
+
+  // binary: absent, false or 0 = text; true or 1 = binary; any other value = binary too
+  // (nsqd's deprecated spelling).
+  bool binary = false;
+  if (const std::string* mode = call.target.Get("binary")) {
+    binary = !(*mode == "false" || *mode == "0");
+    if (*mode != "true" && *mode != "1" && binary) {
+      NSQ_LOG_WARN("deprecated value '%s' used for /mpub binary param", *mode);
+    }
+  }
+  if (static_cast<int64_t>(body.size()) > options.max_body_size) {
+    return JsonError(413, "BODY_TOO_BIG");
+  }
+
+  std::vector<protocol::Body> bodies;
+  if (binary) {
+    if (auto error = ParseBinaryMpub(body, options.max_msg_size, options.max_body_size, &bodies)) {
+      return JsonError(413, *error);
+    }
+  } else {
+    // One message per line; empty lines are skipped and '\r' is kept, as in nsqd.
+    for (absl::string_view line : absl::StrSplit(body, '\n')) {
+      if (line.empty()) continue;
+      if (static_cast<int64_t>(line.size()) > options.max_msg_size) {
+        return JsonError(413, "MSG_TOO_BIG");
+      }
+      bodies.push_back(protocol::Body::Copy(std::string_view(line.data(), line.size())));
+    }
+    // nsqd answers OK to a body of empty lines and queues nothing.
+    if (bodies.empty()) return TextOk("OK");
+  }
+  return PublishResult(topic->Publish(bodies), topic_name);
+}
+
+HttpResponse DoStats(const Call& call) {
+  const Target& target = call.target;
+  const std::string* format = target.Get("format");
+  const std::string* topic = target.Get("topic");
+  const std::string* channel = target.Get("channel");
+  const bool include_clients = ParseBoolParam(target.Get("include_clients"));
+  const bool include_mem = ParseBoolParam(target.Get("include_mem"));
+
+  const BrokerStats stats = call.broker->Stats(topic ? *topic : std::string(),
+                                               channel ? *channel : std::string(), include_clients);
+  StatsPage page;
+  page.version = call.info->version;
+  page.health = HealthText(*call.info);
+  page.start_time = call.info->start_time;
+  page.now_ns = call.broker->context()->clock->NowNs();
+  page.stats = &stats;
+  page.include_clients = include_clients;
+  if (include_mem) page.memory = ReadMemoryStats();
+
+  if (format != nullptr && *format == "json") return JsonOk(StatsJson(page));
+  return TextOk(StatsText(page));
+}
+
+HttpResponse DoTopicCreate(const Call& call) {
+  std::string topic_name;
+  if (auto error = TopicParam(call, &topic_name)) return *error;
+  call.broker->GetOrCreateTopic(topic_name);
+  return EmptyOk();
+}
+
+HttpResponse DoTopicDelete(const Call& call) {
+  // nsqd does not validate the name here: an invalid one is simply not found.
+  const std::string* topic_name = call.target.Get("topic");
+  if (topic_name == nullptr) return JsonError(400, "MISSING_ARG_TOPIC");
+  if (!call.broker->DeleteTopic(*topic_name).ok()) return JsonError(404, "TOPIC_NOT_FOUND");
+  return EmptyOk();
+}
+
+HttpResponse DoTopicEmpty(const Call& call) {
+  std::string topic_name;
+  if (auto error = TopicParam(call, &topic_name)) return *error;
+  Topic* topic = call.broker->FindTopic(topic_name);
+  if (topic == nullptr) return JsonError(404, "TOPIC_NOT_FOUND");
+  topic->Empty();
+  return EmptyOk();
+}
+
+// Pause and unpause, which (as in nsqd) do not validate the name either.
+HttpResponse PauseTopic(const Call& call, bool pause) {
+  const std::string* topic_name = call.target.Get("topic");
+  if (topic_name == nullptr) return JsonError(400, "MISSING_ARG_TOPIC");
+  Topic* topic = call.broker->FindTopic(*topic_name);
+  if (topic == nullptr) return JsonError(404, "TOPIC_NOT_FOUND");
+  if (pause) {
+    topic->Pause();
+  } else {
+    topic->Unpause();
+  }
+  return EmptyOk();
+}
+
+HttpResponse DoTopicPause(const Call& call) { return PauseTopic(call, true); }
+HttpResponse DoTopicUnpause(const Call& call) { return PauseTopic(call, false); }
+
+HttpResponse DoChannelCreate(const Call& call) {
+  Topic* topic = nullptr;
+  std::string channel_name;
+  if (auto error = ExistingTopicAndChannel(call, &topic, &channel_name)) return *error;
+  topic->GetOrCreateChannel(channel_name);
+  return EmptyOk();
+}
+
+HttpResponse DoChannelDelete(const Call& call) {
+  Topic* topic = nullptr;
+  std::string channel_name;
+  if (auto error = ExistingTopicAndChannel(call, &topic, &channel_name)) return *error;
+  if (!topic->DeleteChannel(channel_name).ok()) return JsonError(404, "CHANNEL_NOT_FOUND");
+  return EmptyOk();
+}
+
+// empty, pause and unpause of an existing channel.
+template <void (Channel::*kAction)()>
+HttpResponse OnExistingChannel(const Call& call) {
+  Topic* topic = nullptr;
+  std::string channel_name;
+  if (auto error = ExistingTopicAndChannel(call, &topic, &channel_name)) return *error;
+  Channel* channel = topic->FindChannel(channel_name);
+  if (channel == nullptr) return JsonError(404, "CHANNEL_NOT_FOUND");
+  (channel->*kAction)();
+  return EmptyOk();
+}
+
+HttpResponse DoConfigGet(const Call& call) {
+  std::optional<std::string> value;
+  if (call.info->config_value_json)
+    value = call.info->config_value_json(std::string(call.path_arg));
+  if (!value) return JsonError(400, "INVALID_OPTION");
+  return JsonOk(std::move(*value));
+}
+
+HttpResponse DoConfigPut(const Call& call) {
+  const std::string& body = call.request.body;
+  const int64_t max_msg_size = call.broker->options().max_msg_size;
+  if (body.empty() || static_cast<int64_t>(body.size()) > max_msg_size) {
+    return JsonError(413, "INVALID_VALUE");
+  }
+  if (!call.info->set_config_value) return JsonError(400, "INVALID_OPTION");
+  int status = 400;
+  std::string message = "INVALID_OPTION";
+  std::optional<std::string> value =
+      call.info->set_config_value(std::string(call.path_arg), body, &status, &message);
+  if (!value) return JsonError(status, message);
+  return JsonOk(std::move(*value));
+}
+
+struct Route {
+  std::string_view path;  // "/config/:opt" is the only pattern
+  std::string_view method;
+  Handler handler;
+};
+
+constexpr std::string_view kConfigPattern = "/config/:opt";
+
+constexpr Route kRoutes[] = {
+    {"/ping", "GET", DoPing},
+    {"/info", "GET", DoInfo},
+    {"/pub", "POST", DoPub},
+    {"/mpub", "POST", DoMpub},
+    {"/stats", "GET", DoStats},
+    {"/topic/create", "POST", DoTopicCreate},
+    {"/topic/delete", "POST", DoTopicDelete},
+    {"/topic/empty", "POST", DoTopicEmpty},
+    {"/topic/pause", "POST", DoTopicPause},
+    {"/topic/unpause", "POST", DoTopicUnpause},
+    {"/channel/create", "POST", DoChannelCreate},
+    {"/channel/delete", "POST", DoChannelDelete},
+    {"/channel/empty", "POST", OnExistingChannel<&Channel::Empty>},
+    {"/channel/pause", "POST", OnExistingChannel<&Channel::Pause>},
+    {"/channel/unpause", "POST", OnExistingChannel<&Channel::Unpause>},
+    {kConfigPattern, "GET", DoConfigGet},
+    {kConfigPattern, "PUT", DoConfigPut},
+};
+
+// Maps a request path to its route pattern; /config/<opt> also yields <opt>.
+std::string_view RoutePattern(std::string_view path, std::string_view* path_arg) {
+  constexpr std::string_view kConfigPrefix = "/config/";
+  if (path.substr(0, kConfigPrefix.size()) == kConfigPrefix) {
+    std::string_view opt = path.substr(kConfigPrefix.size());
+    if (opt.empty() || opt.find('/') != std::string_view::npos) return path;
+    *path_arg = opt;
+    return kConfigPattern;
+  }
+  return path;
+}
+
+const Route* FindRoute(std::string_view pattern, std::string_view method,
+                       std::vector<std::string>* allowed) {
+  const Route* found = nullptr;
+  for (const Route& route : kRoutes) {
+    if (route.path != pattern) continue;
+    allowed->emplace_back(route.method);
+    if (route.method == method) found = &route;
+  }
+  return found;
+}
+
+}  // namespace
+
+int64_t HttpApi::MaxRequestBodySize() const {
+  const NsqdOptions& options = broker_->options();
+  return std::max(options.max_body_size, options.max_msg_size);
+}
+
+std::optional<HttpResponse> HttpApi::CheckBeforeBody(const HttpRequest& request) const {
+  if (!request.content_length || request.method != "POST") return std::nullopt;
+  const std::optional<Target> target = ParseTarget(request.target);
+  if (!target) return std::nullopt;
+  const NsqdOptions& options = broker_->options();
+  const auto length = static_cast<int64_t>(std::min<uint64_t>(*request.content_length, INT64_MAX));
+  if (target->path == "/pub" && length > options.max_msg_size) {
+    return JsonError(413, "MSG_TOO_BIG");
+  }
+  if (target->path == "/mpub" && length > options.max_body_size) {
+    return JsonError(413, "BODY_TOO_BIG");
+  }
+  return std::nullopt;
+}
+
+HttpResponse HttpApi::BodyTooLarge(const HttpRequest& request) const {
+  const std::optional<Target> target = ParseTarget(request.target);
+  const std::string_view path = target ? std::string_view(target->path) : std::string_view();
+  if (path == "/pub") return JsonError(413, "MSG_TOO_BIG");
+  if (path.substr(0, 8) == "/config/") return JsonError(413, "INVALID_VALUE");
+  return JsonError(413, "BODY_TOO_BIG");
+}
+
+HttpResponse HttpApi::Handle(const HttpRequest& request) {
+  if (auto early = CheckBeforeBody(request)) return *early;
+  const std::optional<Target> target = ParseTarget(request.target);
+  if (!target) return JsonError(400, "INVALID_REQUEST");
+
+  std::string_view path_arg;
+  const std::string_view pattern = RoutePattern(target->path, &path_arg);
+  std::vector<std::string> allowed;
+  const Route* route = FindRoute(pattern, request.method, &allowed);
+  if (route == nullptr) {
+    if (allowed.empty()) return JsonError(404, "NOT_FOUND");
+    // As nsqd's router: OPTIONS lists the methods (outside the V1 envelope), any other
+    // method is not allowed.
+    allowed.push_back("OPTIONS");
+    std::sort(allowed.begin(), allowed.end());
+    HttpResponse response;
+    if (request.method != "OPTIONS") response = JsonError(405, "METHOD_NOT_ALLOWED");
+    response.headers.emplace_back("Allow", absl::StrJoin(allowed, ", "));
+    return response;
+  }
+  return route->handler(Call{broker_, info_, request, *target, path_arg});
+}
+
+}  // namespace nsq::nsqd

@@ -1,0 +1,308 @@
+#include "nsqd/http/http_server.h"
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <exception>
+#include <string_view>
+#include <unordered_set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/log/logger.h"
+
+namespace nsq::nsqd {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+// A connection with no request for this long is closed; a client that stalls mid-request or
+// does not read its response meets the same limit.
+constexpr std::chrono::seconds kIdleTimeout(60);
+// After an error answer we read (and drop) what the client still sends, for at most this
+// long, so that closing does not reset the connection before the client reads the answer.
+constexpr std::chrono::seconds kLingerTimeout(2);
+constexpr uint32_t kHeaderLimit = 64 * 1024;
+
+// What Go's net/http answers to bytes that are not HTTP (e.g. the NSQ magic "  V2").
+constexpr std::string_view kBadRequest =
+    "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    "Connection: close\r\n\r\n400 Bad Request";
+constexpr std::string_view kHeaderTooLarge =
+    "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    "Connection: close\r\n\r\n431 Request Header Fields Too Large";
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+void LogException(std::exception_ptr error) {
+  if (!error) return;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    NSQ_LOG_ERROR("HTTP: connection task failed - %s", e.what());
+  } catch (...) {
+    NSQ_LOG_ERROR("HTTP: connection task failed");
+  }
+}
+
+std::string FormatEndpoint(const tcp::endpoint& endpoint) {
+  const asio::ip::address address = endpoint.address();
+  if (address.is_v6()) return absl::StrCat("[", address.to_string(), "]:", endpoint.port());
+  return absl::StrCat(address.to_string(), ":", endpoint.port());
+}
+
+struct Connection;
+
+// Shared by the server and its coroutines: a coroutine may resume once more after Stop()
+// (or after HttpServer is gone); it then sees `stopped` and ends without touching the API.
+struct ServerState {
+  ServerState(asio::io_context* io, HttpApi* api, uint64_t body_limit)
+      : io(io), api(api), body_limit(body_limit), acceptor(*io) {}
+
+  asio::io_context* io;
+  HttpApi* api;
+  uint64_t body_limit;
+  tcp::acceptor acceptor;
+  bool stopped = false;
+  std::unordered_set<Connection*> connections;
+};
+
+// One accepted socket. Owned by its Serve coroutine; registered in the state so Stop() can
+// close it.
+struct Connection {
+  Connection(tcp::socket socket, std::shared_ptr<ServerState> state)
+      : stream(std::move(socket)), state(std::move(state)) {
+    this->state->connections.insert(this);
+  }
+  ~Connection() { state->connections.erase(this); }
+
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  std::shared_ptr<ServerState> state;
+};
+
+// Half-closes, drains what the client still sends (briefly), then closes.
+asio::awaitable<void> CloseGracefully(std::shared_ptr<Connection> conn) {
+  beast::error_code ignored;
+  conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  conn->stream.expires_after(kLingerTimeout);
+  char sink[4096];
+  for (;;) {
+    auto [ec, n] = co_await conn->stream.async_read_some(asio::buffer(sink), kUseTuple);
+    if (ec || conn->state->stopped) break;
+  }
+  conn->stream.close();
+}
+
+asio::awaitable<bool> WriteRaw(std::shared_ptr<Connection> conn, std::string_view bytes) {
+  conn->stream.expires_after(kIdleTimeout);
+  auto [ec, n] = co_await asio::async_write(conn->stream, asio::buffer(bytes), kUseTuple);
+  co_return !ec;
+}
+
+asio::awaitable<bool> WriteResponse(std::shared_ptr<Connection> conn, const HttpResponse& response,
+                                    unsigned version, bool keep_alive) {
+  http::response<http::string_body> message;
+  message.version(version);
+  message.result(static_cast<unsigned>(response.status));
+  for (const auto& [name, value] : response.headers) message.insert(name, value);
+  message.body() = response.body;
+  message.keep_alive(keep_alive);
+  message.prepare_payload();
+  conn->stream.expires_after(kIdleTimeout);
+  auto [ec, n] = co_await http::async_write(conn->stream, message, kUseTuple);
+  co_return !ec;
+}
+
+// Answers a request that could not be parsed, as Go does, unless the client simply went
+// away or timed out.
+asio::awaitable<void> RejectMalformed(std::shared_ptr<Connection> conn, beast::error_code ec) {
+  if (ec.category() != http::make_error_code(http::error::end_of_stream).category() ||
+      ec == http::error::end_of_stream || ec == http::error::partial_message) {
+    conn->stream.close();
+    co_return;
+  }
+  const std::string_view answer = ec == http::error::header_limit ? kHeaderTooLarge : kBadRequest;
+  if (co_await WriteRaw(conn, answer)) co_await CloseGracefully(conn);
+  conn->stream.close();
+}
+
+asio::awaitable<void> Serve(std::shared_ptr<Connection> conn) {
+  ServerState& state = *conn->state;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(kHeaderLimit);
+    // The declared length is judged by the API first (CheckBeforeBody), so the header read
+    // must not fail on it.
+    parser.body_limit(boost::none);
+    conn->stream.expires_after(kIdleTimeout);
+    auto [header_ec, header_bytes] =
+        co_await http::async_read_header(conn->stream, conn->buffer, parser, kUseTuple);
+    if (state.stopped) co_return;
+    if (header_ec) {
+      co_await RejectMalformed(conn, header_ec);
+      co_return;
+    }
+
+    const auto& header = parser.get();
+    const unsigned version = header.version() == 10 ? 10 : 11;
+    const bool keep_alive = header.keep_alive();
+    HttpRequest request;
+    request.method = std::string(header.method_string());
+    request.target = std::string(header.target());
+    if (auto length = parser.content_length()) request.content_length = *length;
+
+    std::optional<HttpResponse> refusal = state.api->CheckBeforeBody(request);
+    if (!refusal && request.content_length && *request.content_length > state.body_limit) {
+      refusal = state.api->BodyTooLarge(request);
+    }
+    if (refusal) {
+      if (co_await WriteResponse(conn, *refusal, version, false)) co_await CloseGracefully(conn);
+      co_return;
+    }
+
+    if (!parser.is_done()) {
+      // Clients such as curl wait for this before sending a large body.
+      if (beast::iequals(header[http::field::expect], "100-continue") &&
+          !co_await WriteRaw(conn, kContinue)) {
+        co_return;
+      }
+      parser.body_limit(state.body_limit);  // what a chunked body may add up to
+      conn->stream.expires_after(kIdleTimeout);
+      auto [body_ec, body_bytes] =
+          co_await http::async_read(conn->stream, conn->buffer, parser, kUseTuple);
+      if (state.stopped) co_return;
+      if (body_ec == http::error::body_limit) {
+        if (co_await WriteResponse(conn, state.api->BodyTooLarge(request), version, false)) {
+          co_await CloseGracefully(conn);
+        }
+        co_return;
+      }
+      if (body_ec) {
+        co_await RejectMalformed(conn, body_ec);
+        co_return;
+      }
+    }
+    request.body = std::move(parser.get().body());
+
+    const HttpResponse response = state.api->Handle(request);
+    if (!co_await WriteResponse(conn, response, version, keep_alive) || state.stopped) co_return;
+    if (!keep_alive) {
+      co_await CloseGracefully(conn);
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<void> AcceptLoop(std::shared_ptr<ServerState> state) {
+  for (;;) {
+    auto [ec, socket] = co_await state->acceptor.async_accept(kUseTuple);
+    if (state->stopped || ec == asio::error::operation_aborted) co_return;
+    if (ec) {
+      // Typically out of file descriptors: back off instead of spinning.
+      NSQ_LOG_ERROR("HTTP: accept failed - %s", ec.message());
+      asio::steady_timer pause(*state->io, std::chrono::milliseconds(100));
+      co_await pause.async_wait(kUseTuple);
+      if (state->stopped) co_return;
+      continue;
+    }
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    auto conn = std::make_shared<Connection>(std::move(socket), state);
+    asio::co_spawn(*state->io, Serve(std::move(conn)), LogException);
+  }
+}
+
+// "host:port", "[v6]:port" or ":port" (all interfaces).
+absl::StatusOr<tcp::endpoint> ResolveListenAddress(asio::io_context* io,
+                                                   const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid address ", address));
+  }
+  std::string host = address.substr(0, colon);
+  const std::string port_text = address.substr(colon + 1);
+  uint32_t port = 0;
+  if (!absl::SimpleAtoi(port_text, &port) || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid port in address ", address));
+  }
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty()) return tcp::endpoint(tcp::v4(), static_cast<uint16_t>(port));
+
+  beast::error_code ec;
+  const asio::ip::address ip = asio::ip::make_address(host, ec);
+  if (!ec) return tcp::endpoint(ip, static_cast<uint16_t>(port));
+  tcp::resolver resolver(*io);
+  auto results = resolver.resolve(host, port_text, ec);
+  if (ec || results.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot resolve ", host, ": ", ec ? ec.message() : "no address"));
+  }
+  return results.begin()->endpoint();
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  std::shared_ptr<ServerState> state;
+};
+
+HttpServer::HttpServer(boost::asio::io_context* io, HttpApi* api, int64_t max_body_size)
+    : impl_(std::make_unique<Impl>()) {
+  const int64_t limit = std::max(max_body_size, api->MaxRequestBodySize());
+  impl_->state = std::make_shared<ServerState>(io, api, static_cast<uint64_t>(limit));
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+absl::StatusOr<int> HttpServer::Listen(const std::string& address) {
+  ServerState& state = *impl_->state;
+  if (state.acceptor.is_open()) return absl::FailedPreconditionError("HTTP: already listening");
+  absl::StatusOr<tcp::endpoint> endpoint = ResolveListenAddress(state.io, address);
+  if (!endpoint.ok()) return endpoint.status();
+
+  beast::error_code ec;
+  const auto fail = [&](std::string_view step) {
+    beast::error_code ignored;
+    state.acceptor.close(ignored);
+    return absl::UnavailableError(
+        absl::StrCat("HTTP: ", std::string(step), " (", address, ") failed - ", ec.message()));
+  };
+  if (state.acceptor.open(endpoint->protocol(), ec)) return fail("open");
+  if (state.acceptor.set_option(tcp::acceptor::reuse_address(true), ec)) return fail("setsockopt");
+  if (state.acceptor.bind(*endpoint, ec)) return fail("listen");
+  if (state.acceptor.listen(asio::socket_base::max_listen_connections, ec)) return fail("listen");
+  const tcp::endpoint bound = state.acceptor.local_endpoint(ec);
+  if (ec) return fail("getsockname");
+
+  NSQ_LOG_INFO("HTTP: listening on %s", FormatEndpoint(bound));
+  asio::co_spawn(*state.io, AcceptLoop(impl_->state), LogException);
+  return static_cast<int>(bound.port());
+}
+
+void HttpServer::Stop() {
+  ServerState& state = *impl_->state;
+  if (state.stopped) return;
+  state.stopped = true;
+  beast::error_code ignored;
+  state.acceptor.close(ignored);
+  // Closing cancels each connection's pending read or write; its coroutine then ends.
+  const std::vector<Connection*> open(state.connections.begin(), state.connections.end());
+  for (Connection* conn : open) conn->stream.socket().close(ignored);
+}
+
+}  // namespace nsq::nsqd
