@@ -29,6 +29,17 @@ class ClientConnection {
   virtual void CloseConnectionNow() = 0;
 };
 
+// Told about topics and channels coming and going (lookupd registration, metadata).
+// Called on the broker thread, after the change.
+class BrokerListener {
+ public:
+  virtual ~BrokerListener() = default;
+  virtual void TopicCreated(const std::string& topic) = 0;
+  virtual void TopicDeleted(const std::string& topic) = 0;
+  virtual void ChannelCreated(const std::string& topic, const std::string& channel) = 0;
+  virtual void ChannelDeleted(const std::string& topic, const std::string& channel) = 0;
+};
+
 struct BrokerStats {
   // Sorted by name. `topic_found` is false when a topic filter matched nothing.
   std::vector<TopicStats> topics;
@@ -53,6 +64,10 @@ class Broker {
   // and then its topic if that is ephemeral and has no channel left.
   void DeleteEphemeralChannelIfUnused(const std::string& topic, const std::string& channel);
 
+  // At most one listener; nullptr removes it.
+  void set_listener(BrokerListener* listener) { listener_ = listener; }
+  BrokerListener* listener() const { return listener_; }
+
   void RegisterClient(ClientConnection* client);
   void UnregisterClient(ClientConnection* client);
   size_t client_count() const { return clients_.size(); }
@@ -74,6 +89,7 @@ class Broker {
   absl::flat_hash_set<ClientConnection*> clients_;
   bool closing_ = false;
   std::function<void()> on_drained_;
+  BrokerListener* listener_ = nullptr;
 };
 
 }  // namespace nsq::nsqd

@@ -82,6 +82,7 @@ Channel* Topic::GetOrCreateChannel(const std::string& name) {
   auto [it, inserted] =
       channels_.emplace(name, std::make_unique<Channel>(this, name, context_));
   NSQ_LOG_INFO("TOPIC(%s): new channel(%s)", name_, name);
+  if (BrokerListener* listener = broker_->listener()) listener->ChannelCreated(name_, name);
   // The first channel receives everything the topic kept while it had none.
   Flush();
   return it->second.get();
@@ -93,6 +94,7 @@ absl::Status Topic::DeleteChannel(const std::string& name) {
   it->second->Close();
   channels_.erase(it);
   NSQ_LOG_INFO("TOPIC(%s): deleting channel %s", name_, name);
+  if (BrokerListener* listener = broker_->listener()) listener->ChannelDeleted(name_, name);
   return absl::OkStatus();
 }
 

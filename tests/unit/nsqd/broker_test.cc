@@ -89,3 +89,34 @@ TEST_CASE("closing the broker refuses new publishes") {
 
 }  // namespace
 }  // namespace nsq::nsqd
+
+namespace nsq::nsqd {
+namespace {
+
+class RecordingListener final : public BrokerListener {
+ public:
+  void TopicCreated(const std::string& t) override { events.push_back("+" + t); }
+  void TopicDeleted(const std::string& t) override { events.push_back("-" + t); }
+  void ChannelCreated(const std::string& t, const std::string& c) override {
+    events.push_back("+" + t + ":" + c);
+  }
+  void ChannelDeleted(const std::string& t, const std::string& c) override {
+    events.push_back("-" + t + ":" + c);
+  }
+  std::vector<std::string> events;
+};
+
+TEST_CASE("the broker listener hears every topic and channel come and go") {
+  testing::FakeEnv env;
+  Broker broker(env.context);
+  RecordingListener listener;
+  broker.set_listener(&listener);
+  broker.GetOrCreateTopic("t")->GetOrCreateChannel("c");
+  broker.GetOrCreateTopic("t")->GetOrCreateChannel("c");  // exists: no event
+  REQUIRE(broker.FindTopic("t")->DeleteChannel("c").ok());
+  REQUIRE(broker.DeleteTopic("t").ok());
+  CHECK(listener.events == std::vector<std::string>{"+t", "+t:c", "-t:c", "-t"});
+}
+
+}  // namespace
+}  // namespace nsq::nsqd
