@@ -15,10 +15,10 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "common/http/http_server.h"
 #include "common/log/logger.h"
 #include "nsqd/broker/broker.h"
 #include "nsqd/http/http_api.h"
-#include "nsqd/http/http_server.h"
 #include "nsqd/nsqd_flags.h"
 #include "nsqd/tcp/asio_timers.h"
 #include "nsqd/tcp/tcp_server.h"
@@ -100,7 +100,7 @@ struct Nsqd::Impl {
   NodeInfo node;
   TcpServer tcp;
   HttpApi api;
-  HttpServer http;
+  http::HttpServer http;
   asio::signal_set signals;
   asio::steady_timer shutdown_deadline{io};
   int tcp_port = 0;

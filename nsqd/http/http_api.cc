@@ -3,14 +3,12 @@
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-#include <boost/url/parse.hpp>
-#include <boost/url/url_view.hpp>
 #include <charconv>
 #include <string_view>
 
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "common/http/v1_api.h"
 #include "common/log/logger.h"
 #include "common/protocol/body.h"
 #include "common/protocol/names.h"
@@ -19,80 +17,12 @@
 namespace nsq::nsqd {
 namespace {
 
-constexpr std::string_view kNsqContentTypeHeader = "X-NSQ-Content-Type";
-constexpr std::string_view kNsqContentTypeValue = "nsq; version=1.0";
-constexpr std::string_view kJsonContentType = "application/json; charset=utf-8";
-// Go sniffs "OK" and the text stats page as plain text.
-constexpr std::string_view kTextContentType = "text/plain; charset=utf-8";
-
-// nsqd's "V1" responses all carry the X-NSQ-Content-Type header.
-HttpResponse V1Response(int status) {
-  HttpResponse response;
-  response.status = status;
-  response.headers.emplace_back(kNsqContentTypeHeader, kNsqContentTypeValue);
-  return response;
-}
-
-HttpResponse JsonError(int status, std::string_view message) {
-  HttpResponse response = V1Response(status);
-  response.headers.emplace_back("Content-Type", kJsonContentType);
-  boost::json::object body;
-  body["message"] = message;
-  response.body = boost::json::serialize(body);
-  return response;
-}
-
-HttpResponse JsonOk(std::string json) {
-  HttpResponse response = V1Response(200);
-  response.headers.emplace_back("Content-Type", kJsonContentType);
-  response.body = std::move(json);
-  return response;
-}
-
-HttpResponse TextOk(std::string text) {
-  HttpResponse response = V1Response(200);
-  response.headers.emplace_back("Content-Type", kTextContentType);
-  response.body = std::move(text);
-  return response;
-}
-
-// Success without data: 200, empty body, no Content-Type.
-HttpResponse EmptyOk() { return V1Response(200); }
-
-// /ping answers outside the V1 envelope: no X-NSQ header, plain-text errors.
-HttpResponse PlainText(int status, std::string text) {
-  HttpResponse response;
-  response.status = status;
-  response.headers.emplace_back("Content-Type", kTextContentType);
-  response.body = std::move(text);
-  return response;
-}
-
-// The decoded path and query of a request target. nsqd reads parameters from the query
-// string only; when a key repeats, the first value wins.
-struct Target {
-  std::string path;
-  std::vector<std::pair<std::string, std::string>> params;
-
-  const std::string* Get(std::string_view key) const {
-    for (const auto& [k, v] : params) {
-      if (k == key) return &v;
-    }
-    return nullptr;
-  }
-};
-
-std::optional<Target> ParseTarget(std::string_view raw) {
-  auto parsed = boost::urls::parse_uri_reference(raw);
-  if (!parsed) return std::nullopt;
-  const boost::urls::url_view url = *parsed;
-  Target target;
-  target.path = url.path();
-  for (const boost::urls::param& p : url.params()) {
-    target.params.emplace_back(p.key, p.value);
-  }
-  return target;
-}
+using http::EmptyOk;
+using http::JsonError;
+using http::JsonOk;
+using http::PlainText;
+using http::Target;
+using http::TextOk;
 
 // Go's strconv.ParseInt(s, 10, 64): optional sign, decimal digits, no spaces, no overflow.
 std::optional<int64_t> ParseGoInt(std::string_view text) {
@@ -393,11 +323,7 @@ HttpResponse DoConfigPut(const Call& call) {
   return JsonOk(std::move(*value));
 }
 
-struct Route {
-  std::string_view path;  // "/config/:opt" is the only pattern
-  std::string_view method;
-  Handler handler;
-};
+using Route = http::Route<Handler>;
 
 constexpr std::string_view kConfigPattern = "/config/:opt";
 
@@ -433,17 +359,6 @@ std::string_view RoutePattern(std::string_view path, std::string_view* path_arg)
   return path;
 }
 
-const Route* FindRoute(std::string_view pattern, std::string_view method,
-                       std::vector<std::string>* allowed) {
-  const Route* found = nullptr;
-  for (const Route& route : kRoutes) {
-    if (route.path != pattern) continue;
-    allowed->emplace_back(route.method);
-    if (route.method == method) found = &route;
-  }
-  return found;
-}
-
 }  // namespace
 
 int64_t HttpApi::MaxRequestBodySize() const {
@@ -453,7 +368,7 @@ int64_t HttpApi::MaxRequestBodySize() const {
 
 std::optional<HttpResponse> HttpApi::CheckBeforeBody(const HttpRequest& request) const {
   if (!request.content_length || request.method != "POST") return std::nullopt;
-  const std::optional<Target> target = ParseTarget(request.target);
+  const std::optional<Target> target = http::ParseTarget(request.target);
   if (!target) return std::nullopt;
   const NsqdOptions& options = broker_->options();
   const auto length = static_cast<int64_t>(std::min<uint64_t>(*request.content_length, INT64_MAX));
@@ -467,7 +382,7 @@ std::optional<HttpResponse> HttpApi::CheckBeforeBody(const HttpRequest& request)
 }
 
 HttpResponse HttpApi::BodyTooLarge(const HttpRequest& request) const {
-  const std::optional<Target> target = ParseTarget(request.target);
+  const std::optional<Target> target = http::ParseTarget(request.target);
   const std::string_view path = target ? std::string_view(target->path) : std::string_view();
   if (path == "/pub") return JsonError(413, "MSG_TOO_BIG");
   if (path.substr(0, 8) == "/config/") return JsonError(413, "INVALID_VALUE");
@@ -476,24 +391,14 @@ HttpResponse HttpApi::BodyTooLarge(const HttpRequest& request) const {
 
 HttpResponse HttpApi::Handle(const HttpRequest& request) {
   if (auto early = CheckBeforeBody(request)) return *early;
-  const std::optional<Target> target = ParseTarget(request.target);
+  const std::optional<Target> target = http::ParseTarget(request.target);
   if (!target) return JsonError(400, "INVALID_REQUEST");
 
   std::string_view path_arg;
   const std::string_view pattern = RoutePattern(target->path, &path_arg);
-  std::vector<std::string> allowed;
-  const Route* route = FindRoute(pattern, request.method, &allowed);
-  if (route == nullptr) {
-    if (allowed.empty()) return JsonError(404, "NOT_FOUND");
-    // As nsqd's router: OPTIONS lists the methods (outside the V1 envelope), any other
-    // method is not allowed.
-    allowed.push_back("OPTIONS");
-    std::sort(allowed.begin(), allowed.end());
-    HttpResponse response;
-    if (request.method != "OPTIONS") response = JsonError(405, "METHOD_NOT_ALLOWED");
-    response.headers.emplace_back("Allow", absl::StrJoin(allowed, ", "));
-    return response;
-  }
+  HttpResponse refusal;
+  const Route* route = http::FindRoute<Handler>(kRoutes, pattern, request.method, &refusal);
+  if (route == nullptr) return refusal;
   return route->handler(Call{broker_, info_, request, *target, path_arg});
 }
 

@@ -1,6 +1,7 @@
 // HttpApi: nsqd's HTTP endpoints as plain request -> response functions over the Broker, with
-// nsqd's status codes, bodies, headers and JSON field names. No sockets here: http_server.cc
-// moves bytes with Boost.Beast and calls Handle(); unit tests call Handle() directly.
+// nsqd's status codes, bodies, headers and JSON field names. No sockets here: the shared
+// common/http/http_server.h moves bytes with Boost.Beast and calls Handle(); unit tests call
+// Handle() directly.
 #pragma once
 
 #include <cstdint>
@@ -10,23 +11,13 @@
 #include <utility>
 #include <vector>
 
+#include "common/http/http_message.h"
 #include "nsqd/broker/broker.h"
 
 namespace nsq::nsqd {
 
-struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // path and query, e.g. "/pub?topic=t&defer=100"
-  std::string body;
-  // The Content-Length header when the client sent one (checked before the body is read).
-  std::optional<uint64_t> content_length;
-};
-
-struct HttpResponse {
-  int status = 200;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-};
+using http::HttpRequest;
+using http::HttpResponse;
 
 // What /info and /stats report about this node, and how to read/change configuration.
 struct NodeInfo {
@@ -48,21 +39,21 @@ struct NodeInfo {
       set_config_value;
 };
 
-class HttpApi {
+class HttpApi final : public http::HttpHandler {
  public:
   HttpApi(Broker* broker, NodeInfo* info) : broker_(broker), info_(info) {}
 
   // Only requests with a Content-Length above this need the body refused before reading it:
   // the server asks here first (413 MSG_TOO_BIG / BODY_TOO_BIG).
-  std::optional<HttpResponse> CheckBeforeBody(const HttpRequest& request) const;
-  HttpResponse Handle(const HttpRequest& request);
+  std::optional<HttpResponse> CheckBeforeBody(const HttpRequest& request) const override;
+  HttpResponse Handle(const HttpRequest& request) override;
 
   // The largest body any endpoint accepts (max of --max-body-size and --max-msg-size): the
   // server refuses to buffer more than this.
-  int64_t MaxRequestBodySize() const;
+  int64_t MaxRequestBodySize() const override;
   // The 413 answer for a body that turned out larger than MaxRequestBodySize() while being
   // read (chunked uploads announce no length): what the endpoint says for an oversized body.
-  HttpResponse BodyTooLarge(const HttpRequest& request) const;
+  HttpResponse BodyTooLarge(const HttpRequest& request) const override;
 
  private:
   Broker* broker_;

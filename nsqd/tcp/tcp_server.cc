@@ -12,9 +12,9 @@
 #include <chrono>
 #include <exception>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/log/logger.h"
+#include "common/net/host_port.h"
 #include "common/protocol/command_decoder.h"
 #include "common/protocol/frame.h"
 #include "nsqd/tcp/client_conn.h"
@@ -292,22 +292,6 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
 
 }  // namespace
 
-absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& address) {
-  size_t colon = address.rfind(':');
-  if (colon == std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat("address ", address, ": missing port"));
-  }
-  std::string host = address.substr(0, colon);
-  int port = 0;
-  if (!absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("address ", address, ": invalid port"));
-  }
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  return std::make_pair(host, port);
-}
-
 struct TcpServer::Impl {
   Impl(asio::io_context* io, Broker* broker, std::string version)
       : io(io), broker(broker), version(std::move(version)), acceptor(*io) {}
@@ -340,7 +324,7 @@ TcpServer::TcpServer(asio::io_context* io, Broker* broker, std::string version)
 TcpServer::~TcpServer() { Stop(); }
 
 absl::StatusOr<int> TcpServer::Listen(const std::string& address) {
-  auto host_port = SplitHostPort(address);
+  auto host_port = net::SplitHostPort(address);
   if (!host_port.ok()) return host_port.status();
   auto [host, port] = *host_port;
   boost::system::error_code ec;

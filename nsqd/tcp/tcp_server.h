@@ -30,8 +30,4 @@ class TcpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// Resolves "host:port" (host may be empty, a name, an IPv4 or a bracketed IPv6 address).
-// Shared by the TCP and HTTP listeners.
-absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& address);
-
 }  // namespace nsq::nsqd

@@ -1,8 +1,8 @@
-// HttpServer on a real io_context and loopback socket: keep-alive, the early 413, chunked
-// bodies, 100-continue, the answer to non-HTTP bytes and Stop(). The loop runs on its own
-// thread; the test talks to it through blocking sockets and touches the broker only after
-// the loop has stopped.
-#include "nsqd/http/http_server.h"
+// The shared HttpServer (common/http) serving nsqd's HttpApi on a real io_context and loopback
+// socket: keep-alive, the early 413, chunked bodies, 100-continue, the answer to non-HTTP
+// bytes and Stop(). The loop runs on its own thread; the test talks to it through blocking
+// sockets and touches the broker only after the loop has stopped.
+#include "common/http/http_server.h"
 
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
@@ -26,6 +26,8 @@
 
 namespace nsq::nsqd {
 namespace {
+
+using http::HttpServer;
 
 using std::chrono::milliseconds;
 constexpr milliseconds kTimeout(5000);

@@ -1,4 +1,4 @@
-#include "nsqd/http/http_server.h"
+#include "common/http/http_server.h"
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
@@ -16,11 +16,11 @@
 #include <string_view>
 #include <unordered_set>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/log/logger.h"
+#include "common/net/host_port.h"
 
-namespace nsq::nsqd {
+namespace nsq::http {
 namespace {
 
 namespace asio = boost::asio;
@@ -66,13 +66,13 @@ std::string FormatEndpoint(const tcp::endpoint& endpoint) {
 struct Connection;
 
 // Shared by the server and its coroutines: a coroutine may resume once more after Stop()
-// (or after HttpServer is gone); it then sees `stopped` and ends without touching the API.
+// (or after HttpServer is gone); it then sees `stopped` and ends without touching the handler.
 struct ServerState {
-  ServerState(asio::io_context* io, HttpApi* api, uint64_t body_limit)
-      : io(io), api(api), body_limit(body_limit), acceptor(*io) {}
+  ServerState(asio::io_context* io, HttpHandler* handler, uint64_t body_limit)
+      : io(io), handler(handler), body_limit(body_limit), acceptor(*io) {}
 
   asio::io_context* io;
-  HttpApi* api;
+  HttpHandler* handler;
   uint64_t body_limit;
   tcp::acceptor acceptor;
   bool stopped = false;
@@ -144,7 +144,7 @@ asio::awaitable<void> Serve(std::shared_ptr<Connection> conn) {
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(kHeaderLimit);
-    // The declared length is judged by the API first (CheckBeforeBody), so the header read
+    // The declared length is judged by the handler first (CheckBeforeBody), so the header read
     // must not fail on it.
     parser.body_limit(boost::none);
     conn->stream.expires_after(kIdleTimeout);
@@ -164,9 +164,9 @@ asio::awaitable<void> Serve(std::shared_ptr<Connection> conn) {
     request.target = std::string(header.target());
     if (auto length = parser.content_length()) request.content_length = *length;
 
-    std::optional<HttpResponse> refusal = state.api->CheckBeforeBody(request);
+    std::optional<HttpResponse> refusal = state.handler->CheckBeforeBody(request);
     if (!refusal && request.content_length && *request.content_length > state.body_limit) {
-      refusal = state.api->BodyTooLarge(request);
+      refusal = state.handler->BodyTooLarge(request);
     }
     if (refusal) {
       if (co_await WriteResponse(conn, *refusal, version, false)) co_await CloseGracefully(conn);
@@ -185,7 +185,7 @@ asio::awaitable<void> Serve(std::shared_ptr<Connection> conn) {
           co_await http::async_read(conn->stream, conn->buffer, parser, kUseTuple);
       if (state.stopped) co_return;
       if (body_ec == http::error::body_limit) {
-        if (co_await WriteResponse(conn, state.api->BodyTooLarge(request), version, false)) {
+        if (co_await WriteResponse(conn, state.handler->BodyTooLarge(request), version, false)) {
           co_await CloseGracefully(conn);
         }
         co_return;
@@ -197,7 +197,7 @@ asio::awaitable<void> Serve(std::shared_ptr<Connection> conn) {
     }
     request.body = std::move(parser.get().body());
 
-    const HttpResponse response = state.api->Handle(request);
+    const HttpResponse response = state.handler->Handle(request);
     if (!co_await WriteResponse(conn, response, version, keep_alive) || state.stopped) co_return;
     if (!keep_alive) {
       co_await CloseGracefully(conn);
@@ -228,26 +228,16 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<ServerState> state) {
 // "host:port", "[v6]:port" or ":port" (all interfaces).
 absl::StatusOr<tcp::endpoint> ResolveListenAddress(asio::io_context* io,
                                                    const std::string& address) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid address ", address));
-  }
-  std::string host = address.substr(0, colon);
-  const std::string port_text = address.substr(colon + 1);
-  uint32_t port = 0;
-  if (!absl::SimpleAtoi(port_text, &port) || port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid port in address ", address));
-  }
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
+  absl::StatusOr<std::pair<std::string, int>> host_port = net::SplitHostPort(address);
+  if (!host_port.ok()) return host_port.status();
+  const auto& [host, port] = *host_port;
   if (host.empty()) return tcp::endpoint(tcp::v4(), static_cast<uint16_t>(port));
 
   beast::error_code ec;
   const asio::ip::address ip = asio::ip::make_address(host, ec);
   if (!ec) return tcp::endpoint(ip, static_cast<uint16_t>(port));
   tcp::resolver resolver(*io);
-  auto results = resolver.resolve(host, port_text, ec);
+  auto results = resolver.resolve(host, std::to_string(port), ec);
   if (ec || results.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot resolve ", host, ": ", ec ? ec.message() : "no address"));
@@ -261,10 +251,10 @@ struct HttpServer::Impl {
   std::shared_ptr<ServerState> state;
 };
 
-HttpServer::HttpServer(boost::asio::io_context* io, HttpApi* api, int64_t max_body_size)
+HttpServer::HttpServer(boost::asio::io_context* io, HttpHandler* handler, int64_t max_body_size)
     : impl_(std::make_unique<Impl>()) {
-  const int64_t limit = std::max(max_body_size, api->MaxRequestBodySize());
-  impl_->state = std::make_shared<ServerState>(io, api, static_cast<uint64_t>(limit));
+  const int64_t limit = std::max(max_body_size, handler->MaxRequestBodySize());
+  impl_->state = std::make_shared<ServerState>(io, handler, static_cast<uint64_t>(limit));
 }
 
 HttpServer::~HttpServer() { Stop(); }
@@ -305,4 +295,4 @@ void HttpServer::Stop() {
   for (Connection* conn : open) conn->stream.socket().close(ignored);
 }
 
-}  // namespace nsq::nsqd
+}  // namespace nsq::http

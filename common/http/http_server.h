@@ -1,0 +1,38 @@
+// HttpServer: accepts HTTP/1.1 connections with Boost.Beast and hands each request to an
+// HttpHandler (nsqd's or nsqlookupd's API), answering unparsable bytes as Go's net/http does.
+// Keeps Asio/Beast out of this header: the io_context is forward-declared.
+//
+// Lifecycle: owned by the daemon, used on the io_context's thread only; the handler must
+// outlive it. Stop() (also run by the destructor) closes the listener and open connections.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/http/http_message.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace nsq::http {
+
+class HttpServer {
+ public:
+  // Bodies up to max(max_body_size, handler->MaxRequestBodySize()) are read.
+  HttpServer(boost::asio::io_context* io, HttpHandler* handler, int64_t max_body_size);
+  ~HttpServer();
+
+  // Binds and starts accepting on the loop; returns the actual port (address may use port 0).
+  absl::StatusOr<int> Listen(const std::string& address);
+  // Stops accepting and closes open connections.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace nsq::http
