@@ -1,0 +1,161 @@
+// Hostile and broken clients: garbage, absurd size fields, bodies that never arrive, floods of
+// connections, shutdown with work in progress, kill -9. After every fault the broker must still
+// serve a new connection.
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <string>
+#include <vector>
+
+#include "common/protocol/frame.h"
+#include "tests/integration/integration_util.h"
+
+namespace nsq::testutil {
+namespace {
+
+using namespace std::string_literals;
+
+// The broker still works: a fresh connection can publish and /ping answers.
+void CheckStillServing(const TestNsqd& nsqd) {
+  Publish(nsqd, "still_serving", "ok?");
+  absl::StatusOr<HttpResponse> ping = HttpGet(nsqd.http_port(), "/ping");
+  NSQ_REQUIRE_OK(ping);
+  CHECK(ping->status == 200);
+}
+
+TEST_CASE("binary garbage after the magic gets an E_INVALID error and the connection closes") {
+  auto nsqd = StartNsqd();
+  auto conn = ConnectV2(*nsqd);
+  NSQ_REQUIRE_OK(conn->Send("\x01\x02\xff\xfe garbage \x7f\n"s));
+  absl::StatusOr<protocol::Frame> frame = conn->ReadFrame();
+  NSQ_REQUIRE_OK(frame);
+  CHECK(frame->type == protocol::FrameType::kError);
+  CHECK(frame->data.rfind("E_INVALID invalid command ", 0) == 0);
+  CHECK(conn->IsClosedByPeer(3s));
+  CheckStillServing(*nsqd);
+}
+
+TEST_CASE("a command line that never ends is cut off") {
+  auto nsqd = StartNsqd();
+  auto conn = ConnectV2(*nsqd);
+  // 1 MiB without a newline: no broker buffers that as one command.
+  absl::Status sent = conn->Send(std::string(1 << 20, 'A'));
+  (void)sent;  // the broker may close while we are still sending
+  CHECK(conn->IsClosedByPeer(10s));
+  CheckStillServing(*nsqd);
+}
+
+TEST_CASE("a 2 GB size field is refused at once, without waiting for the body") {
+  auto nsqd = StartNsqd();
+  const std::string two_gb = Be32(0x7fffffff);
+  const std::string negative = Be32(INT32_MIN);
+  struct Case {
+    std::string send;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {"PUB t\n" + two_gb, "E_BAD_MESSAGE PUB message too big 2147483647 > 1048576"},
+      {"DPUB t 10\n" + two_gb, "E_BAD_MESSAGE DPUB message too big 2147483647 > 1048576"},
+      {"MPUB t\n" + two_gb, "E_BAD_BODY MPUB body too big 2147483647 > 5242880"},
+      {"IDENTIFY\n" + two_gb, "E_BAD_BODY IDENTIFY body too big 2147483647 > 5242880"},
+      {"AUTH\n" + two_gb, "E_BAD_BODY AUTH body too big 2147483647 > 5242880"},
+      {"PUB t\n" + negative, "E_BAD_MESSAGE PUB invalid message body size -2147483648"},
+      {"MPUB t\n" + negative, "E_BAD_BODY MPUB invalid body size -2147483648"},
+      {"IDENTIFY\n" + negative, "E_BAD_BODY IDENTIFY invalid body size -2147483648"},
+  };
+  for (const Case& c : cases) {
+    INFO("sent: ", c.send.substr(0, c.send.size() - 4));
+    auto conn = ConnectV2(*nsqd);
+    NSQ_REQUIRE_OK(conn->Send(c.send));
+    NSQ_CHECK_OK(conn->ExpectError(c.error, 3s));
+    CHECK(conn->IsClosedByPeer(3s));
+  }
+  CheckStillServing(*nsqd);
+}
+
+TEST_CASE("an oversized PUB sent in full still gets its error frame before the close") {
+  auto nsqd = StartNsqd();
+  auto conn = ConnectV2(*nsqd);
+  absl::Status sent = conn->Pub("oversized", std::string(2 << 20, 'x'));
+  (void)sent;  // the broker may close before it has read everything
+  NSQ_CHECK_OK(conn->ExpectError("E_BAD_MESSAGE PUB message too big 2097152 > 1048576"));
+  CHECK(conn->IsClosedByPeer(3s));
+  CHECK(TopicStat(*nsqd, "oversized", "message_count") <= 0);
+  CheckStillServing(*nsqd);
+}
+
+TEST_CASE("a client that disconnects in the middle of a body costs nothing") {
+  auto nsqd = StartNsqd();
+  for (std::string partial :
+       {"PUB cut\n" + Be32(100) + std::string(50, 'x'), "PUB cut\n\0\0"s, "PUB cu"s,
+        "MPUB cut\n" + Be32(100) + Be32(2) + SizedBody("whole") + Be32(40) + "half",
+        "IDENTIFY\n" + Be32(50) + "{\"client_id\":", "DPUB cut 1000\n" + Be32(10) + "12345"}) {
+    auto conn = ConnectV2(*nsqd);
+    NSQ_REQUIRE_OK(conn->Send(partial));
+    conn->Close();
+  }
+  CheckStillServing(*nsqd);
+  CHECK(TopicStat(*nsqd, "cut", "message_count") <= 0);
+}
+
+TEST_CASE("a client that half-closes after PUB still gets its OK") {
+  auto nsqd = StartNsqd();
+  auto conn = ConnectV2(*nsqd);
+  NSQ_REQUIRE_OK(conn->Pub("half_close", "last words"));
+  conn->ShutdownWrite();
+  NSQ_CHECK_OK(conn->ExpectOk());
+  CHECK(conn->IsClosedByPeer(3s));
+  CHECK(TopicStat(*nsqd, "half_close", "message_count") == 1);
+}
+
+TEST_CASE("hundreds of concurrent connections are all served") {
+  auto nsqd = StartNsqd();
+  std::vector<std::unique_ptr<RawConn>> conns;
+  for (int i = 0; i < 300; ++i) conns.push_back(ConnectV2(*nsqd));
+  for (auto& conn : conns) NSQ_REQUIRE_OK(conn->Pub("crowd", "x"));
+  for (auto& conn : conns) NSQ_REQUIRE_OK(conn->ExpectOk());
+  CHECK(TopicStat(*nsqd, "crowd", "message_count") == 300);
+  conns.clear();
+  CheckStillServing(*nsqd);
+}
+
+TEST_CASE("rapid connects and disconnects leave the broker healthy") {
+  auto nsqd = StartNsqd();
+  for (int i = 0; i < 300; ++i) {
+    auto conn = RawConn::Connect(nsqd->tcp_port());
+    NSQ_REQUIRE_OK(conn);
+    if (i % 3 == 1) NSQ_REQUIRE_OK((*conn)->SendMagic());
+    if (i % 3 == 2) NSQ_REQUIRE_OK((*conn)->Send("  V2SUB churn ch\nRDY 5\n"));
+  }
+  CheckStillServing(*nsqd);
+  boost::json::value stats = GetStats(*nsqd);
+  const boost::json::object* channel = FindChannel(stats, "churn", "ch");
+  if (channel != nullptr) {
+    // Every one of those subscribers is gone.
+    CHECK(WaitFor([&] { return ChannelStat(*nsqd, "churn", "ch", "client_count") == 0; }, 5s));
+  }
+}
+
+TEST_CASE("SIGTERM with clients connected and messages in flight exits 0") {
+  auto nsqd = StartNsqd();
+  auto consumer = Subscribe(*nsqd, "busy", "ch", 5);
+  auto idle = ConnectV2(*nsqd);
+  PublishMany(*nsqd, "busy", {"a", "b", "c"});
+  MustReadMessage(*consumer);
+  absl::StatusOr<int> code = nsqd->Stop();
+  NSQ_REQUIRE_OK(code);
+  CHECK(*code == 0);
+  CHECK(consumer->IsClosedByPeer(3s));
+  CHECK(idle->IsClosedByPeer(3s));
+}
+
+TEST_CASE("after kill -9 nsqd restarts on the same data directory and serves") {
+  auto nsqd = StartNsqd();
+  PublishMany(*nsqd, "crash", {"c0", "c1"});
+  nsqd->Kill9();
+  NSQ_REQUIRE_OK(nsqd->Restart());
+  CheckStillServing(*nsqd);
+}
+
+}  // namespace
+}  // namespace nsq::testutil
