@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json/parse.hpp>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -17,7 +18,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/http/http_server.h"
 #include "common/log/logger.h"
+#include "common/net/host_port.h"
 #include "nsqd/broker/broker.h"
+#include "nsqd/lookup/lookupd_client.h"
 #include "nsqd/http/http_api.h"
 #include "nsqd/nsqd_flags.h"
 #include "nsqd/tcp/asio_timers.h"
@@ -59,6 +62,21 @@ absl::StatusOr<int> LockDataPath(const std::string& data_path) {
   return fd;
 }
 
+// The body of PUT /config/nsqlookupd_tcp_addresses: a JSON array of "host:port" strings.
+std::optional<std::vector<std::string>> ParseAddressList(const std::string& body) {
+  boost::system::error_code ec;
+  boost::json::value value = boost::json::parse(body, ec);
+  if (ec || !value.is_array()) return std::nullopt;
+  std::vector<std::string> addresses;
+  for (const auto& item : value.as_array()) {
+    if (!item.is_string()) return std::nullopt;
+    std::string address(item.as_string());
+    if (!net::SplitHostPort(address).ok()) return std::nullopt;
+    addresses.push_back(std::move(address));
+  }
+  return addresses;
+}
+
 }  // namespace
 
 struct Nsqd::Impl {
@@ -84,6 +102,7 @@ struct Nsqd::Impl {
     NSQ_LOG_INFO("NSQ: closing");
     tcp.Stop();
     http.Stop();
+    if (lookupd) lookupd->Stop();
     signals.cancel();
     shutdown_deadline.expires_after(std::chrono::seconds(5));
     shutdown_deadline.async_wait([this](const boost::system::error_code& ec) {
@@ -103,6 +122,7 @@ struct Nsqd::Impl {
   http::HttpServer http;
   asio::signal_set signals;
   asio::steady_timer shutdown_deadline{io};
+  std::unique_ptr<LookupdClient> lookupd;
   int tcp_port = 0;
   int http_port = 0;
   int lock_fd = -1;
@@ -152,10 +172,33 @@ absl::StatusOr<std::unique_ptr<Nsqd>> Nsqd::Create(const NsqdOptions& options) {
       p->options.log_level = body;
       return NsqdConfigValueJson(p->options, key);
     }
+    if (key == "nsqlookupd_tcp_addresses") {
+      auto addresses = ParseAddressList(body);
+      if (!addresses) {
+        *status = 400;
+        *message = "INVALID_VALUE";
+        return std::nullopt;
+      }
+      p->options.nsqlookupd_tcp_addresses = *addresses;
+      p->lookupd->SetAddresses(*addresses);
+      return NsqdConfigValueJson(p->options, key);
+    }
     *status = 400;
     *message = "INVALID_OPTION";
     return std::nullopt;
   };
+
+  protocol::LookupPeerInfo self;
+  self.broadcast_address = node.broadcast_address;
+  self.hostname = node.hostname;
+  self.tcp_port = options.broadcast_tcp_port > 0 ? options.broadcast_tcp_port : p->tcp_port;
+  self.http_port = options.broadcast_http_port > 0 ? options.broadcast_http_port : p->http_port;
+  self.version = NsqdVersion();
+  self.topology_region = options.topology_region;
+  self.topology_zone = options.topology_zone;
+  p->lookupd = std::make_unique<LookupdClient>(&p->io, &p->broker, std::move(self));
+  p->broker.set_listener(p->lookupd.get());
+  p->lookupd->SetAddresses(options.nsqlookupd_tcp_addresses);
 
   p->signals.async_wait([p](const boost::system::error_code& ec, int signal) {
     if (ec) return;

@@ -1,0 +1,283 @@
+#include "nsqd/lookup/lookupd_client.h"
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <deque>
+#include <exception>
+
+#include "common/log/logger.h"
+#include "common/net/host_port.h"
+
+namespace nsq::nsqd {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kUseAwaitable = asio::as_tuple(asio::use_awaitable);
+// nsqd's timings: 1 s to dial and for each exchange, a PING every 15 s.
+constexpr auto kIoTimeout = 1s;
+constexpr auto kPingInterval = 15s;
+constexpr auto kMinBackoff = 1s;
+constexpr auto kMaxBackoff = 15s;
+constexpr uint32_t kMaxReplySize = 5 << 20;
+
+void LogIfFailed(std::exception_ptr error) {
+  if (!error) return;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    NSQ_LOG_ERROR("LOOKUP: coroutine failed: %s", e.what());
+  }
+}
+
+}  // namespace
+
+// One lookupd connection with its own coroutine. Commands are queued while connected; while
+// disconnected they are dropped, because a reconnect re-registers the broker's whole state.
+class LookupdClient::Peer : public std::enable_shared_from_this<Peer> {
+ public:
+  Peer(asio::io_context* io, Broker* broker, std::string address, protocol::LookupPeerInfo self)
+      : broker_(broker),
+        address_(std::move(address)),
+        self_(std::move(self)),
+        socket_(*io),
+        wake_(*io),
+        timer_(*io) {}
+
+  const std::string& address() const { return address_; }
+
+  void Start() { asio::co_spawn(socket_.get_executor(), Run(shared_from_this()), LogIfFailed); }
+
+  void Stop() {
+    stopped_ = true;
+    boost::system::error_code ec;
+    socket_.close(ec);
+    wake_.cancel();
+    timer_.cancel();
+  }
+
+  void Send(const std::string& command) {
+    if (!connected_) return;
+    queue_.push_back(command);
+    wake_.cancel();
+  }
+
+ private:
+  static asio::awaitable<void> Run(std::shared_ptr<Peer> self) { co_await self->Loop(); }
+
+  asio::awaitable<void> Loop() {
+    auto backoff = std::chrono::steady_clock::duration(kMinBackoff);
+    while (!stopped_) {
+      const bool ok = co_await Session();
+      connected_ = false;
+      queue_.clear();
+      boost::system::error_code ec;
+      socket_.close(ec);
+      if (stopped_) break;
+      if (ok) backoff = kMinBackoff;
+      NSQ_LOG_INFO("LOOKUPD(%s): reconnecting in %dms", address_,
+                   std::chrono::duration_cast<std::chrono::milliseconds>(backoff).count());
+      timer_.expires_after(backoff);
+      co_await timer_.async_wait(kUseAwaitable);
+      backoff = std::min<std::chrono::steady_clock::duration>(backoff * 2, kMaxBackoff);
+    }
+  }
+
+  // Connects, identifies, registers everything, then serves commands and pings until an
+  // error. Returns true when the connection had been established.
+  asio::awaitable<bool> Session() {
+    auto host_port = net::SplitHostPort(address_);
+    if (!host_port.ok()) {
+      NSQ_LOG_ERROR("LOOKUPD(%s): %s", address_, host_port.status().message());
+      co_return false;
+    }
+    // g++ 12 mishandles temporaries and structured bindings around co_await: every operand
+    // is a named local and results are unpacked with std::get.
+    tcp::resolver resolver(socket_.get_executor());
+    const std::string host = host_port->first.empty() ? "127.0.0.1" : host_port->first;
+    const std::string port = std::to_string(host_port->second);
+    auto resolved = co_await resolver.async_resolve(host, port, kUseAwaitable);
+    if (std::get<0>(resolved)) {
+      NSQ_LOG_ERROR("LOOKUPD(%s): resolve failed - %s", address_, std::get<0>(resolved).message());
+      co_return false;
+    }
+    const tcp::resolver::results_type endpoints = std::get<1>(resolved);
+    timer_.expires_after(kIoTimeout);
+    auto connected = co_await (asio::async_connect(socket_, endpoints, kUseAwaitable) ||
+                               timer_.async_wait(kUseAwaitable));
+    if (connected.index() == 1 || std::get<0>(std::get<0>(connected))) {
+      NSQ_LOG_ERROR("LOOKUPD(%s): connect failed", address_);
+      co_return false;
+    }
+    NSQ_LOG_INFO("LOOKUPD(%s): peer info %s", address_, protocol::EncodeLookupPeerInfo(self_));
+    decoder_ = protocol::LookupResponseDecoder(kMaxReplySize);
+    buffered_.clear();
+
+    const std::string hello =
+        std::string(protocol::kMagicV1) + protocol::EncodeLookupIdentify(self_);
+    std::optional<std::string> reply = co_await Exchange(hello);
+    if (!reply) co_return false;
+    if (protocol::IsLookupErrorResponse(*reply) ||
+        !protocol::ParseLookupIdentifyResponse(*reply).ok()) {
+      NSQ_LOG_ERROR("LOOKUPD(%s): IDENTIFY refused: %s", address_, *reply);
+      co_return false;
+    }
+    connected_ = true;
+
+    // Re-announce the whole state: one REGISTER per channel, or the topic alone.
+    for (Topic* topic : broker_->Topics()) {
+      std::vector<Channel*> channels = topic->Channels();
+      if (channels.empty()) queue_.push_back(protocol::EncodeLookupRegister(topic->name()));
+      for (Channel* channel : channels) {
+        queue_.push_back(protocol::EncodeLookupRegister(topic->name(), channel->name()));
+      }
+    }
+
+    auto next_ping = std::chrono::steady_clock::now() + kPingInterval;
+    while (!stopped_) {
+      if (queue_.empty()) {
+        // While idle, watch the socket too: lookupd never speaks first, so readable means it
+        // closed (restart), and we reconnect now instead of at the next PING.
+        wake_.expires_at(next_ping);
+        auto woke = co_await (wake_.async_wait(kUseAwaitable) ||
+                              socket_.async_wait(tcp::socket::wait_read, kUseAwaitable));
+        if (stopped_) break;
+        if (woke.index() == 1) {
+          NSQ_LOG_INFO("LOOKUPD(%s): connection closed by lookupd", address_);
+          co_return true;
+        }
+        if (queue_.empty() && std::chrono::steady_clock::now() >= next_ping) {
+          queue_.push_back(protocol::EncodeLookupPing());
+        }
+        continue;
+      }
+      std::string command = std::move(queue_.front());
+      queue_.pop_front();
+      auto answer = co_await Exchange(command);
+      if (!answer) co_return true;
+      if (protocol::IsLookupErrorResponse(*answer)) {
+        NSQ_LOG_ERROR("LOOKUPD(%s): %s", address_, *answer);
+      }
+      if (command == protocol::EncodeLookupPing()) next_ping += kPingInterval;
+    }
+    co_return true;
+  }
+
+  // Writes a request and reads one reply, each within the I/O timeout.
+  asio::awaitable<std::optional<std::string>> Exchange(const std::string& request) {
+    timer_.expires_after(kIoTimeout);
+    auto written = co_await (asio::async_write(socket_, asio::buffer(request), kUseAwaitable) ||
+                             timer_.async_wait(kUseAwaitable));
+    if (written.index() == 1 || std::get<0>(std::get<0>(written))) {
+      NSQ_LOG_ERROR("LOOKUPD(%s): write failed", address_);
+      co_return std::nullopt;
+    }
+    char chunk[4096];
+    while (true) {
+      size_t used = 0;
+      auto result = decoder_.Decode(buffered_, &used);
+      buffered_.erase(0, used);
+      if (result == protocol::LookupResponseDecoder::Result::kResponse) {
+        co_return decoder_.response();
+      }
+      if (result == protocol::LookupResponseDecoder::Result::kError) {
+        NSQ_LOG_ERROR("LOOKUPD(%s): bad reply: %s", address_, decoder_.error());
+        co_return std::nullopt;
+      }
+      timer_.expires_after(kIoTimeout);
+      auto read = co_await (socket_.async_read_some(asio::buffer(chunk), kUseAwaitable) ||
+                            timer_.async_wait(kUseAwaitable));
+      if (read.index() == 1) {
+        NSQ_LOG_ERROR("LOOKUPD(%s): read timed out", address_);
+        co_return std::nullopt;
+      }
+      const auto& [ec, n] = std::get<0>(read);
+      if (ec) {
+        NSQ_LOG_ERROR("LOOKUPD(%s): read failed - %s", address_, ec.message());
+        co_return std::nullopt;
+      }
+      buffered_.append(chunk, n);
+    }
+  }
+
+  Broker* broker_;
+  std::string address_;
+  protocol::LookupPeerInfo self_;
+  tcp::socket socket_;
+  asio::steady_timer wake_;
+  asio::steady_timer timer_;
+  protocol::LookupResponseDecoder decoder_{kMaxReplySize};
+  std::string buffered_;
+  std::deque<std::string> queue_;
+  bool connected_ = false;
+  bool stopped_ = false;
+};
+
+LookupdClient::LookupdClient(asio::io_context* io, Broker* broker, protocol::LookupPeerInfo self)
+    : io_(io), broker_(broker), self_(std::move(self)) {}
+
+LookupdClient::~LookupdClient() { Stop(); }
+
+void LookupdClient::SetAddresses(const std::vector<std::string>& addresses) {
+  std::vector<std::shared_ptr<Peer>> kept;
+  for (auto& peer : peers_) {
+    if (std::find(addresses.begin(), addresses.end(), peer->address()) != addresses.end()) {
+      kept.push_back(peer);
+    } else {
+      NSQ_LOG_INFO("LOOKUPD(%s): removed", peer->address());
+      peer->Stop();
+    }
+  }
+  for (const std::string& address : addresses) {
+    auto known = std::find_if(kept.begin(), kept.end(),
+                              [&](const auto& peer) { return peer->address() == address; });
+    if (known != kept.end()) continue;
+    NSQ_LOG_INFO("LOOKUPD(%s): adding peer", address);
+    auto peer = std::make_shared<Peer>(io_, broker_, address, self_);
+    peer->Start();
+    kept.push_back(std::move(peer));
+  }
+  peers_ = std::move(kept);
+  addresses_ = addresses;
+}
+
+void LookupdClient::Stop() {
+  for (auto& peer : peers_) peer->Stop();
+  peers_.clear();
+}
+
+void LookupdClient::Broadcast(const std::string& command) {
+  for (auto& peer : peers_) peer->Send(command);
+}
+
+void LookupdClient::TopicCreated(const std::string& topic) {
+  Broadcast(protocol::EncodeLookupRegister(topic));
+}
+
+void LookupdClient::TopicDeleted(const std::string& topic) {
+  Broadcast(protocol::EncodeLookupUnregister(topic));
+}
+
+void LookupdClient::ChannelCreated(const std::string& topic, const std::string& channel) {
+  Broadcast(protocol::EncodeLookupRegister(topic, channel));
+}
+
+void LookupdClient::ChannelDeleted(const std::string& topic, const std::string& channel) {
+  Broadcast(protocol::EncodeLookupUnregister(topic, channel));
+}
+
+}  // namespace nsq::nsqd
