@@ -1,0 +1,126 @@
+#include "nsqd/storage/backlog_cursor.h"
+
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "nsqd/storage/keys.h"
+#include "nsqd/storage/rocksdb_status.h"
+#include "nsqd/storage/store.h"
+#include "nsqd/storage/store_batch.h"
+#include "nsqd/storage/store_internal.h"
+#include "rocksdb/perf_context.h"
+#include "rocksdb/perf_level.h"
+
+namespace nsq::nsqd::storage {
+
+BacklogCursor::BacklogCursor(Store* store, uint64_t queue_id, std::shared_ptr<QueueState> queue)
+    : store_(store), queue_id_(queue_id), queue_(std::move(queue)) {
+  head_ = queue_->head.load();
+  read_ = head_;
+  delete_from_ = head_;
+}
+
+BacklogCursor::~BacklogCursor() = default;
+
+absl::StatusOr<std::vector<BacklogEntry>> BacklogCursor::ReadBatch(size_t max_count,
+                                                                  size_t max_bytes) {
+  std::vector<BacklogEntry> out;
+  if (max_count == 0) return out;
+
+  // The bounds keep the iterator inside [read position, end of this queue): it never visits
+  // the consumed range before it nor the next queue after it.
+  const std::string lower = BacklogKey(queue_id_, read_);
+  const std::string upper = BacklogKey(queue_id_, kMaxSequence);
+  const rocksdb::Slice lower_slice(lower);
+  const rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions read_options;
+  read_options.iterate_lower_bound = &lower_slice;
+  read_options.iterate_upper_bound = &upper_slice;
+
+  std::shared_lock lock(store_->db_mu_);
+  Store::Rocks& rocks = *store_->rocks_;
+  if (rocks.db == nullptr) {
+    return absl::UnavailableError("the store is closed after a write error");
+  }
+
+  const bool collect = store_->options().collect_read_stats;
+  const rocksdb::PerfLevel previous_level = rocksdb::GetPerfLevel();
+  if (collect) {
+    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
+    rocksdb::get_perf_context()->Reset();
+  }
+
+  std::unique_ptr<rocksdb::Iterator> it(
+      rocks.db->NewIterator(read_options, rocks.cf(kQueueCf)));
+  size_t bytes = 0;
+  absl::Status status;
+  for (it->Seek(lower_slice); it->Valid() && out.size() < max_count && bytes < max_bytes;
+       it->Next()) {
+    BacklogEntry entry;
+    uint64_t queue_id = 0;
+    if (!ParseBacklogKey({it->key().data(), it->key().size()}, &queue_id, &entry.sequence)) {
+      status = absl::DataLossError("a backlog key has the wrong size");
+      break;
+    }
+    absl::StatusOr<protocol::Message> message =
+        protocol::DecodeMessage({it->value().data(), it->value().size()});
+    if (!message.ok()) {
+      status = absl::DataLossError(absl::StrFormat("backlog message %d/%d is undecodable: %s",
+                                                   queue_id_, entry.sequence,
+                                                   message.status().message()));
+      break;
+    }
+    entry.message = *std::move(message);
+    bytes += it->value().size();
+    out.push_back(std::move(entry));
+  }
+  if (status.ok()) status = FromRocksDb(it->status(), "reading a backlog");
+
+  if (collect) {
+    const rocksdb::PerfContext& perf = *rocksdb::get_perf_context();
+    last_read_stats_.keys_returned = out.size();
+    last_read_stats_.internal_keys_skipped = perf.internal_key_skipped_count;
+    last_read_stats_.point_tombstones_skipped = perf.internal_delete_skipped_count;
+    last_read_stats_.range_tombstone_reseeks = perf.internal_range_del_reseek_count;
+    last_read_stats_.memtable_nexts = perf.next_on_memtable_count;
+    last_read_stats_.key_comparisons = perf.user_key_comparison_count;
+    last_read_stats_.blocks_read = perf.block_read_count;
+    rocksdb::SetPerfLevel(previous_level);
+  }
+  if (!status.ok()) return status;
+
+  for (const BacklogEntry& entry : out) unconsumed_.push_back(entry.sequence);
+  if (!out.empty()) read_ = out.back().sequence + 1;
+  return out;
+}
+
+void BacklogCursor::Consume(uint64_t up_to_sequence, StoreBatch* batch) {
+  int64_t consumed = 0;
+  while (!unconsumed_.empty() && unconsumed_.front() <= up_to_sequence) {
+    head_ = unconsumed_.front() + 1;
+    unconsumed_.pop_front();
+    ++consumed;
+  }
+  if (consumed == 0) return;
+  queue_->head = head_;
+  queue_->depth -= consumed;
+  pending_deletes_ += static_cast<uint64_t>(consumed);
+  if (pending_deletes_ >= store_->options().consume_delete_batch) FlushConsumed(batch);
+}
+
+void BacklogCursor::FlushConsumed(StoreBatch* batch) {
+  if (delete_from_ >= head_) return;
+  batch->DeleteBacklogRange(queue_id_, delete_from_, head_);
+  delete_from_ = head_;
+  pending_deletes_ = 0;
+}
+
+void BacklogCursor::Rewind() {
+  read_ = head_;
+  unconsumed_.clear();
+}
+
+}  // namespace nsq::nsqd::storage

@@ -1,0 +1,137 @@
+#include "nsqd/storage/group_commit_writer.h"
+
+#include <utility>
+
+#include "nsqd/storage/store.h"
+
+namespace nsq::nsqd::storage {
+
+GroupCommitWriter::GroupCommitWriter(Store* store, GroupCommitOptions options)
+    : store_(store), options_(std::move(options)), thread_([this] { Run(); }) {}
+
+GroupCommitWriter::~GroupCommitWriter() { Stop(); }
+
+void GroupCommitWriter::Submit(StoreBatch batch, bool sync, Done done) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_) {
+      batches_submitted_.fetch_add(1);
+      pending_bytes_ += batch.byte_size();
+      pending_.push_back({std::move(batch), sync, std::move(done)});
+      cv_.notify_one();
+      return;
+    }
+  }
+  std::vector<Done> callbacks;
+  callbacks.push_back(std::move(done));
+  Complete(std::move(callbacks), absl::FailedPreconditionError("the store writer has stopped"));
+}
+
+void GroupCommitWriter::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+GroupCommitStats GroupCommitWriter::stats() const {
+  GroupCommitStats s;
+  s.batches_submitted = batches_submitted_.load();
+  s.batches_committed = batches_committed_.load();
+  s.batches_failed = batches_failed_.load();
+  s.writes = writes_.load();
+  s.wal_syncs = wal_syncs_.load();
+  return s;
+}
+
+void GroupCommitWriter::Complete(std::vector<Done> callbacks, const absl::Status& status) {
+  if (!options_.post) {
+    for (Done& done : callbacks) done(status);
+    return;
+  }
+  // One hop per write group, not per batch: an MPUB storm wakes the loop once per fsync.
+  options_.post([callbacks = std::move(callbacks), status]() mutable {
+    for (Done& done : callbacks) done(status);
+  });
+}
+
+void GroupCommitWriter::Run() {
+  SyncTracker tracker(options_.sync_policy);
+  std::unique_lock lock(mu_);
+  while (true) {
+    if (pending_.empty()) {
+      if (stopping_) break;
+      const absl::Time deadline = tracker.SyncDeadline();
+      if (deadline == absl::InfiniteFuture()) {
+        cv_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+      } else if (!cv_.wait_until(lock, absl::ToChronoTime(deadline),
+                                 [&] { return stopping_ || !pending_.empty(); })) {
+        // --sync-timeout: the oldest unsynced write has waited long enough.
+        lock.unlock();
+        if (store_->SyncWal().ok()) {
+          wal_syncs_.fetch_add(1);
+          tracker.RecordSynced();
+        } else {
+          tracker.RecordUnsynced(0, absl::Now());  // retry after another timeout
+        }
+        lock.lock();
+      }
+      continue;
+    }
+
+    // Take the oldest pending batches up to max_group_bytes (at least one).
+    std::vector<Pending> group;
+    size_t bytes = 0;
+    size_t taken = 0;
+    while (taken < pending_.size()) {
+      const size_t size = pending_[taken].batch.byte_size();
+      if (taken > 0 && bytes + size > options_.max_group_bytes) break;
+      bytes += size;
+      ++taken;
+    }
+    if (taken == pending_.size()) {
+      group.swap(pending_);
+    } else {
+      group.assign(std::make_move_iterator(pending_.begin()),
+                   std::make_move_iterator(pending_.begin() + static_cast<ptrdiff_t>(taken)));
+      pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(taken));
+    }
+    pending_bytes_ -= bytes;
+    lock.unlock();
+
+    bool sync = false;
+    uint64_t messages = 0;
+    std::vector<StoreBatch*> batches;
+    std::vector<Done> callbacks;
+    batches.reserve(group.size());
+    callbacks.reserve(group.size());
+    for (Pending& p : group) {
+      sync = sync || p.sync;
+      messages += p.batch.message_count();
+      batches.push_back(&p.batch);
+      callbacks.push_back(std::move(p.done));
+    }
+    sync = sync || tracker.ShouldSync(messages);
+    const absl::Status status = store_->WriteGroup(batches.data(), batches.size(), sync);
+    writes_.fetch_add(1);
+    if (status.ok()) {
+      batches_committed_.fetch_add(group.size());
+      if (sync) {
+        wal_syncs_.fetch_add(1);
+        tracker.RecordSynced();
+      } else {
+        tracker.RecordUnsynced(messages, absl::Now());
+      }
+    } else {
+      batches_failed_.fetch_add(group.size());
+    }
+    Complete(std::move(callbacks), status);
+    lock.lock();
+  }
+  lock.unlock();
+  if (tracker.dirty() && store_->SyncWal().ok()) wal_syncs_.fetch_add(1);
+}
+
+}  // namespace nsq::nsqd::storage

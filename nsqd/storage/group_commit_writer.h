@@ -1,0 +1,102 @@
+// GroupCommitWriter: the store's writer thread. Publishers on any thread Submit a StoreBatch
+// with a completion callback and return at once; the thread merges everything pending into
+// one RocksDB write with at most one WAL fsync (group commit: concurrent publishers share
+// it), then completes every member with the write's status.
+//
+//   GroupCommitWriter writer(store.get(), {
+//       .sync_policy = {.sync_every = flags.sync_every, .sync_timeout = flags.sync_timeout},
+//       .post = [&io](std::function<void()> f) { asio::post(io, std::move(f)); }});
+//   writer.Submit(std::move(batch), /*sync=*/durable, [conn](absl::Status s) {
+//     conn->Reply(s.ok() ? "OK" : "E_PUB_FAILED");   // runs on the event loop via `post`
+//   });
+//
+// Lifecycle: created after the Store, destroyed (or Stop()ped) before it. Stop completes
+// everything already submitted. Submit never blocks on disk, so the event loop can call it.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "nsqd/storage/store_batch.h"
+#include "nsqd/storage/sync_policy.h"
+
+namespace nsq::nsqd::storage {
+
+class Store;
+
+struct GroupCommitOptions {
+  // Syncs for writes whose submitters did not ask for one. Default: nsqd's 2500 / 2 s.
+  SyncPolicy sync_policy;
+  // Where callbacks run. When set, the writer hands each write group's callbacks, in
+  // submission order, to one call of `post` (which should queue them on the caller's event
+  // loop and return). When empty, callbacks run on the writer thread. Default: empty.
+  std::function<void(std::function<void()>)> post;
+  // A write group stops growing at this many bytes (one batch always fits). Default: 8 MiB.
+  size_t max_group_bytes = 8 << 20;
+};
+
+struct GroupCommitStats {
+  uint64_t batches_submitted = 0;
+  uint64_t batches_committed = 0;  // completed with OK
+  uint64_t batches_failed = 0;     // completed with an error
+  uint64_t writes = 0;             // RocksDB writes (write groups)
+  uint64_t wal_syncs = 0;          // synced writes plus timeout syncs
+};
+
+class GroupCommitWriter {
+ public:
+  using Done = std::function<void(absl::Status)>;
+
+  // Starts the writer thread. `store` must outlive the writer.
+  GroupCommitWriter(Store* store, GroupCommitOptions options = {});
+  ~GroupCommitWriter();  // Stop()
+
+  GroupCommitWriter(const GroupCommitWriter&) = delete;
+  GroupCommitWriter& operator=(const GroupCommitWriter&) = delete;
+
+  // Queues `batch`; `done` gets its status once it is written (and synced when `sync`, or
+  // when the sync policy says so). Any thread; never blocks on disk. After Stop, `done` gets
+  // FailedPrecondition. An empty batch completes with OK (after the writes before it).
+  void Submit(StoreBatch batch, bool sync, Done done);
+
+  // Writes and completes everything submitted so far, syncs unsynced writes, and joins the
+  // thread. Idempotent.
+  void Stop();
+
+  GroupCommitStats stats() const;
+
+ private:
+  struct Pending {
+    StoreBatch batch;
+    bool sync;
+    Done done;
+  };
+
+  void Run();
+  void Complete(std::vector<Done> callbacks, const absl::Status& status);
+
+  Store* const store_;
+  const GroupCommitOptions options_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Pending> pending_;
+  size_t pending_bytes_ = 0;
+  bool stopping_ = false;
+
+  std::atomic<uint64_t> batches_submitted_{0};
+  std::atomic<uint64_t> batches_committed_{0};
+  std::atomic<uint64_t> batches_failed_{0};
+  std::atomic<uint64_t> writes_{0};
+  std::atomic<uint64_t> wal_syncs_{0};
+
+  std::thread thread_;  // last: starts after everything above is initialised
+};
+
+}  // namespace nsq::nsqd::storage

@@ -1,0 +1,110 @@
+#include "nsqd/storage/store_batch.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "nsqd/storage/store.h"
+#include "nsqd/storage/store_internal.h"
+
+namespace nsq::nsqd::storage {
+namespace {
+
+std::string DeferredQueueBegin(uint64_t queue_id) {
+  return EncodeDeferredKey({queue_id, std::numeric_limits<int64_t>::min(), 0});
+}
+
+}  // namespace
+
+StoreBatch::StoreBatch(Store* store) : store_(store) {}
+
+StoreBatch::StoreBatch(StoreBatch&& other) noexcept = default;
+StoreBatch& StoreBatch::operator=(StoreBatch&& other) noexcept = default;
+StoreBatch::~StoreBatch() = default;
+
+StoreBatch::QueueEffect& StoreBatch::Effect(uint64_t queue_id) {
+  for (auto& [id, effect] : effects_) {
+    if (id == queue_id) return effect;
+  }
+  effects_.emplace_back(queue_id, QueueEffect{.queue = store_->Queue(queue_id)});
+  return effects_.back().second;
+}
+
+void StoreBatch::AddOp(Op::Kind kind, int column_family, std::string key, std::string value) {
+  byte_size_ += key.size() + value.size();
+  ops_.push_back({kind, static_cast<uint8_t>(column_family), std::move(key), std::move(value)});
+}
+
+uint64_t StoreBatch::Append(uint64_t queue_id, const protocol::Message& message) {
+  QueueEffect& effect = Effect(queue_id);
+  const uint64_t sequence = effect.queue->next_sequence.fetch_add(1);
+  std::string value;
+  protocol::EncodeMessage(message, &value);
+  AddOp(Op::kPut, kQueueCf, BacklogKey(queue_id, sequence), std::move(value));
+  ++effect.appended;
+  ++message_count_;
+  return sequence;
+}
+
+DeferredKey StoreBatch::AppendDeferred(uint64_t queue_id, int64_t deliver_at_ns,
+                                       const protocol::Message& message) {
+  QueueEffect& effect = Effect(queue_id);
+  const DeferredKey key{queue_id, deliver_at_ns, effect.queue->next_deferred_sequence.fetch_add(1)};
+  std::string value;
+  protocol::EncodeMessage(message, &value);
+  AddOp(Op::kPut, kDeferredCf, EncodeDeferredKey(key), std::move(value));
+  ++effect.deferred;
+  ++message_count_;
+  return key;
+}
+
+void StoreBatch::RemoveDeferred(const DeferredKey& key) {
+  QueueEffect& effect = Effect(key.queue_id);
+  AddOp(Op::kDelete, kDeferredCf, EncodeDeferredKey(key));
+  --effect.deferred;
+  ++effect.deferred_removed;
+}
+
+void StoreBatch::PutMetadata(const Metadata& metadata) {
+  // Make sure the saved allocator is past every id the metadata mentions.
+  uint64_t max_id = 0;
+  for (const TopicMetadata& topic : metadata.topics) {
+    max_id = std::max(max_id, topic.queue_id);
+    for (const ChannelMetadata& channel : topic.channels) {
+      max_id = std::max(max_id, channel.queue_id);
+    }
+  }
+  uint64_t next = store_->next_queue_id_.load();
+  while (next <= max_id && !store_->next_queue_id_.compare_exchange_weak(next, max_id + 1)) {
+  }
+  AddOp(Op::kPut, kMetaCf, std::string(kTopologyKey), EncodeMetadata(metadata));
+  AddOp(Op::kPut, kMetaCf, std::string(kNextQueueIdKey),
+        EncodeUint64(store_->next_queue_id_.load()));
+}
+
+void StoreBatch::DeleteQueue(uint64_t queue_id) {
+  QueueEffect& effect = Effect(queue_id);
+  AddOp(Op::kDeleteRange, kQueueCf, BacklogKey(queue_id, 0), BacklogKey(queue_id, kMaxSequence));
+  AddOp(Op::kDeleteRange, kDeferredCf, DeferredQueueBegin(queue_id), DeferredQueueEnd(queue_id));
+  AddOp(Op::kDelete, kMetaCf, HeadKey(queue_id));
+  effect.queue_deleted = true;
+}
+
+void StoreBatch::DeleteBacklogRange(uint64_t queue_id, uint64_t begin, uint64_t end) {
+  QueueEffect& effect = Effect(queue_id);
+  AddOp(Op::kDeleteRange, kQueueCf, BacklogKey(queue_id, begin), BacklogKey(queue_id, end));
+  // The watermark keeps sequences increasing across a restart even when the range is empty.
+  AddOp(Op::kPut, kMetaCf, HeadKey(queue_id), EncodeUint64(end));
+  effect.backlog_deleted += end - begin;
+  effect.delete_end = std::max(effect.delete_end, end);
+}
+
+absl::Status StoreBatch::Commit(bool sync) && { return store_->Write(*this, sync); }
+
+void StoreBatch::Clear() {
+  ops_.clear();
+  byte_size_ = 0;
+  effects_.clear();
+  message_count_ = 0;
+}
+
+}  // namespace nsq::nsqd::storage

@@ -1,0 +1,94 @@
+// StoreBatch: the writes of one broker operation (a PUB, an MPUB, a requeue, consumed
+// ranges, a metadata change), committed as one atomic RocksDB write: all or nothing.
+//
+//   StoreBatch batch = store->NewBatch();
+//   for (const Message& m : mpub) batch.Append(topic_queue, m);
+//   writer->Submit(std::move(batch), /*sync=*/durable, [](absl::Status s) { ... });
+//
+// Built by one thread at a time; the sequence numbers of a queue are handed out at Append,
+// so appends to one queue from one thread keep their order. A batch that fails to commit
+// leaves a gap in its queue's sequences, which readers never notice.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/protocol/message.h"
+#include "nsqd/storage/keys.h"
+#include "nsqd/storage/metadata.h"
+
+namespace nsq::nsqd::storage {
+
+class Store;
+struct QueueState;
+
+class StoreBatch {
+ public:
+  StoreBatch(StoreBatch&& other) noexcept;
+  StoreBatch& operator=(StoreBatch&& other) noexcept;
+  ~StoreBatch();
+
+  // Adds `message` at the tail of `queue_id`'s backlog; returns its sequence.
+  uint64_t Append(uint64_t queue_id, const protocol::Message& message);
+  // Stores `message` as deferred until `deliver_at_ns`; returns the key that removes it.
+  DeferredKey AppendDeferred(uint64_t queue_id, int64_t deliver_at_ns,
+                             const protocol::Message& message);
+  // Removes a deferred entry that AppendDeferred or Store::ReadDeferred returned.
+  void RemoveDeferred(const DeferredKey& key);
+  // Replaces the stored metadata (and records the queue id allocator).
+  void PutMetadata(const Metadata& metadata);
+  // Removes every backlog and deferred message of `queue_id` (a deleted topic or channel).
+  void DeleteQueue(uint64_t queue_id);
+
+  // Commits on the calling thread (blocks on disk); see Store::Write.
+  absl::Status Commit(bool sync) &&;
+
+  bool empty() const { return ops_.empty(); }
+  // Messages appended (backlog and deferred): what --sync-every counts.
+  uint64_t message_count() const { return message_count_; }
+  // Keys and values in bytes.
+  size_t byte_size() const { return byte_size_; }
+
+ private:
+  friend class Store;
+  friend class BacklogCursor;
+  friend class GroupCommitWriter;
+
+  // What a successful commit changes in the store's in-memory accounting.
+  struct QueueEffect {
+    std::shared_ptr<QueueState> queue;
+    int64_t appended = 0;
+    int64_t deferred = 0;          // added minus removed
+    uint64_t backlog_deleted = 0;  // sequences covered by DeleteRange
+    uint64_t delete_end = 0;       // exclusive end of the last DeleteRange
+    uint64_t deferred_removed = 0;
+    bool queue_deleted = false;
+  };
+
+  // One write, by column family index (store_internal.h). Kept in our own form and turned
+  // into a RocksDB WriteBatch at commit, so a batch never refers to a particular DB handle.
+  struct Op {
+    enum Kind : uint8_t { kPut, kDelete, kDeleteRange } kind;
+    uint8_t column_family;
+    std::string key;
+    std::string value;  // kPut: the value; kDeleteRange: the exclusive end key
+  };
+
+  explicit StoreBatch(Store* store);
+  void AddOp(Op::Kind kind, int column_family, std::string key, std::string value = {});
+  QueueEffect& Effect(uint64_t queue_id);
+  // Removes backlog sequences [begin, end) of `queue_id` and records `end` as its head.
+  void DeleteBacklogRange(uint64_t queue_id, uint64_t begin, uint64_t end);
+  void Clear();
+
+  Store* store_;
+  std::vector<Op> ops_;
+  size_t byte_size_ = 0;
+  std::vector<std::pair<uint64_t, QueueEffect>> effects_;  // few entries: a linear scan
+  uint64_t message_count_ = 0;
+};
+
+}  // namespace nsq::nsqd::storage
