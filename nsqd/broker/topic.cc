@@ -20,7 +20,7 @@ absl::Status Topic::Publish(const std::vector<protocol::Body>& bodies, int64_t d
   if (broker_->closing()) return absl::UnavailableError("exiting");
   const size_t count = bodies.size();
   const size_t mem_limit = static_cast<size_t>(context_->options->mem_queue_size);
-  const bool direct = !paused_ && !channels_.empty() && queue_.empty();
+  const bool direct = !paused_ && !held_ && !channels_.empty() && queue_.empty();
 
   // All or nothing: check every queue before touching any. Until the store lands, memory is
   // the only place a message can wait, so a full queue refuses the publish rather than
@@ -64,7 +64,7 @@ void Topic::Distribute(const protocol::Message& message, int64_t defer_ns) {
 }
 
 void Topic::Flush() {
-  if (paused_ || channels_.empty()) return;
+  if (paused_ || held_ || channels_.empty()) return;
   while (!queue_.empty()) {
     Pending pending = std::move(queue_.front());
     queue_.pop_front();
@@ -109,6 +109,11 @@ void Topic::Pause() { paused_ = true; }
 
 void Topic::Unpause() {
   paused_ = false;
+  Flush();
+}
+
+void Topic::ReleaseHold() {
+  held_ = false;
   Flush();
 }
 

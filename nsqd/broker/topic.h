@@ -47,6 +47,11 @@ class Topic {
 
   void Pause();
   void Unpause();
+  // Holds messages in the topic (like a pause nobody sees) while nsqd asks lookupd which
+  // channels the topic has elsewhere, so those channels do not miss the first messages.
+  void HoldForChannelDiscovery() { held_ = true; }
+  void ReleaseHold();
+  bool held() const { return held_; }
   // Drops the topic's own queue (channels are untouched, as in nsqd).
   void Empty();
   // Closes every channel's consumers (topic delete or shutdown).
@@ -70,6 +75,7 @@ class Topic {
   BrokerContext* context_;
   bool ephemeral_;
   bool paused_ = false;
+  bool held_ = false;
   protocol::GuidGenerator guid_;
   std::deque<Pending> queue_;
   std::map<std::string, std::unique_ptr<Channel>> channels_;

@@ -10,13 +10,17 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/json/parse.hpp>
 #include <chrono>
 #include <deque>
 #include <exception>
 
 #include "common/log/logger.h"
+#include "absl/strings/str_cat.h"
 #include "common/net/host_port.h"
+#include "common/protocol/names.h"
 
 namespace nsq::nsqd {
 
@@ -34,6 +38,8 @@ constexpr auto kPingInterval = 15s;
 constexpr auto kMinBackoff = 1s;
 constexpr auto kMaxBackoff = 15s;
 constexpr uint32_t kMaxReplySize = 5 << 20;
+// Channel discovery over lookupd's HTTP API: connect + request, as nsqd's HTTP client bounds.
+constexpr auto kHttpTimeout = 5s;
 
 void LogIfFailed(std::exception_ptr error) {
   if (!error) return;
@@ -42,6 +48,74 @@ void LogIfFailed(std::exception_ptr error) {
   } catch (const std::exception& e) {
     NSQ_LOG_ERROR("LOOKUP: coroutine failed: %s", e.what());
   }
+}
+
+// GET http://<address>/channels?topic=<topic> (HTTP/1.0, so the body ends at EOF). Returns the
+// channel names, or nothing on any failure (which nsqd only logs).
+asio::awaitable<std::vector<std::string>> FetchChannels(std::string address, std::string topic) {
+  std::vector<std::string> channels;
+  auto host_port = net::SplitHostPort(address);
+  if (!host_port.ok()) co_return channels;
+  auto executor = co_await asio::this_coro::executor;
+  tcp::resolver resolver(executor);
+  tcp::socket socket(executor);
+  asio::steady_timer timer(executor);
+  const std::string host = host_port->first;
+  const std::string port = std::to_string(host_port->second);
+  auto resolved = co_await resolver.async_resolve(host, port, kUseAwaitable);
+  if (std::get<0>(resolved)) co_return channels;
+  const tcp::resolver::results_type endpoints = std::get<1>(resolved);
+  // Topic names are [.a-zA-Z0-9_-#]: only '#' needs escaping in a query.
+  std::string query_topic;
+  for (char c : topic) query_topic += c == '#' ? std::string("%23") : std::string(1, c);
+  const std::string request = absl::StrCat("GET /channels?topic=", query_topic,
+                                           " HTTP/1.0\r\nHost: ", address,
+                                           "\r\nAccept: application/vnd.nsq; version=1.0\r\n\r\n");
+  std::string response;
+  timer.expires_after(kHttpTimeout);
+  auto connected = co_await (asio::async_connect(socket, endpoints, kUseAwaitable) ||
+                             timer.async_wait(kUseAwaitable));
+  if (connected.index() == 1 || std::get<0>(std::get<0>(connected))) co_return channels;
+  auto written = co_await (asio::async_write(socket, asio::buffer(request), kUseAwaitable) ||
+                           timer.async_wait(kUseAwaitable));
+  if (written.index() == 1 || std::get<0>(std::get<0>(written))) co_return channels;
+  auto read = co_await (asio::async_read(socket, asio::dynamic_buffer(response, kMaxReplySize),
+                                         kUseAwaitable) ||
+                        timer.async_wait(kUseAwaitable));
+  if (read.index() == 1) co_return channels;  // timed out; EOF is the normal end
+  const size_t body_start = response.find("\r\n\r\n");
+  if (response.rfind("HTTP/1.", 0) != 0 || response.substr(9, 3) != "200" ||
+      body_start == std::string::npos) {
+    co_return channels;
+  }
+  boost::system::error_code ec;
+  boost::json::value json = boost::json::parse(response.substr(body_start + 4), ec);
+  if (ec || !json.is_object()) co_return channels;
+  const boost::json::value* list = json.as_object().if_contains("channels");
+  if (list == nullptr || !list->is_array()) co_return channels;
+  for (const auto& item : list->as_array()) {
+    if (item.is_string()) channels.emplace_back(item.as_string());
+  }
+  co_return channels;
+}
+
+// Asks every lookupd for the topic's channels, creates the durable ones, then releases the
+// topic's hold. Runs after the LookupdClient may be gone: `alive` tells.
+asio::awaitable<void> DiscoverChannels(std::shared_ptr<bool> alive, Broker* broker,
+                                       std::string topic, std::vector<std::string> addresses) {
+  std::vector<std::string> found;
+  for (const std::string& address : addresses) {
+    std::vector<std::string> channels = co_await FetchChannels(address, topic);
+    found.insert(found.end(), channels.begin(), channels.end());
+  }
+  if (!*alive) co_return;
+  Topic* held = broker->FindTopic(topic);
+  if (held == nullptr) co_return;
+  for (const std::string& channel : found) {
+    if (!protocol::IsValidChannelName(channel) || protocol::IsEphemeralName(channel)) continue;
+    held->GetOrCreateChannel(channel);
+  }
+  held->ReleaseHold();
 }
 
 }  // namespace
@@ -59,6 +133,12 @@ class LookupdClient::Peer : public std::enable_shared_from_this<Peer> {
         timer_(*io) {}
 
   const std::string& address() const { return address_; }
+  // lookupd's HTTP address while connected: the host we reached it at and the HTTP port its
+  // IDENTIFY reply gave (Go uses the broadcast address, which need not resolve from here).
+  std::optional<std::string> http_address() const {
+    if (!connected_ || http_port_ <= 0) return std::nullopt;
+    return absl::StrCat(host_, ":", http_port_);
+  }
 
   void Start() { asio::co_spawn(socket_.get_executor(), Run(shared_from_this()), LogIfFailed); }
 
@@ -131,11 +211,13 @@ class LookupdClient::Peer : public std::enable_shared_from_this<Peer> {
         std::string(protocol::kMagicV1) + protocol::EncodeLookupIdentify(self_);
     std::optional<std::string> reply = co_await Exchange(hello);
     if (!reply) co_return false;
-    if (protocol::IsLookupErrorResponse(*reply) ||
-        !protocol::ParseLookupIdentifyResponse(*reply).ok()) {
+    auto lookupd_info = protocol::ParseLookupIdentifyResponse(*reply);
+    if (protocol::IsLookupErrorResponse(*reply) || !lookupd_info.ok()) {
       NSQ_LOG_ERROR("LOOKUPD(%s): IDENTIFY refused: %s", address_, *reply);
       co_return false;
     }
+    host_ = host.find(':') == std::string::npos ? host : absl::StrCat("[", host, "]");
+    http_port_ = lookupd_info->http_port;
     connected_ = true;
 
     // Re-announce the whole state: one REGISTER per channel, or the topic alone.
@@ -223,6 +305,8 @@ class LookupdClient::Peer : public std::enable_shared_from_this<Peer> {
   protocol::LookupResponseDecoder decoder_{kMaxReplySize};
   std::string buffered_;
   std::deque<std::string> queue_;
+  std::string host_;
+  int64_t http_port_ = 0;
   bool connected_ = false;
   bool stopped_ = false;
 };
@@ -256,6 +340,7 @@ void LookupdClient::SetAddresses(const std::vector<std::string>& addresses) {
 }
 
 void LookupdClient::Stop() {
+  *alive_ = false;
   for (auto& peer : peers_) peer->Stop();
   peers_.clear();
 }
@@ -264,8 +349,22 @@ void LookupdClient::Broadcast(const std::string& command) {
   for (auto& peer : peers_) peer->Send(command);
 }
 
+std::vector<std::string> LookupdClient::ConnectedHttpAddresses() const {
+  std::vector<std::string> addresses;
+  for (const auto& peer : peers_) {
+    if (auto address = peer->http_address()) addresses.push_back(*address);
+  }
+  return addresses;
+}
+
 void LookupdClient::TopicCreated(const std::string& topic) {
   Broadcast(protocol::EncodeLookupRegister(topic));
+  std::vector<std::string> addresses = ConnectedHttpAddresses();
+  Topic* created = broker_->FindTopic(topic);
+  if (addresses.empty() || created == nullptr || protocol::IsEphemeralName(topic)) return;
+  created->HoldForChannelDiscovery();
+  asio::co_spawn(*io_, DiscoverChannels(alive_, broker_, topic, std::move(addresses)),
+                 LogIfFailed);
 }
 
 void LookupdClient::TopicDeleted(const std::string& topic) {

@@ -1,7 +1,9 @@
 // LookupdClient: nsqd's side of discovery. Keeps one connection per nsqlookupd address
 // (--lookupd-tcp-address, or PUT /config/nsqlookupd_tcp_addresses at run time): IDENTIFY, then
 // REGISTER every topic and channel; REGISTER/UNREGISTER as they come and go; PING every 15 s;
-// reconnect with backoff and re-register everything after a lookupd restart.
+// reconnect with backoff and re-register everything after a lookupd restart. A topic created
+// here is held until every registered lookupd said which channels it has elsewhere
+// (GET /channels), and those are created first, as nsqd does.
 //
 // Loop thread only. Asio stays in the .cc file.
 #pragma once
@@ -40,12 +42,16 @@ class LookupdClient final : public BrokerListener {
  private:
   class Peer;
   void Broadcast(const std::string& command);
+  // HTTP addresses of the lookupds we are registered with right now.
+  std::vector<std::string> ConnectedHttpAddresses() const;
 
   boost::asio::io_context* io_;
   Broker* broker_;
   protocol::LookupPeerInfo self_;
   std::vector<std::string> addresses_;
   std::vector<std::shared_ptr<Peer>> peers_;
+  // Shared with running channel-discovery requests: false once stopped.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace nsq::nsqd

@@ -304,3 +304,23 @@ TEST_CASE("message ids of a topic are unique and increasing") {
 
 }  // namespace
 }  // namespace nsq::nsqd
+
+namespace nsq::nsqd {
+namespace {
+
+TEST_CASE("a topic held for channel discovery keeps messages until released, then fans out") {
+  testing::FakeEnv env;
+  Broker broker(env.context);
+  Topic* topic = broker.GetOrCreateTopic("t");
+  topic->HoldForChannelDiscovery();
+  Channel* early = topic->GetOrCreateChannel("early");
+  REQUIRE(topic->Publish({protocol::Body::Copy("1")}).ok());
+  Channel* discovered = topic->GetOrCreateChannel("discovered");
+  CHECK(topic->depth() == 1);
+  topic->ReleaseHold();
+  CHECK(early->depth() == 1);
+  CHECK(discovered->depth() == 1);
+}
+
+}  // namespace
+}  // namespace nsq::nsqd
