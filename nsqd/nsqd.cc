@@ -1,7 +1,5 @@
 #include "nsqd/nsqd.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -9,17 +7,15 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/parse.hpp>
-#include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <cstring>
-#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "common/http/http_server.h"
 #include "common/log/logger.h"
 #include "common/net/host_port.h"
 #include "nsqd/broker/broker.h"
+#include "nsqd/broker_persistence.h"
 #include "nsqd/lookup/lookupd_client.h"
 #include "nsqd/http/http_api.h"
 #include "nsqd/nsqd_flags.h"
@@ -38,28 +34,6 @@ std::string Hostname() {
   char buffer[256] = {};
   if (gethostname(buffer, sizeof(buffer) - 1) != 0) return "localhost";
   return buffer;
-}
-
-// An exclusive lock on the data path, so two daemons never share one.
-absl::StatusOr<int> LockDataPath(const std::string& data_path) {
-  std::error_code ec;
-  std::filesystem::create_directories(data_path, ec);
-  if (ec) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("--data-path=", data_path, " cannot be created: ", ec.message()));
-  }
-  const std::string lock_path = (std::filesystem::path(data_path) / "nsqd.lock").string();
-  int fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot open ", lock_path, ": ", std::strerror(errno)));
-  }
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    close(fd);
-    return absl::FailedPreconditionError(absl::StrCat(
-        "--data-path=", data_path, " is in use by another nsqd (lock ", lock_path, " is held)"));
-  }
-  return fd;
 }
 
 // The body of PUT /config/nsqlookupd_tcp_addresses: a JSON array of "host:port" strings.
@@ -89,10 +63,6 @@ struct Nsqd::Impl {
         api(&broker, &node),
         http(&io, &api, std::max(options.max_body_size, options.max_msg_size)),
         signals(io, SIGINT, SIGTERM) {}
-
-  ~Impl() {
-    if (lock_fd >= 0) close(lock_fd);
-  }
 
   // Graceful stop: no new connections, every connection flushes and closes, then the loop
   // runs out of work and Run() returns. A client that does not read gets 5 s.
@@ -125,7 +95,8 @@ struct Nsqd::Impl {
   std::unique_ptr<LookupdClient> lookupd;
   int tcp_port = 0;
   int http_port = 0;
-  int lock_fd = -1;
+  // Opened first: the store's lock also keeps a second nsqd off this data path.
+  std::unique_ptr<BrokerPersistence> persistence;
   bool stopping = false;
 };
 
@@ -133,9 +104,16 @@ absl::StatusOr<std::unique_ptr<Nsqd>> Nsqd::Create(const NsqdOptions& options) {
   auto impl = std::make_unique<Impl>(options);
   Impl* p = impl.get();
   const std::string data_path = options.data_path.empty() ? "." : options.data_path;
-  auto lock = LockDataPath(data_path);
-  if (!lock.ok()) return lock.status();
-  p->lock_fd = *lock;
+  auto persistence = BrokerPersistence::Open(
+      data_path, [p](std::function<void()> fn) { asio::post(p->io, std::move(fn)); });
+  if (!persistence.ok()) return persistence.status();
+  p->persistence = std::move(*persistence);
+  // Before anyone listens: restoring is not news for lookupd (it hears everything when it
+  // connects) nor for the store (it is where this came from).
+  if (absl::Status restored = p->persistence->Restore(&p->broker); !restored.ok()) {
+    return restored;
+  }
+  p->broker.AddListener(p->persistence.get());
 
   auto tcp_port = p->tcp.Listen(options.tcp_address);
   if (!tcp_port.ok()) return tcp_port.status();
@@ -197,7 +175,7 @@ absl::StatusOr<std::unique_ptr<Nsqd>> Nsqd::Create(const NsqdOptions& options) {
   self.topology_region = options.topology_region;
   self.topology_zone = options.topology_zone;
   p->lookupd = std::make_unique<LookupdClient>(&p->io, &p->broker, std::move(self));
-  p->broker.set_listener(p->lookupd.get());
+  p->broker.AddListener(p->lookupd.get());
   p->lookupd->SetAddresses(options.nsqlookupd_tcp_addresses);
 
   p->signals.async_wait([p](const boost::system::error_code& ec, int signal) {
@@ -214,6 +192,10 @@ Nsqd::~Nsqd() = default;
 
 void Nsqd::Run() {
   impl_->io.run();
+  // Every connection is gone, so in-flight messages are final: keep them for the next start.
+  if (absl::Status persisted = impl_->persistence->PersistAll(); !persisted.ok()) {
+    NSQ_LOG_ERROR("NSQ: failed to persist messages - %s", persisted.message());
+  }
   NSQ_LOG_INFO("NSQ: bye");
 }
 

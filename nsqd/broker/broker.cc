@@ -17,7 +17,7 @@ Topic* Broker::GetOrCreateTopic(const std::string& name) {
   if (Topic* existing = FindTopic(name)) return existing;
   auto [it, inserted] = topics_.emplace(name, std::make_unique<Topic>(this, name, &context_));
   NSQ_LOG_INFO("TOPIC(%s): created", name);
-  if (listener_ != nullptr) listener_->TopicCreated(name);
+  Notify([&](BrokerListener& listener) { listener.TopicCreated(name); });
   return it->second.get();
 }
 
@@ -27,7 +27,7 @@ absl::Status Broker::DeleteTopic(const std::string& name) {
   it->second->Close();
   topics_.erase(it);
   NSQ_LOG_INFO("TOPIC(%s): deleting", name);
-  if (listener_ != nullptr) listener_->TopicDeleted(name);
+  Notify([&](BrokerListener& listener) { listener.TopicDeleted(name); });
   return absl::OkStatus();
 }
 

@@ -38,6 +38,8 @@ class BrokerListener {
   virtual void TopicDeleted(const std::string& topic) = 0;
   virtual void ChannelCreated(const std::string& topic, const std::string& channel) = 0;
   virtual void ChannelDeleted(const std::string& topic, const std::string& channel) = 0;
+  // A topic (empty `channel`) or channel was paused or unpaused.
+  virtual void PauseChanged(const std::string& topic, const std::string& channel) {}
 };
 
 struct BrokerStats {
@@ -64,9 +66,12 @@ class Broker {
   // and then its topic if that is ephemeral and has no channel left.
   void DeleteEphemeralChannelIfUnused(const std::string& topic, const std::string& channel);
 
-  // At most one listener; nullptr removes it.
-  void set_listener(BrokerListener* listener) { listener_ = listener; }
-  BrokerListener* listener() const { return listener_; }
+  // Listeners hear events in the order they were added; they must outlive the broker's use.
+  void AddListener(BrokerListener* listener) { listeners_.push_back(listener); }
+  template <typename Event>
+  void Notify(Event&& event) {
+    for (BrokerListener* listener : listeners_) event(*listener);
+  }
 
   void RegisterClient(ClientConnection* client);
   void UnregisterClient(ClientConnection* client);
@@ -89,7 +94,7 @@ class Broker {
   absl::flat_hash_set<ClientConnection*> clients_;
   bool closing_ = false;
   std::function<void()> on_drained_;
-  BrokerListener* listener_ = nullptr;
+  std::vector<BrokerListener*> listeners_;
 };
 
 }  // namespace nsq::nsqd

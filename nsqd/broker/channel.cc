@@ -118,10 +118,16 @@ absl::Status Channel::Touch(Consumer* consumer, const protocol::MessageId& id) {
   return absl::OkStatus();
 }
 
-void Channel::Pause() { paused_ = true; }
+void Channel::Pause() {
+  paused_ = true;
+  topic_->broker()->Notify(
+      [&](BrokerListener& listener) { listener.PauseChanged(topic_->name(), name_); });
+}
 
 void Channel::Unpause() {
   paused_ = false;
+  topic_->broker()->Notify(
+      [&](BrokerListener& listener) { listener.PauseChanged(topic_->name(), name_); });
   Pump();
 }
 
@@ -153,6 +159,24 @@ void Channel::ProcessTimers() {
   }
   Pump();
   ArmTimer();
+}
+
+Channel::Snapshot Channel::TakeSnapshot() const {
+  Snapshot snapshot;
+  snapshot.ready.reserve(in_flight_.size() + ready_.size());
+  for (const InFlightQueue::Entry* entry : in_flight_.ByDeliveryTime()) {
+    snapshot.ready.push_back(entry->message);
+  }
+  snapshot.ready.insert(snapshot.ready.end(), ready_.begin(), ready_.end());
+  snapshot.deferred = deferred_.Items();
+  return snapshot;
+}
+
+void Channel::Restore(Snapshot snapshot) {
+  for (auto& message : snapshot.ready) ready_.push_back(std::move(message));
+  for (auto& [due, message] : snapshot.deferred) deferred_.Push(std::move(message), due);
+  ArmTimer();
+  Pump();
 }
 
 void Channel::Pump() {

@@ -68,6 +68,17 @@ class Channel {
   // Moves due deferred messages to the ready queue and expired in-flight messages back too.
   void ProcessTimers();
 
+  // What a clean shutdown keeps and a start-up gives back: in-flight messages (oldest
+  // delivery first, to be redelivered with their attempts) followed by the ready queue, and
+  // the deferred messages with their original due times.
+  struct Snapshot {
+    std::vector<protocol::Message> ready;
+    std::vector<std::pair<int64_t, protocol::Message>> deferred;  // (due ns, message)
+  };
+  Snapshot TakeSnapshot() const;
+  // Appends a snapshot's messages (start-up: nothing is refused, memory bounds do not apply).
+  void Restore(Snapshot snapshot);
+
   int64_t depth() const { return static_cast<int64_t>(ready_.size()); }
   size_t in_flight_count() const { return in_flight_.size(); }
   size_t deferred_count() const { return deferred_.size(); }

@@ -28,6 +28,15 @@ std::optional<int64_t> DeferredQueue::NextDue() const {
   return heap_.front().due_ns;
 }
 
+std::vector<std::pair<int64_t, protocol::Message>> DeferredQueue::Items() const {
+  std::vector<Item> sorted = heap_;
+  std::sort(sorted.begin(), sorted.end(), [](const Item& a, const Item& b) { return Later(b, a); });
+  std::vector<std::pair<int64_t, protocol::Message>> out;
+  out.reserve(sorted.size());
+  for (auto& item : sorted) out.emplace_back(item.due_ns, std::move(item.message));
+  return out;
+}
+
 std::vector<protocol::Message> DeferredQueue::Clear() {
   std::sort(heap_.begin(), heap_.end(), [](const Item& a, const Item& b) { return Later(b, a); });
   std::vector<protocol::Message> out;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "common/protocol/message.h"
@@ -17,6 +18,8 @@ class DeferredQueue {
   std::optional<protocol::Message> PopDue(int64_t now_ns);
   std::optional<int64_t> NextDue() const;
   std::vector<protocol::Message> Clear();
+  // Every message with its due time, earliest first (shutdown persistence).
+  std::vector<std::pair<int64_t, protocol::Message>> Items() const;
 
   size_t size() const { return heap_.size(); }
   bool empty() const { return heap_.empty(); }

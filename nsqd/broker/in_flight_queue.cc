@@ -79,6 +79,17 @@ std::vector<InFlightQueue::Entry> InFlightQueue::Clear() {
   return out;
 }
 
+std::vector<const InFlightQueue::Entry*> InFlightQueue::ByDeliveryTime() const {
+  std::vector<const Entry*> out;
+  out.reserve(entries_.size());
+  for (const auto& [id, entry] : entries_) out.push_back(&entry);
+  std::sort(out.begin(), out.end(), [](const Entry* a, const Entry* b) {
+    if (a->delivered_at_ns != b->delivered_at_ns) return a->delivered_at_ns < b->delivered_at_ns;
+    return a->message.id < b->message.id;
+  });
+  return out;
+}
+
 void InFlightQueue::Swap(size_t a, size_t b) {
   std::swap(heap_[a], heap_[b]);
   heap_[a]->heap_index = a;

@@ -38,6 +38,8 @@ class InFlightQueue {
   // Removes every entry owned by `owner`, in deadline order.
   std::vector<Entry> RemoveOwnedBy(const Consumer* owner);
   std::vector<Entry> Clear();
+  // Every entry, oldest delivery first (ids break ties): what a shutdown persists.
+  std::vector<const Entry*> ByDeliveryTime() const;
 
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }

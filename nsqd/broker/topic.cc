@@ -82,7 +82,7 @@ Channel* Topic::GetOrCreateChannel(const std::string& name) {
   auto [it, inserted] =
       channels_.emplace(name, std::make_unique<Channel>(this, name, context_));
   NSQ_LOG_INFO("TOPIC(%s): new channel(%s)", name_, name);
-  if (BrokerListener* listener = broker_->listener()) listener->ChannelCreated(name_, name);
+  broker_->Notify([&](BrokerListener& listener) { listener.ChannelCreated(name_, name); });
   // The first channel receives everything the topic kept while it had none.
   Flush();
   return it->second.get();
@@ -94,7 +94,7 @@ absl::Status Topic::DeleteChannel(const std::string& name) {
   it->second->Close();
   channels_.erase(it);
   NSQ_LOG_INFO("TOPIC(%s): deleting channel %s", name_, name);
-  if (BrokerListener* listener = broker_->listener()) listener->ChannelDeleted(name_, name);
+  broker_->Notify([&](BrokerListener& listener) { listener.ChannelDeleted(name_, name); });
   return absl::OkStatus();
 }
 
@@ -105,10 +105,14 @@ std::vector<Channel*> Topic::Channels() const {
   return out;
 }
 
-void Topic::Pause() { paused_ = true; }
+void Topic::Pause() {
+  paused_ = true;
+  broker_->Notify([&](BrokerListener& listener) { listener.PauseChanged(name_, ""); });
+}
 
 void Topic::Unpause() {
   paused_ = false;
+  broker_->Notify([&](BrokerListener& listener) { listener.PauseChanged(name_, ""); });
   Flush();
 }
 
@@ -118,6 +122,11 @@ void Topic::ReleaseHold() {
 }
 
 void Topic::Empty() { queue_.clear(); }
+
+void Topic::Restore(std::vector<Pending> messages) {
+  for (auto& pending : messages) queue_.push_back(std::move(pending));
+  Flush();
+}
 
 void Topic::Close() {
   for (auto& [name, channel] : channels_) channel->Close();

@@ -57,15 +57,21 @@ class Topic {
   // Closes every channel's consumers (topic delete or shutdown).
   void Close();
 
+  // A message waiting in the topic (no channel yet, paused, or held) with its DPUB delay,
+  // which starts when the message reaches the channels.
+  struct Pending {
+    protocol::Message message;
+    int64_t defer_ns;
+  };
+  // Shutdown persistence and start-up restore of the topic's own queue.
+  const std::deque<Pending>& queued() const { return queue_; }
+  void Restore(std::vector<Pending> messages);
+
   int64_t depth() const { return static_cast<int64_t>(queue_.size()); }
   size_t channel_count() const { return channels_.size(); }
   TopicStats Stats(const std::string& channel_filter, bool include_clients) const;
 
  private:
-  struct Pending {
-    protocol::Message message;
-    int64_t defer_ns;
-  };
   // Hands queued messages to the channels when there are channels and the topic runs.
   void Flush();
   void Distribute(const protocol::Message& message, int64_t defer_ns);

@@ -110,7 +110,7 @@ TEST_CASE("the broker listener hears every topic and channel come and go") {
   testing::FakeEnv env;
   Broker broker(env.context);
   RecordingListener listener;
-  broker.set_listener(&listener);
+  broker.AddListener(&listener);
   broker.GetOrCreateTopic("t")->GetOrCreateChannel("c");
   broker.GetOrCreateTopic("t")->GetOrCreateChannel("c");  // exists: no event
   REQUIRE(broker.FindTopic("t")->DeleteChannel("c").ok());
