@@ -18,6 +18,8 @@ using http::HttpResponse;
 using http::JsonError;
 using http::JsonOk;
 using http::Target;
+using http::TopicArg;
+using http::TopicChannelArgs;
 
 // What Go's time.Time{}.UnixNano() returns: /debug's tombstoned_at of a producer that was
 // never tombstoned.
@@ -65,27 +67,6 @@ json::object PeerObject(const PeerInfo& peer) {
   return object;
 }
 
-// Reads ?topic=, which must be present (it may be empty, as upstream).
-const std::string* TopicParam(const Call& call, std::optional<HttpResponse>* error) {
-  const std::string* topic = call.target.Get("topic");
-  if (topic == nullptr) *error = JsonError(400, "MISSING_ARG_TOPIC");
-  return topic;
-}
-
-// ?topic= and ?channel=, both valid names (upstream's GetTopicChannelArgs).
-std::optional<HttpResponse> TopicChannelArgs(const Call& call, std::string* topic,
-                                             std::string* channel) {
-  const std::string* topic_name = call.target.Get("topic");
-  if (topic_name == nullptr) return JsonError(400, "MISSING_ARG_TOPIC");
-  if (!protocol::IsValidTopicName(*topic_name)) return JsonError(400, "INVALID_ARG_TOPIC");
-  const std::string* channel_name = call.target.Get("channel");
-  if (channel_name == nullptr) return JsonError(400, "MISSING_ARG_CHANNEL");
-  if (!protocol::IsValidChannelName(*channel_name)) return JsonError(400, "INVALID_ARG_CHANNEL");
-  *topic = *topic_name;
-  *channel = *channel_name;
-  return std::nullopt;
-}
-
 HttpResponse DoPing(const Call&) { return http::PlainText(200, "OK"); }
 
 HttpResponse DoInfo(const Call& call) {
@@ -101,29 +82,27 @@ HttpResponse DoTopics(const Call& call) {
 }
 
 HttpResponse DoChannels(const Call& call) {
-  std::optional<HttpResponse> error;
-  const std::string* topic = TopicParam(call, &error);
-  if (topic == nullptr) return *error;
+  std::string topic;
+  if (auto error = TopicArg(call.target, &topic)) return *error;
   json::object body;
-  body["channels"] = Strings(SubKeys(call.db->FindRegistrations(kChannelCategory, *topic, "*")));
+  body["channels"] = Strings(SubKeys(call.db->FindRegistrations(kChannelCategory, topic, "*")));
   return JsonOk(json::serialize(body));
 }
 
 HttpResponse DoLookup(const Call& call) {
-  std::optional<HttpResponse> error;
-  const std::string* topic = TopicParam(call, &error);
-  if (topic == nullptr) return *error;
-  if (call.db->FindRegistrations(kTopicCategory, *topic, "").empty()) {
+  std::string topic;
+  if (auto error = TopicArg(call.target, &topic)) return *error;
+  if (call.db->FindRegistrations(kTopicCategory, topic, "").empty()) {
     return JsonError(404, "TOPIC_NOT_FOUND");
   }
   json::array producers;
   for (const Producer& producer : call.db->FilterByActive(
-           call.db->FindProducers(kTopicCategory, *topic, ""),
+           call.db->FindProducers(kTopicCategory, topic, ""),
            call.options->inactive_producer_timeout, call.options->tombstone_lifetime)) {
     producers.emplace_back(PeerObject(*producer.peer));
   }
   json::object body;
-  body["channels"] = Strings(SubKeys(call.db->FindRegistrations(kChannelCategory, *topic, "*")));
+  body["channels"] = Strings(SubKeys(call.db->FindRegistrations(kChannelCategory, topic, "*")));
   body["producers"] = std::move(producers);
   return JsonOk(json::serialize(body));
 }
@@ -161,25 +140,23 @@ HttpResponse DoNodes(const Call& call) {
 }
 
 HttpResponse DoCreateTopic(const Call& call) {
-  std::optional<HttpResponse> error;
-  const std::string* topic = TopicParam(call, &error);
-  if (topic == nullptr) return *error;
-  if (!protocol::IsValidTopicName(*topic)) return JsonError(400, "INVALID_ARG_TOPIC");
-  NSQ_LOG_INFO("DB: adding topic(%s)", *topic);
-  call.db->AddRegistration({std::string(kTopicCategory), *topic, ""});
+  std::string topic;
+  if (auto error = TopicArg(call.target, &topic)) return *error;
+  if (!protocol::IsValidTopicName(topic)) return JsonError(400, "INVALID_ARG_TOPIC");
+  NSQ_LOG_INFO("DB: adding topic(%s)", topic);
+  call.db->AddRegistration({std::string(kTopicCategory), topic, ""});
   return EmptyOk();
 }
 
 HttpResponse DoDeleteTopic(const Call& call) {
-  std::optional<HttpResponse> error;
-  const std::string* topic = TopicParam(call, &error);
-  if (topic == nullptr) return *error;
+  std::string topic;
+  if (auto error = TopicArg(call.target, &topic)) return *error;
   // Upstream does not validate the name: "*" deletes every topic.
-  for (const Registration& r : call.db->FindRegistrations(kChannelCategory, *topic, "*")) {
+  for (const Registration& r : call.db->FindRegistrations(kChannelCategory, topic, "*")) {
     NSQ_LOG_INFO("DB: removing channel(%s) from topic(%s)", r.subkey, r.key);
     call.db->RemoveRegistration(r);
   }
-  for (const Registration& r : call.db->FindRegistrations(kTopicCategory, *topic, "")) {
+  for (const Registration& r : call.db->FindRegistrations(kTopicCategory, topic, "")) {
     NSQ_LOG_INFO("DB: removing topic(%s)", r.key);
     call.db->RemoveRegistration(r);
   }
@@ -187,19 +164,18 @@ HttpResponse DoDeleteTopic(const Call& call) {
 }
 
 HttpResponse DoTombstoneTopicProducer(const Call& call) {
-  std::optional<HttpResponse> error;
-  const std::string* topic = TopicParam(call, &error);
-  if (topic == nullptr) return *error;
+  std::string topic;
+  if (auto error = TopicArg(call.target, &topic)) return *error;
   const std::string* node = call.target.Get("node");
   if (node == nullptr) return JsonError(400, "MISSING_ARG_NODE");
-  NSQ_LOG_INFO("DB: setting tombstone for producer@%s of topic(%s)", *node, *topic);
-  call.db->TombstoneTopicProducer(*topic, *node);
+  NSQ_LOG_INFO("DB: setting tombstone for producer@%s of topic(%s)", *node, topic);
+  call.db->TombstoneTopicProducer(topic, *node);
   return EmptyOk();
 }
 
 HttpResponse DoCreateChannel(const Call& call) {
   std::string topic, channel;
-  if (auto error = TopicChannelArgs(call, &topic, &channel)) return *error;
+  if (auto error = TopicChannelArgs(call.target, &topic, &channel)) return *error;
   NSQ_LOG_INFO("DB: adding channel(%s) in topic(%s)", channel, topic);
   call.db->AddRegistration({std::string(kChannelCategory), topic, channel});
   NSQ_LOG_INFO("DB: adding topic(%s)", topic);
@@ -209,7 +185,7 @@ HttpResponse DoCreateChannel(const Call& call) {
 
 HttpResponse DoDeleteChannel(const Call& call) {
   std::string topic, channel;
-  if (auto error = TopicChannelArgs(call, &topic, &channel)) return *error;
+  if (auto error = TopicChannelArgs(call.target, &topic, &channel)) return *error;
   const std::vector<Registration> found =
       call.db->FindRegistrations(kChannelCategory, topic, channel);
   if (found.empty()) return JsonError(404, "CHANNEL_NOT_FOUND");

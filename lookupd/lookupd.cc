@@ -1,16 +1,14 @@
 #include "lookupd/lookupd.h"
 
-#include <unistd.h>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <climits>
 #include <csignal>
 
 #include "common/http/http_server.h"
 #include "common/log/logger.h"
-#include "lookupd/clock.h"
+#include "common/net/host_port.h"
+#include "common/util/clock.h"
 #include "lookupd/http_api.h"
 #include "lookupd/registration_db.h"
 #include "lookupd/tcp_server.h"
@@ -20,16 +18,6 @@ namespace nsq::lookupd {
 namespace asio = boost::asio;
 
 const char* LookupdVersion() { return NSQ_COMPAT_VERSION; }
-
-namespace {
-
-std::string Hostname() {
-  char name[HOST_NAME_MAX + 1] = {};
-  if (::gethostname(name, sizeof(name) - 1) != 0) return "localhost";
-  return name;
-}
-
-}  // namespace
 
 struct Lookupd::Impl {
   explicit Impl(const LookupdOptions& opts)
@@ -51,7 +39,7 @@ struct Lookupd::Impl {
 
   LookupdOptions options;
   asio::io_context io{1};
-  SystemClock clock;
+  util::SystemClock clock;
   RegistrationDb db;
   protocol::LookupdInfo self;  // what IDENTIFY answers; complete once both listeners are bound
   LookupdTcpServer tcp;
@@ -75,7 +63,7 @@ absl::StatusOr<std::unique_ptr<Lookupd>> Lookupd::Create(const LookupdOptions& o
 
   // Nothing runs before Run(), so no IDENTIFY is answered before this is complete.
   p->self.broadcast_address = options.broadcast_address;
-  p->self.hostname = Hostname();
+  p->self.hostname = net::Hostname();
   p->self.tcp_port = p->tcp_port;
   p->self.http_port = p->http_port;
   p->self.version = LookupdVersion();

@@ -1,30 +1,18 @@
 #include "lookupd/lookupd_flags.h"
 
-#include <unistd.h>
-
-#include <climits>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/config/flag_set.h"
 #include "common/log/logger.h"
+#include "common/net/host_port.h"
 #include "common/util/status_macros.h"
 
 namespace nsq::lookupd {
-namespace {
-
-std::string Hostname() {
-  char name[HOST_NAME_MAX + 1] = {};
-  if (::gethostname(name, sizeof(name) - 1) != 0) return "localhost";
-  return name;
-}
-
-}  // namespace
 
 absl::StatusOr<LookupdCommandLine> ParseLookupdCommandLine(int argc, const char* const* argv) {
   LookupdCommandLine command_line;
   LookupdOptions& o = command_line.options;
-  o.broadcast_address = Hostname();
+  o.broadcast_address = net::Hostname();
 
   std::string config_path;
   bool deprecated_verbose = false;

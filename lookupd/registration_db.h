@@ -28,7 +28,7 @@
 
 #include "absl/time/time.h"
 #include "common/protocol/lookup_v1.h"
-#include "lookupd/clock.h"
+#include "common/util/clock.h"
 
 namespace nsq::lookupd {
 
@@ -71,7 +71,7 @@ class RegistrationDb {
   };
   using ProducerMap = std::map<std::string, ProducerState>;  // by peer id
 
-  explicit RegistrationDb(const Clock* clock) : clock_(clock) {}
+  explicit RegistrationDb(const util::Clock* clock) : clock_(clock) {}
 
   // Starts tracking a peer (IDENTIFY); its last update is now. Replaces a peer with the id.
   void AddPeer(PeerInfo peer);
@@ -119,7 +119,7 @@ class RegistrationDb {
   int64_t NowNs() const { return clock_->NowNs(); }
 
  private:
-  const Clock* clock_;
+  const util::Clock* clock_;
   std::map<std::string, PeerInfo> peers_;
   std::map<Registration, ProducerMap> registrations_;
 };

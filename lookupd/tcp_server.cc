@@ -26,21 +26,10 @@ using asio::ip::tcp;
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kReadChunk = 16 * 1024;
 
-void LogIfFailed(std::exception_ptr error) {
-  if (!error) return;
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    NSQ_LOG_ERROR("TCP: connection coroutine failed: %s", e.what());
-  } catch (...) {
-    NSQ_LOG_ERROR("TCP: connection coroutine failed");
-  }
-}
+void LogIfFailed(std::exception_ptr error) { log::LogIfFailed(error, "TCP: connection coroutine"); }
 
 std::string FormatEndpoint(const tcp::endpoint& endpoint) {
-  const auto address = endpoint.address();
-  if (address.is_v6()) return absl::StrCat("[", address.to_string(), "]:", endpoint.port());
-  return absl::StrCat(address.to_string(), ":", endpoint.port());
+  return net::JoinHostPort(endpoint.address().to_string(), endpoint.port());
 }
 
 // Shared by the server and its connection coroutines, which may outlive the server object by

@@ -1,7 +1,5 @@
 #include "nsqd/nsqd.h"
 
-#include <unistd.h>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -29,12 +27,6 @@ namespace asio = boost::asio;
 const char* NsqdVersion() { return NSQ_COMPAT_VERSION; }
 
 namespace {
-
-std::string Hostname() {
-  char buffer[256] = {};
-  if (gethostname(buffer, sizeof(buffer) - 1) != 0) return "localhost";
-  return buffer;
-}
 
 // The body of PUT /config/nsqlookupd_tcp_addresses: a JSON array of "host:port" strings.
 std::optional<std::vector<std::string>> ParseAddressList(const std::string& body) {
@@ -83,7 +75,7 @@ struct Nsqd::Impl {
 
   NsqdOptions options;
   asio::io_context io{1};
-  SystemClock clock;
+  util::SystemClock clock;
   AsioTimerFactory timers;
   Broker broker;
   NodeInfo node;
@@ -126,7 +118,7 @@ absl::StatusOr<std::unique_ptr<Nsqd>> Nsqd::Create(const NsqdOptions& options) {
 
   NodeInfo& node = p->node;
   node.version = NsqdVersion();
-  node.hostname = Hostname();
+  node.hostname = net::Hostname();
   node.broadcast_address = options.broadcast_address.empty() ? node.hostname
                                                               : options.broadcast_address;
   node.tcp_port = p->tcp_port;

@@ -1,11 +1,8 @@
 #include "nsqd/nsqd_flags.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <climits>
 #include <functional>
 
 #include "absl/status/status.h"
@@ -13,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/config/flag_set.h"
 #include "common/log/logger.h"
+#include "common/net/host_port.h"
 #include "common/util/hash.h"
 #include "common/util/status_macros.h"
 
@@ -35,13 +33,6 @@ constexpr std::array<std::pair<std::string_view, int>, 4> kTlsVersions = {{
     {"tls1.2", 0x0303},
     {"tls1.3", 0x0304},
 }};
-
-std::string Hostname() {
-  char name[HOST_NAME_MAX + 1] = {};
-  // gethostname only fails for a too-small buffer, which HOST_NAME_MAX rules out.
-  if (::gethostname(name, sizeof(name) - 1) != 0) return "localhost";
-  return name;
-}
 
 // Go nsqd's default: CRC32-IEEE over the raw MD5 digest of the hostname, modulo 1024.
 int64_t DefaultNodeId(std::string_view hostname) {
@@ -266,7 +257,7 @@ absl::Status NormalizeAndValidate(NsqdOptions& o, const FlagScratch& s) {
 absl::StatusOr<NsqdCommandLine> ParseNsqdCommandLine(int argc, const char* const* argv) {
   NsqdCommandLine command_line;
   NsqdOptions& options = command_line.options;
-  std::string hostname = Hostname();
+  std::string hostname = net::Hostname();
   options.broadcast_address = hostname;
   options.node_id = DefaultNodeId(hostname);
 

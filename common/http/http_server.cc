@@ -46,21 +46,10 @@ constexpr std::string_view kHeaderTooLarge =
     "Connection: close\r\n\r\n431 Request Header Fields Too Large";
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
-void LogException(std::exception_ptr error) {
-  if (!error) return;
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    NSQ_LOG_ERROR("HTTP: connection task failed - %s", e.what());
-  } catch (...) {
-    NSQ_LOG_ERROR("HTTP: connection task failed");
-  }
-}
+void LogIfFailed(std::exception_ptr error) { log::LogIfFailed(error, "HTTP: connection task"); }
 
 std::string FormatEndpoint(const tcp::endpoint& endpoint) {
-  const asio::ip::address address = endpoint.address();
-  if (address.is_v6()) return absl::StrCat("[", address.to_string(), "]:", endpoint.port());
-  return absl::StrCat(address.to_string(), ":", endpoint.port());
+  return net::JoinHostPort(endpoint.address().to_string(), endpoint.port());
 }
 
 struct Connection;
@@ -221,7 +210,7 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<ServerState> state) {
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     auto conn = std::make_shared<Connection>(std::move(socket), state);
-    asio::co_spawn(*state->io, Serve(std::move(conn)), LogException);
+    asio::co_spawn(*state->io, Serve(std::move(conn)), LogIfFailed);
   }
 }
 
@@ -280,7 +269,7 @@ absl::StatusOr<int> HttpServer::Listen(const std::string& address) {
   if (ec) return fail("getsockname");
 
   NSQ_LOG_INFO("HTTP: listening on %s", FormatEndpoint(bound));
-  asio::co_spawn(*state.io, AcceptLoop(impl_->state), LogException);
+  asio::co_spawn(*state.io, AcceptLoop(impl_->state), LogIfFailed);
   return static_cast<int>(bound.port());
 }
 

@@ -7,6 +7,7 @@
 #include <boost/url/url_view.hpp>
 
 #include "absl/strings/str_join.h"
+#include "common/protocol/names.h"
 
 namespace nsq::http {
 namespace {
@@ -73,6 +74,26 @@ std::optional<Target> ParseTarget(std::string_view raw) {
     target.params.emplace_back(p.key, p.value);
   }
   return target;
+}
+
+std::optional<HttpResponse> TopicArg(const Target& target, std::string* topic) {
+  const std::string* value = target.Get("topic");
+  if (value == nullptr) return JsonError(400, "MISSING_ARG_TOPIC");
+  *topic = *value;
+  return std::nullopt;
+}
+
+std::optional<HttpResponse> TopicChannelArgs(const Target& target, std::string* topic,
+                                             std::string* channel) {
+  const std::string* topic_name = target.Get("topic");
+  if (topic_name == nullptr) return JsonError(400, "MISSING_ARG_TOPIC");
+  if (!protocol::IsValidTopicName(*topic_name)) return JsonError(400, "INVALID_ARG_TOPIC");
+  const std::string* channel_name = target.Get("channel");
+  if (channel_name == nullptr) return JsonError(400, "MISSING_ARG_CHANNEL");
+  if (!protocol::IsValidChannelName(*channel_name)) return JsonError(400, "INVALID_ARG_CHANNEL");
+  *topic = *topic_name;
+  *channel = *channel_name;
+  return std::nullopt;
 }
 
 HttpResponse NoRouteResponse(std::string_view method, std::vector<std::string> allowed) {

@@ -1,6 +1,7 @@
 // The building blocks NSQ's daemons share for their HTTP APIs ("V1" conventions, NSQ-REFERENCE
 // §4.1): the response shapes (X-NSQ-Content-Type header, {"message":...} errors), the decoded
-// request target, and the route table lookup with NSQ's 404 / 405 / OPTIONS answers.
+// request target and its topic/channel arguments, and the route table lookup with NSQ's 404 /
+// 405 / OPTIONS answers.
 //
 //   constexpr Route<MyHandler> kRoutes[] = {{"/ping", "GET", DoPing}, ...};
 //   std::optional<Target> target = ParseTarget(request.target);
@@ -50,6 +51,15 @@ struct Target {
 
 // nullopt when `raw` is not a valid URI reference.
 std::optional<Target> ParseTarget(std::string_view raw);
+
+// ?topic=, which must be present (400 MISSING_ARG_TOPIC); the name is not checked, because
+// upstream's endpoints disagree on whether to and with which message.
+std::optional<HttpResponse> TopicArg(const Target& target, std::string* topic);
+
+// ?topic= and ?channel=, both valid names (upstream's http_api.GetTopicChannelArgs): 400
+// MISSING_ARG_TOPIC, INVALID_ARG_TOPIC, MISSING_ARG_CHANNEL or INVALID_ARG_CHANNEL.
+std::optional<HttpResponse> TopicChannelArgs(const Target& target, std::string* topic,
+                                             std::string* channel);
 
 // One row of an API's route table; Handler is the API's own handler type.
 template <typename Handler>

@@ -103,4 +103,15 @@ void Write(Level level, std::string_view message) {
   }
 }
 
+void LogIfFailed(std::exception_ptr error, std::string_view task) {
+  if (!error) return;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    NSQ_LOG_ERROR("%s failed: %s", task, e.what());
+  } catch (...) {
+    NSQ_LOG_ERROR("%s failed", task);
+  }
+}
+
 }  // namespace nsq::log

@@ -8,6 +8,7 @@
 // with one write(2), so lines from different threads never interleave.
 #pragma once
 
+#include <exception>
 #include <string>
 #include <string_view>
 
@@ -41,6 +42,10 @@ void Write(Level level, std::string_view message);
 // message already ends with one, as Go's log package does). Exposed for tests.
 std::string FormatLine(std::string_view prefix, absl::Time when, absl::TimeZone zone, Level level,
                        std::string_view message);
+
+// For co_spawn's completion handler: logs the exception that ended a coroutine, as "<task>
+// failed: <what>", instead of letting it escape the event loop. Nothing when `error` is null.
+void LogIfFailed(std::exception_ptr error, std::string_view task);
 
 }  // namespace nsq::log
 

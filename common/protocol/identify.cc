@@ -6,8 +6,7 @@
 #include <span>
 #include <variant>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
+#include "common/protocol/json_fields.h"
 
 namespace nsq::protocol {
 namespace {
@@ -66,24 +65,6 @@ constexpr Field<IdentifyResponse> kResponseFields[] = {
     {"topology_zone", &IdentifyResponse::topology_zone},
 };
 
-absl::Status WrongType(std::string_view key, std::string_view expected) {
-  // Debian's abseil has its own string_view type, so convert for absl::StrCat.
-  return absl::InvalidArgumentError(
-      absl::StrCat("JSON field \"", absl::string_view(key.data(), key.size()), "\" must be ",
-                   absl::string_view(expected.data(), expected.size())));
-}
-
-bool EqualsIgnoringAsciiCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (absl::ascii_tolower(static_cast<unsigned char>(a[i])) !=
-        absl::ascii_tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // Integers may arrive as int64, uint64 or a double with an integral value (e.g. 1e3).
 absl::Status ReadInt(const json::value& value, std::string_view key, int64_t min, int64_t max,
                      int64_t* out) {
@@ -92,39 +73,34 @@ absl::Status ReadInt(const json::value& value, std::string_view key, int64_t min
     result = value.get_int64();
   } else if (value.is_uint64()) {
     if (value.get_uint64() > static_cast<uint64_t>(kInt64Max)) {
-      return WrongType(key, "an integer in range");
+      return JsonFieldTypeError(key, "an integer in range");
     }
     result = static_cast<int64_t>(value.get_uint64());
   } else if (value.is_double()) {
     const double d = value.get_double();
     // 2^63 is exactly representable; anything at or above it does not fit.
     if (std::trunc(d) != d || d < -9223372036854775808.0 || d >= 9223372036854775808.0) {
-      return WrongType(key, "an integer");
+      return JsonFieldTypeError(key, "an integer");
     }
     result = static_cast<int64_t>(d);
   } else {
-    return WrongType(key, "an integer");
+    return JsonFieldTypeError(key, "an integer");
   }
-  if (result < min || result > max) return WrongType(key, "an integer in range");
+  if (result < min || result > max) return JsonFieldTypeError(key, "an integer in range");
   *out = result;
   return absl::OkStatus();
 }
 
 template <typename T>
 absl::Status ReadField(const Field<T>& field, const json::value& value, T* out) {
-  // Go's json.Unmarshal leaves a field untouched when its value is null.
-  if (value.is_null()) return absl::OkStatus();
   if (auto* member = std::get_if<std::string T::*>(&field.member)) {
-    if (!value.is_string()) return WrongType(field.key, "a string");
-    const json::string& s = value.get_string();
-    (out->*(*member)).assign(s.data(), s.size());
-    return absl::OkStatus();
+    return ReadJsonString(value, field.key, &(out->*(*member)));
   }
   if (auto* member = std::get_if<bool T::*>(&field.member)) {
-    if (!value.is_bool()) return WrongType(field.key, "a boolean");
-    out->*(*member) = value.get_bool();
-    return absl::OkStatus();
+    return ReadJsonBool(value, field.key, &(out->*(*member)));
   }
+  // Go's json.Unmarshal leaves a field untouched when its value is null.
+  if (value.is_null()) return absl::OkStatus();
   return ReadInt(value, field.key, field.min, field.max,
                  &(out->*std::get<int64_t T::*>(field.member)));
 }
@@ -135,16 +111,15 @@ absl::Status ReadField(const Field<T>& field, const json::value& value, T* out) 
 // valid UTF-8.)
 template <typename T>
 absl::StatusOr<T> ParseObject(std::string_view text, std::span<const Field<T>> fields) {
-  boost::system::error_code ec;
-  const json::value document = json::parse(json::string_view(text.data(), text.size()), ec);
-  if (ec) return absl::InvalidArgumentError(absl::StrCat("invalid JSON: ", ec.message()));
-  if (!document.is_object()) return absl::InvalidArgumentError("JSON body is not an object");
+  absl::StatusOr<json::value> document = ParseJson(text);
+  if (!document.ok()) return document.status();
+  if (!document->is_object()) return absl::InvalidArgumentError("JSON body is not an object");
 
   T result;
-  for (const json::key_value_pair& entry : document.get_object()) {
+  for (const json::key_value_pair& entry : document->get_object()) {
     const std::string_view key(entry.key().data(), entry.key().size());
     for (const Field<T>& field : fields) {
-      if (!EqualsIgnoringAsciiCase(key, field.key)) continue;
+      if (!JsonKeyMatches(key, field.key)) continue;
       absl::Status status = ReadField(field, entry.value(), &result);
       if (!status.ok()) return status;
       break;

@@ -4,9 +4,9 @@
 #include <limits>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/protocol/big_endian.h"
+#include "common/protocol/json_fields.h"
 #include "common/protocol/names.h"
 
 namespace nsq::protocol {
@@ -49,35 +49,15 @@ std::vector<std::string_view> SplitOnSpaces(std::string_view line) {
   return parts;
 }
 
-bool EqualsIgnoringAsciiCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (absl::ascii_tolower(static_cast<unsigned char>(a[i])) !=
-        absl::ascii_tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// Reads a JSON value into a Go string or int field (json.Unmarshal's rules: null keeps the
-// field, an int field takes only an integer literal in range).
+// The readers ParseJsonObject picks by member type.
 absl::Status ReadJsonField(const json::value& value, std::string_view key, std::string* out) {
-  if (value.is_null()) return absl::OkStatus();
-  if (!value.is_string()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("JSON field \"", Absl(key), "\" must be a string"));
-  }
-  out->assign(value.get_string().data(), value.get_string().size());
-  return absl::OkStatus();
+  return ReadJsonString(value, key, out);
 }
 
+// Go's json.Unmarshal into an int field takes only an integer literal in range (not 4150.0).
 absl::Status ReadJsonField(const json::value& value, std::string_view key, int64_t* out) {
   if (value.is_null()) return absl::OkStatus();
-  if (!value.is_int64()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("JSON field \"", Absl(key), "\" must be an integer"));
-  }
+  if (!value.is_int64()) return JsonFieldTypeError(key, "an integer");
   *out = value.get_int64();
   return absl::OkStatus();
 }
@@ -86,17 +66,16 @@ absl::Status ReadJsonField(const json::value& value, std::string_view key, int64
 // {key, member pointer}); later duplicates win, as in Go.
 template <typename T, typename... Fields>
 absl::StatusOr<T> ParseJsonObject(std::string_view text, const Fields&... fields) {
-  boost::system::error_code ec;
-  json::value document = json::parse(json::string_view(text.data(), text.size()), ec);
-  if (ec) return absl::InvalidArgumentError(absl::StrCat("invalid JSON: ", ec.message()));
+  absl::StatusOr<json::value> document = ParseJson(text);
+  if (!document.ok()) return document.status();
   T result;
-  if (document.is_null()) return result;
-  if (!document.is_object()) return absl::InvalidArgumentError("JSON body is not an object");
-  for (const auto& member : document.get_object()) {
+  if (document->is_null()) return result;
+  if (!document->is_object()) return absl::InvalidArgumentError("JSON body is not an object");
+  for (const auto& member : document->get_object()) {
     const std::string_view key(member.key().data(), member.key().size());
     absl::Status status = absl::OkStatus();
     const auto apply = [&](const auto& field) {
-      if (status.ok() && EqualsIgnoringAsciiCase(key, field.first)) {
+      if (status.ok() && JsonKeyMatches(key, field.first)) {
         status = ReadJsonField(member.value(), field.first, &(result.*(field.second)));
       }
     };

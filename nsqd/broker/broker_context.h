@@ -11,7 +11,7 @@ namespace nsq::nsqd {
 
 struct BrokerContext {
   const NsqdOptions* options = nullptr;
-  Clock* clock = nullptr;
+  util::Clock* clock = nullptr;
   TimerFactory* timers = nullptr;
   // Runs `fn` later on the broker thread (never inside the caller).
   std::function<void(std::function<void()>)> post;

@@ -1,25 +1,14 @@
-// Time and timers as the broker sees them, so topic/channel logic runs the same under a real
-// event loop and under a fake clock in unit tests.
+// Timers as the broker sees them (time itself is common/util/clock.h), so topic/channel logic
+// runs the same under a real event loop and under fake timers in unit tests.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 
+#include "common/util/clock.h"
+
 namespace nsq::nsqd {
-
-// Unix time in nanoseconds (message timestamps, deadlines).
-class Clock {
- public:
-  virtual ~Clock() = default;
-  virtual int64_t NowNs() const = 0;
-};
-
-// The system clock.
-class SystemClock final : public Clock {
- public:
-  int64_t NowNs() const override;
-};
 
 // A one-shot timer. ArmAt replaces any earlier arming; destroying the timer cancels it and
 // guarantees the callback never runs afterwards.

@@ -82,28 +82,21 @@ struct Call {
 
 using Handler = HttpResponse (*)(const Call&);
 
-// Reads and validates ?topic= for the topic endpoints (INVALID_TOPIC).
+// ?topic=, a valid name, for the topic endpoints, which say INVALID_TOPIC.
 std::optional<HttpResponse> TopicParam(const Call& call, std::string* topic) {
-  const std::string* value = call.target.Get("topic");
-  if (value == nullptr) return JsonError(400, "MISSING_ARG_TOPIC");
-  if (!protocol::IsValidTopicName(*value)) return JsonError(400, "INVALID_TOPIC");
-  *topic = *value;
+  if (auto error = http::TopicArg(call.target, topic)) return error;
+  if (!protocol::IsValidTopicName(*topic)) return JsonError(400, "INVALID_TOPIC");
   return std::nullopt;
 }
 
-// Reads ?topic= and ?channel= for the channel endpoints, which say INVALID_ARG_TOPIC (sic),
-// and finds the topic, which must exist.
+// ?topic= and ?channel= for the channel endpoints, which say INVALID_ARG_TOPIC (sic), and the
+// topic, which must exist.
 std::optional<HttpResponse> ExistingTopicAndChannel(const Call& call, Topic** topic,
                                                     std::string* channel) {
-  const std::string* topic_name = call.target.Get("topic");
-  if (topic_name == nullptr) return JsonError(400, "MISSING_ARG_TOPIC");
-  if (!protocol::IsValidTopicName(*topic_name)) return JsonError(400, "INVALID_ARG_TOPIC");
-  const std::string* channel_name = call.target.Get("channel");
-  if (channel_name == nullptr) return JsonError(400, "MISSING_ARG_CHANNEL");
-  if (!protocol::IsValidChannelName(*channel_name)) return JsonError(400, "INVALID_ARG_CHANNEL");
-  *topic = call.broker->FindTopic(*topic_name);
+  std::string topic_name;
+  if (auto error = http::TopicChannelArgs(call.target, &topic_name, channel)) return error;
+  *topic = call.broker->FindTopic(topic_name);
   if (*topic == nullptr) return JsonError(404, "TOPIC_NOT_FOUND");
-  *channel = *channel_name;
   return std::nullopt;
 }
 
@@ -240,9 +233,9 @@ HttpResponse DoTopicCreate(const Call& call) {
 
 HttpResponse DoTopicDelete(const Call& call) {
   // nsqd does not validate the name here: an invalid one is simply not found.
-  const std::string* topic_name = call.target.Get("topic");
-  if (topic_name == nullptr) return JsonError(400, "MISSING_ARG_TOPIC");
-  if (!call.broker->DeleteTopic(*topic_name).ok()) return JsonError(404, "TOPIC_NOT_FOUND");
+  std::string topic_name;
+  if (auto error = http::TopicArg(call.target, &topic_name)) return *error;
+  if (!call.broker->DeleteTopic(topic_name).ok()) return JsonError(404, "TOPIC_NOT_FOUND");
   return EmptyOk();
 }
 
@@ -257,9 +250,9 @@ HttpResponse DoTopicEmpty(const Call& call) {
 
 // Pause and unpause, which (as in nsqd) do not validate the name either.
 HttpResponse PauseTopic(const Call& call, bool pause) {
-  const std::string* topic_name = call.target.Get("topic");
-  if (topic_name == nullptr) return JsonError(400, "MISSING_ARG_TOPIC");
-  Topic* topic = call.broker->FindTopic(*topic_name);
+  std::string topic_name;
+  if (auto error = http::TopicArg(call.target, &topic_name)) return *error;
+  Topic* topic = call.broker->FindTopic(topic_name);
   if (topic == nullptr) return JsonError(404, "TOPIC_NOT_FOUND");
   if (pause) {
     topic->Pause();

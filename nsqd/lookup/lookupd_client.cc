@@ -41,14 +41,7 @@ constexpr uint32_t kMaxReplySize = 5 << 20;
 // Channel discovery over lookupd's HTTP API: connect + request, as nsqd's HTTP client bounds.
 constexpr auto kHttpTimeout = 5s;
 
-void LogIfFailed(std::exception_ptr error) {
-  if (!error) return;
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    NSQ_LOG_ERROR("LOOKUP: coroutine failed: %s", e.what());
-  }
-}
+void LogIfFailed(std::exception_ptr error) { log::LogIfFailed(error, "LOOKUP: coroutine"); }
 
 // GET http://<address>/channels?topic=<topic> (HTTP/1.0, so the body ends at EOF). Returns the
 // channel names, or nothing on any failure (which nsqd only logs).
@@ -137,7 +130,7 @@ class LookupdClient::Peer : public std::enable_shared_from_this<Peer> {
   // IDENTIFY reply gave (Go uses the broadcast address, which need not resolve from here).
   std::optional<std::string> http_address() const {
     if (!connected_ || http_port_ <= 0) return std::nullopt;
-    return absl::StrCat(host_, ":", http_port_);
+    return net::JoinHostPort(host_, http_port_);
   }
 
   void Start() { asio::co_spawn(socket_.get_executor(), Run(shared_from_this()), LogIfFailed); }
@@ -216,7 +209,7 @@ class LookupdClient::Peer : public std::enable_shared_from_this<Peer> {
       NSQ_LOG_ERROR("LOOKUPD(%s): IDENTIFY refused: %s", address_, *reply);
       co_return false;
     }
-    host_ = host.find(':') == std::string::npos ? host : absl::StrCat("[", host, "]");
+    host_ = host;
     http_port_ = lookupd_info->http_port;
     connected_ = true;
 

@@ -9,7 +9,7 @@ namespace {
 
 class AsioTimer final : public Timer {
  public:
-  AsioTimer(boost::asio::io_context* io, const Clock* clock, std::function<void()> on_fire)
+  AsioTimer(boost::asio::io_context* io, const util::Clock* clock, std::function<void()> on_fire)
       : state_(std::make_shared<State>(*io, std::move(on_fire))), clock_(clock) {}
 
   ~AsioTimer() override {
@@ -43,7 +43,7 @@ class AsioTimer final : public Timer {
     uint64_t generation = 0;
   };
   std::shared_ptr<State> state_;
-  const Clock* clock_;
+  const util::Clock* clock_;
 };
 
 }  // namespace

@@ -14,12 +14,13 @@ namespace nsq::nsqd {
 
 class AsioTimerFactory final : public TimerFactory {
  public:
-  AsioTimerFactory(boost::asio::io_context* io, const Clock* clock) : io_(io), clock_(clock) {}
+  AsioTimerFactory(boost::asio::io_context* io, const util::Clock* clock)
+      : io_(io), clock_(clock) {}
   std::unique_ptr<Timer> Create(std::function<void()> on_fire) override;
 
  private:
   boost::asio::io_context* io_;
-  const Clock* clock_;
+  const util::Clock* clock_;
 };
 
 }  // namespace nsq::nsqd

@@ -34,19 +34,10 @@ constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kMaxPendingOutput = 8 * 1024 * 1024;
 
 // Logs an exception that escaped a coroutine instead of swallowing it.
-void LogIfFailed(std::exception_ptr error) {
-  if (!error) return;
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    NSQ_LOG_ERROR("TCP: connection coroutine failed: %s", e.what());
-  }
-}
+void LogIfFailed(std::exception_ptr error) { log::LogIfFailed(error, "TCP: connection coroutine"); }
 
 std::string Endpoint(const tcp::endpoint& endpoint) {
-  const auto address = endpoint.address();
-  if (address.is_v6()) return absl::StrCat("[", address.to_string(), "]:", endpoint.port());
-  return absl::StrCat(address.to_string(), ":", endpoint.port());
+  return net::JoinHostPort(endpoint.address().to_string(), endpoint.port());
 }
 
 // One TCP connection. Lives as long as one of its coroutines holds a shared_ptr to it.

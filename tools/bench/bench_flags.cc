@@ -9,7 +9,7 @@
 #include <ctime>
 #include <thread>
 
-#include "tools/bench/text.h"
+#include "absl/strings/str_format.h"
 
 namespace nsq::bench {
 namespace {
@@ -18,7 +18,7 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 absl::Status BadValue(std::string_view flag, std::string_view value, std::string_view why) {
   return absl::InvalidArgumentError(
-      Cat("invalid value \"", value, "\" for flag --", flag, ": ", why));
+      absl::StrFormat("invalid value \"%s\" for flag --%s: %s", value, flag, why));
 }
 
 absl::Status ParseInt(std::string_view flag, std::string_view value, int64_t min_value,
@@ -29,7 +29,7 @@ absl::Status ParseInt(std::string_view flag, std::string_view value, int64_t min
     return BadValue(flag, value, "not an integer");
   }
   if (parsed < min_value) {
-    return BadValue(flag, value, Cat("must be at least ", min_value));
+    return BadValue(flag, value, absl::StrFormat("must be at least %d", min_value));
   }
   *out = parsed;
   return absl::OkStatus();
@@ -48,7 +48,7 @@ absl::Status SetFlag(std::string_view name, std::string_view value, BenchOptions
     options->channel = std::string(value);
   } else if (name == "runfor") {
     absl::StatusOr<std::chrono::nanoseconds> runfor = ParseGoDuration(value);
-    if (!runfor.ok()) return BadValue(name, value, ToString(runfor.status().message()));
+    if (!runfor.ok()) return BadValue(name, value, std::string(runfor.status().message()));
     options->runfor = *runfor;
   } else if (name == "size") {
     return ParseInt(name, value, 1, &options->size);
@@ -60,7 +60,7 @@ absl::Status SetFlag(std::string_view name, std::string_view value, BenchOptions
       return absl::OkStatus();
     }
     absl::StatusOr<std::chrono::system_clock::time_point> deadline = ParseDeadline(value);
-    if (!deadline.ok()) return BadValue(name, value, ToString(deadline.status().message()));
+    if (!deadline.ok()) return BadValue(name, value, std::string(deadline.status().message()));
     options->deadline = *deadline;
   } else if (name == "rdy") {
     return ParseInt(name, value, 0, &options->rdy);
@@ -71,7 +71,7 @@ absl::Status SetFlag(std::string_view name, std::string_view value, BenchOptions
   } else if (name == "pipeline") {
     return ParseInt(name, value, 1, &options->pipeline);
   } else {
-    return absl::InvalidArgumentError(Cat("flag provided but not defined: -", name));
+    return absl::InvalidArgumentError(absl::StrFormat("flag provided but not defined: -%s", name));
   }
   return absl::OkStatus();
 }
@@ -80,14 +80,14 @@ absl::Status SetFlag(std::string_view name, std::string_view value, BenchOptions
 std::string FixedPoint(int64_t value, int digits) {
   int64_t scale = 1;
   for (int i = 0; i < digits; ++i) scale *= 10;
-  std::string out = Cat(value / scale);
+  std::string out = std::to_string(value / scale);
   int64_t fraction = value % scale;
   if (fraction == 0) return out;
   char buffer[32];
   std::snprintf(buffer, sizeof(buffer), "%0*lld", digits, static_cast<long long>(fraction));
   std::string fraction_text = buffer;
   while (!fraction_text.empty() && fraction_text.back() == '0') fraction_text.pop_back();
-  return Cat(out, ".", fraction_text);
+  return out + "." + fraction_text;
 }
 
 }  // namespace
@@ -128,14 +128,14 @@ absl::StatusOr<BenchOptions> ParseBenchFlags(int argc, const char* const* argv) 
     options.show_help = true;
     return options;
   } else {
-    return absl::InvalidArgumentError(Cat("unknown mode \"", mode, "\""));
+    return absl::InvalidArgumentError(absl::StrFormat("unknown mode \"%s\"", mode));
   }
 
   for (int i = 2; i < argc; ++i) {
     std::string_view arg = argv[i];
     // Go's flag package accepts both -name and --name.
     if (arg.size() < 2 || arg[0] != '-') {
-      return absl::InvalidArgumentError(Cat("unexpected argument \"", arg, "\""));
+      return absl::InvalidArgumentError(absl::StrFormat("unexpected argument \"%s\"", arg));
     }
     arg.remove_prefix(arg[1] == '-' ? 2 : 1);
     if (arg == "h" || arg == "help") {
@@ -151,7 +151,7 @@ absl::StatusOr<BenchOptions> ParseBenchFlags(int argc, const char* const* argv) 
     } else if (i + 1 < argc) {
       value = argv[++i];
     } else {
-      return absl::InvalidArgumentError(Cat("flag needs an argument: -", name));
+      return absl::InvalidArgumentError(absl::StrFormat("flag needs an argument: -%s", name));
     }
     if (absl::Status status = SetFlag(name, value, &options); !status.ok()) return status;
   }
@@ -208,7 +208,7 @@ absl::StatusOr<std::chrono::nanoseconds> ParseGoDuration(std::string_view text) 
     } else if (unit.empty()) {
       return absl::InvalidArgumentError("missing unit in duration");
     } else {
-      return absl::InvalidArgumentError(Cat("unknown unit \"", unit, "\" in duration"));
+      return absl::InvalidArgumentError(absl::StrFormat("unknown unit \"%s\" in duration", unit));
     }
     total_ns += number * unit_ns;
   }
@@ -223,16 +223,16 @@ std::string FormatGoDuration(std::chrono::nanoseconds duration) {
   std::string sign = ns < 0 ? "-" : "";
   uint64_t magnitude = ns < 0 ? -static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
   auto value = static_cast<int64_t>(magnitude);
-  if (magnitude < 1'000) return Cat(sign, value, "ns");
-  if (magnitude < 1'000'000) return Cat(sign, FixedPoint(value, 3), "\xC2\xB5s");
-  if (magnitude < 1'000'000'000) return Cat(sign, FixedPoint(value, 6), "ms");
+  if (magnitude < 1'000) return absl::StrFormat("%s%dns", sign, value);
+  if (magnitude < 1'000'000) return sign + FixedPoint(value, 3) + "\xC2\xB5s";
+  if (magnitude < 1'000'000'000) return sign + FixedPoint(value, 6) + "ms";
 
   constexpr int64_t kMinute = 60'000'000'000;
   constexpr int64_t kHour = 60 * kMinute;
   std::string out = sign;
-  if (value >= kHour) out += Cat(value / kHour, "h");
-  if (value >= kMinute) out += Cat((value / kMinute) % 60, "m");
-  out += Cat(FixedPoint(value % kMinute, 9), "s");
+  if (value >= kHour) out += std::to_string(value / kHour) + "h";
+  if (value >= kMinute) out += std::to_string((value / kMinute) % 60) + "m";
+  out += FixedPoint(value % kMinute, 9) + "s";
   return out;
 }
 

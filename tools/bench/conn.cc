@@ -11,8 +11,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/str_format.h"
 #include "common/protocol/command.h"
-#include "tools/bench/text.h"
 
 namespace nsq::bench {
 namespace {
@@ -23,20 +23,20 @@ constexpr size_t kReadBufferSize = 1 << 20;
 constexpr int kPollSliceMs = 50;
 
 absl::Status ErrnoError(std::string_view what) {
-  return absl::UnavailableError(Cat(what, ": ", std::strerror(errno)));
+  return absl::UnavailableError(absl::StrFormat("%s: %s", what, std::strerror(errno)));
 }
 
 }  // namespace
 
 absl::Status NsqdError(std::string_view frame_text) {
-  return absl::FailedPreconditionError(Cat("nsqd error: ", frame_text));
+  return absl::FailedPreconditionError(absl::StrFormat("nsqd error: %s", frame_text));
 }
 
 absl::StatusOr<std::unique_ptr<BenchConn>> BenchConn::Connect(std::string_view address,
                                                               const std::atomic<bool>* stop) {
   size_t colon = address.rfind(':');
   if (colon == std::string_view::npos) {
-    return absl::InvalidArgumentError(Cat("bad address \"", address, "\""));
+    return absl::InvalidArgumentError(absl::StrFormat("bad address \"%s\"", address));
   }
   std::string host(address.substr(0, colon));
   std::string port(address.substr(colon + 1));
@@ -49,10 +49,10 @@ absl::StatusOr<std::unique_ptr<BenchConn>> BenchConn::Connect(std::string_view a
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
   if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    return absl::UnavailableError(Cat("resolve ", address, ": ", gai_strerror(rc)));
+    return absl::UnavailableError(absl::StrFormat("resolve %s: %s", address, gai_strerror(rc)));
   }
   int fd = -1;
-  absl::Status last_error = absl::UnavailableError(Cat("no address for ", address));
+  absl::Status last_error = absl::UnavailableError(absl::StrFormat("no address for %s", address));
   for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
     fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
     if (fd < 0) {
@@ -60,7 +60,7 @@ absl::StatusOr<std::unique_ptr<BenchConn>> BenchConn::Connect(std::string_view a
       continue;
     }
     if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
-    last_error = ErrnoError(Cat("connect ", address));
+    last_error = ErrnoError(absl::StrFormat("connect %s", address));
     close(fd);
     fd = -1;
   }
@@ -88,7 +88,8 @@ absl::Status BenchConn::Handshake(std::string_view identify_json) {
   protocol::Frame frame;
   if (absl::Status status = ReadResponse(&frame); !status.ok()) return status;
   if (frame.data != protocol::kOk) {
-    return absl::FailedPreconditionError(Cat("IDENTIFY: expected OK, got \"", frame.data, "\""));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("IDENTIFY: expected OK, got \"%s\"", frame.data));
   }
   return absl::OkStatus();
 }
@@ -131,7 +132,7 @@ bool BenchConn::NextBufferedFrame(protocol::Frame* frame) { return decoder_.Next
 absl::Status BenchConn::ReadFrame(protocol::Frame* frame) {
   while (!decoder_.Next(frame)) {
     if (!decoder_.status().ok()) {
-      return absl::DataLossError(Cat("bad frame: ", ToString(decoder_.status().message())));
+      return absl::DataLossError(absl::StrFormat("bad frame: %s", decoder_.status().message()));
     }
     if (absl::Status status = Fill(); !status.ok()) return status;
   }

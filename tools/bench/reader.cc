@@ -4,11 +4,11 @@
 #include <string>
 #include <string_view>
 
+#include "absl/strings/str_format.h"
 #include "common/protocol/command.h"
 #include "common/protocol/frame.h"
 #include "common/protocol/message.h"
 #include "tools/bench/conn.h"
-#include "tools/bench/text.h"
 
 namespace nsq::bench {
 namespace {
@@ -30,7 +30,8 @@ absl::Status ReaderConnection(BenchRun& run) {
   protocol::Frame frame;
   if (absl::Status status = (*conn)->ReadResponse(&frame); !status.ok()) return status;
   if (frame.data != protocol::kOk) {
-    return absl::FailedPreconditionError(Cat("SUB: expected OK, got \"", frame.data, "\""));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("SUB: expected OK, got \"%s\"", frame.data));
   }
 
   // The run's end (runfor or --count) sets the stop flag, which ends the blocked read below.

@@ -6,10 +6,10 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "common/protocol/command.h"
 #include "common/protocol/frame.h"
 #include "tools/bench/conn.h"
-#include "tools/bench/text.h"
 
 namespace nsq::bench {
 namespace {
@@ -66,7 +66,8 @@ absl::Status WriterConnection(BenchRun& run) {
 
     if (absl::Status status = (*conn)->ReadResponse(&frame); !status.ok()) return status;
     if (frame.data != protocol::kOk) {
-      return absl::FailedPreconditionError(Cat("publish: expected OK, got \"", frame.data, "\""));
+      return absl::FailedPreconditionError(
+          absl::StrFormat("publish: expected OK, got \"%s\"", frame.data));
     }
     acknowledged += outstanding.front();
     outstanding.pop_front();

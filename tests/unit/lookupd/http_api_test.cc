@@ -11,7 +11,8 @@
 #include <optional>
 #include <string>
 
-#include "tests/unit/lookupd/fake_clock.h"
+#include "tests/unit/fake_clock.h"
+#include "tests/unit/lookupd/fake_peer.h"
 
 namespace nsq::lookupd {
 namespace {
@@ -19,7 +20,7 @@ namespace {
 namespace json = boost::json;
 using http::HttpRequest;
 using http::HttpResponse;
-using testing::FakeClock;
+using nsq::testing::FakeClock;
 using testing::MakePeer;
 
 std::optional<std::string> Header(const HttpResponse& response, std::string_view name) {

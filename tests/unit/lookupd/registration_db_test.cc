@@ -4,12 +4,13 @@
 
 #include <doctest/doctest.h>
 
-#include "tests/unit/lookupd/fake_clock.h"
+#include "tests/unit/fake_clock.h"
+#include "tests/unit/lookupd/fake_peer.h"
 
 namespace nsq::lookupd {
 namespace {
 
-using testing::FakeClock;
+using nsq::testing::FakeClock;
 using testing::MakePeer;
 
 const Registration kClient{"client", "", ""};

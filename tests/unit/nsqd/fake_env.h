@@ -9,17 +9,11 @@
 
 #include "nsqd/broker/broker.h"
 #include "nsqd/broker/clock.h"
+#include "tests/unit/fake_clock.h"
 
 namespace nsq::nsqd::testing {
 
-class FakeClock final : public Clock {
- public:
-  int64_t NowNs() const override { return now_ns_; }
-  void Set(int64_t now_ns) { now_ns_ = now_ns; }
-
- private:
-  int64_t now_ns_ = 1'700'000'000'000'000'000;
-};
+using nsq::testing::FakeClock;
 
 class FakeTimers final : public TimerFactory {
  public:

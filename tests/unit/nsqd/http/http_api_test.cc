@@ -15,6 +15,7 @@
 #include "nsqd/broker/broker.h"
 #include "nsqd/broker/consumer.h"
 #include "nsqd/http/stats_format.h"
+#include "tests/unit/nsqd/fake_env.h"
 
 namespace nsq::nsqd {
 namespace {
@@ -23,26 +24,6 @@ namespace json = boost::json;
 
 constexpr int64_t kNow = 1'700'000'100'000'000'000;  // Unix ns
 constexpr int64_t kStartTime = 1'700'000'000;        // Unix s, 100 s before kNow
-
-class FixedClock final : public Clock {
- public:
-  int64_t NowNs() const override { return kNow; }
-};
-
-// Timers that never fire: these tests never wait for a timeout or a deferral to end.
-class InertTimers final : public TimerFactory {
- public:
-  std::unique_ptr<Timer> Create(std::function<void()>) override {
-    return std::make_unique<InertTimer>();
-  }
-
- private:
-  class InertTimer final : public Timer {
-   public:
-    void ArmAt(int64_t) override {}
-    void Cancel() override {}
-  };
-};
 
 // A subscriber that never takes messages; /stats lists it under its channel.
 class StatsOnlyConsumer final : public Consumer {
@@ -87,14 +68,11 @@ std::string ErrorMessage(const HttpResponse& response) {
 
 struct ApiFixture {
   ApiFixture() {
-    options.max_msg_size = 100;
-    options.max_body_size = 1000;
-    options.max_req_timeout = absl::Seconds(10);
-    context.options = &options;
-    context.clock = &clock;
-    context.timers = &timers;
-    context.post = [this](std::function<void()> fn) { posted.push_back(std::move(fn)); };
-    broker = std::make_unique<Broker>(context);
+    env.options.max_msg_size = 100;
+    env.options.max_body_size = 1000;
+    env.options.max_req_timeout = absl::Seconds(10);
+    env.clock.Set(kNow);
+    broker = std::make_unique<Broker>(env.context);
     info.version = "1.3.0";
     info.hostname = "host.example";
     info.broadcast_address = "broadcast.example";
@@ -142,11 +120,8 @@ struct ApiFixture {
     return json::parse(response.body);
   }
 
-  NsqdOptions options;
-  FixedClock clock;
-  InertTimers timers;
-  BrokerContext context;
-  std::vector<std::function<void()>> posted;
+  // The clock stays at kNow and timers never fire: no test here waits for a timeout.
+  testing::FakeEnv env;
   std::unique_ptr<Broker> broker;
   NodeInfo info;
   std::map<std::string, std::string> config = {{"nsqlookupd_tcp_addresses", "[]"}};
@@ -250,7 +225,7 @@ TEST_CASE("a target that does not parse is 400 INVALID_REQUEST") {
 
 TEST_CASE("GET /info reports the node and durations in nanoseconds") {
   ApiFixture f;
-  f.options.topology_zone = "zone-a";
+  f.env.options.topology_zone = "zone-a";
   HttpResponse response = f.Get("/info");
   CHECK(response.status == 200);
   CHECK(Header(response, "Content-Type") == "application/json; charset=utf-8");
@@ -365,7 +340,7 @@ TEST_CASE("POST /pub with a bad defer is 400 INVALID_DEFER after creating the to
 
 TEST_CASE("POST /pub answers 500 INTERNAL_ERROR when the memory queue refuses the message") {
   ApiFixture f;
-  f.options.mem_queue_size = 1;
+  f.env.options.mem_queue_size = 1;
   CheckOkText(f.Post("/pub?topic=t", "one"));
   CheckJsonError(f.Post("/pub?topic=t", "two"), 500, "INTERNAL_ERROR");
   CHECK(TopicMessageCount(f, "t") == 1);

@@ -23,6 +23,7 @@
 
 #include "nsqd/broker/broker.h"
 #include "nsqd/http/http_api.h"
+#include "tests/unit/nsqd/fake_env.h"
 
 namespace nsq::nsqd {
 namespace {
@@ -31,29 +32,6 @@ using http::HttpServer;
 
 using std::chrono::milliseconds;
 constexpr milliseconds kTimeout(5000);
-
-class SystemTimeClock final : public Clock {
- public:
-  int64_t NowNs() const override {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-};
-
-class InertTimers final : public TimerFactory {
- public:
-  std::unique_ptr<Timer> Create(std::function<void()>) override {
-    return std::make_unique<InertTimer>();
-  }
-
- private:
-  class InertTimer final : public Timer {
-   public:
-    void ArmAt(int64_t) override {}
-    void Cancel() override {}
-  };
-};
 
 // A blocking loopback client that reads with a deadline.
 class Socket {
@@ -143,16 +121,13 @@ std::string BodyOf(const std::string& response) {
 // nsqd's broker, API and HTTP server on a loop thread.
 struct ServerFixture {
   ServerFixture() {
-    options.max_msg_size = 100;
-    options.max_body_size = 1000;
-    context.options = &options;
-    context.clock = &clock;
-    context.timers = &timers;
-    context.post = [this](std::function<void()> fn) { boost::asio::post(io, std::move(fn)); };
-    broker = std::make_unique<Broker>(context);
+    env.options.max_msg_size = 100;
+    env.options.max_body_size = 1000;
+    env.context.post = [this](std::function<void()> fn) { boost::asio::post(io, std::move(fn)); };
+    broker = std::make_unique<Broker>(env.context);
     info.version = "1.3.0";
     api = std::make_unique<HttpApi>(broker.get(), &info);
-    server = std::make_unique<HttpServer>(&io, api.get(), options.max_body_size);
+    server = std::make_unique<HttpServer>(&io, api.get(), env.options.max_body_size);
     absl::StatusOr<int> bound = server->Listen("127.0.0.1:0");
     REQUIRE(bound.ok());
     port = *bound;
@@ -168,10 +143,9 @@ struct ServerFixture {
     loop.join();
   }
 
-  NsqdOptions options;
-  SystemTimeClock clock;
-  InertTimers timers;
-  BrokerContext context;
+  // Work is posted to the loop; the clock stands still and timers never fire (nothing here
+  // waits for a timeout).
+  testing::FakeEnv env;
   boost::asio::io_context io;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
   std::unique_ptr<Broker> broker;
@@ -303,14 +277,11 @@ TEST_CASE("Stop closes idle connections and the listener") {
 
 TEST_CASE("Listen reports a bad address instead of throwing") {
   boost::asio::io_context io;
-  NsqdOptions options;
-  SystemTimeClock clock;
-  InertTimers timers;
-  BrokerContext context{&options, &clock, &timers, [](std::function<void()>) {}};
-  Broker broker(context);
+  testing::FakeEnv env;
+  Broker broker(env.context);
   NodeInfo info;
   HttpApi api(&broker, &info);
-  HttpServer server(&io, &api, options.max_body_size);
+  HttpServer server(&io, &api, env.options.max_body_size);
   CHECK_FALSE(server.Listen("no-port").ok());
   CHECK_FALSE(server.Listen("127.0.0.1:99999").ok());
   CHECK_FALSE(server.Listen("203.0.113.1:0").ok());  // not a local address

@@ -1,24 +1,14 @@
-// A clock the test moves by hand, for the registration database and the HTTP API.
+// An identified peer as lookupd's TCP server records it, for the registration database and
+// HTTP API tests.
 #pragma once
 
 #include <cstdint>
+#include <string>
 
-#include "absl/time/time.h"
-#include "lookupd/clock.h"
 #include "lookupd/registration_db.h"
 
 namespace nsq::lookupd::testing {
 
-class FakeClock final : public Clock {
- public:
-  int64_t NowNs() const override { return now_ns_; }
-  void Advance(absl::Duration d) { now_ns_ += absl::ToInt64Nanoseconds(d); }
-
- private:
-  int64_t now_ns_ = 1'700'000'000'000'000'000;
-};
-
-// An identified peer as the TCP server records it.
 inline PeerInfo MakePeer(const std::string& id, const std::string& broadcast_address,
                          int64_t http_port = 4151) {
   PeerInfo peer;

@@ -1,8 +1,8 @@
-#include "nsqd/broker/clock.h"
+#include "common/util/clock.h"
 
 #include <chrono>
 
-namespace nsq::nsqd {
+namespace nsq::util {
 
 int64_t SystemClock::NowNs() const {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -10,4 +10,4 @@ int64_t SystemClock::NowNs() const {
       .count();
 }
 
-}  // namespace nsq::nsqd
+}  // namespace nsq::util
