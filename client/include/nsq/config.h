@@ -1,0 +1,91 @@
+// Config: the options of a Producer or Consumer, named and defaulted as go-nsq's Config so
+// settings carry over from Go services unchanged.
+//
+//   nsq::client::Config config;
+//   config.max_in_flight = 200;
+//   config.lookupd_poll_interval = std::chrono::seconds(15);
+//   if (absl::Status s = config.Validate(); !s.ok()) { ... }
+//
+// A Config is a plain value: copy it into a Producer or Consumer; later changes to your copy
+// do not affect them. Durations are milliseconds.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace nsq::client {
+
+enum class LogLevel { kDebug = 1, kInfo = 2, kWarning = 3, kError = 4 };
+
+// Receives every log line at or above Config::log_level. Called from the library's threads,
+// possibly concurrently: it must be thread-safe and must not block for long.
+using Logger = std::function<void(LogLevel level, const std::string& line)>;
+
+struct Config {
+  // Fills client_id (the short hostname), hostname and user_agent ("nsq-cpp/<version>").
+  Config();
+
+  // Connection timeouts (go-nsq: dial_timeout, read_timeout, write_timeout). read_timeout
+  // must exceed heartbeat_interval: nsqd's heartbeats are what keep an idle connection alive.
+  std::chrono::milliseconds dial_timeout{1000};   // > 0
+  std::chrono::milliseconds read_timeout{60000};  // 100 ms .. 5 min
+  std::chrono::milliseconds write_timeout{1000};  // 100 ms .. 5 min
+
+  // Discovery: how often each nsqlookupd is asked for the topic's producers, plus a random
+  // extra wait of up to lookupd_poll_jitter * lookupd_poll_interval. Without lookupd, also
+  // the wait before reconnecting to an nsqd whose connection dropped.
+  std::chrono::milliseconds lookupd_poll_interval{60000};  // 10 ms .. 5 min
+  double lookupd_poll_jitter = 0.3;                        // 0 .. 1
+
+  // Requeue delay of a failed message: default_requeue_delay * attempts, at most
+  // max_requeue_delay.
+  std::chrono::milliseconds max_requeue_delay{15 * 60 * 1000};  // 0 .. 60 min
+  std::chrono::milliseconds default_requeue_delay{90000};       // 0 .. 60 min
+
+  // Consumer backoff after failures: backoff_multiplier * 2^n, at most max_backoff_duration
+  // (0 disables backoff).
+  std::chrono::milliseconds backoff_multiplier{1000};      // 0 .. 60 min
+  std::chrono::milliseconds max_backoff_duration{120000};  // 0 .. 60 min
+
+  // A message delivered more often than this goes to the give-up handler; 0 = no limit.
+  int max_attempts = 5;  // 0 .. 65535
+  // Messages a consumer holds at once, across all its connections.
+  int max_in_flight = 1;  // >= 0
+
+  // When there are more connections than max_in_flight, RDY moves between them every
+  // rdy_redistribute_interval; a connection that saw no message for low_rdy_idle_timeout
+  // gives its RDY back.
+  std::chrono::milliseconds rdy_redistribute_interval{5000};  // 1 ms .. 5 s
+  std::chrono::milliseconds low_rdy_idle_timeout{10000};      // 1 s .. 5 min
+
+  // Sent to nsqd in IDENTIFY. heartbeat_interval -1 disables heartbeats (consumers need
+  // them); output_buffer_size/timeout -1 disables nsqd's output buffering; msg_timeout 0
+  // keeps nsqd's --msg-timeout; sample_rate 0 delivers every message.
+  std::chrono::milliseconds heartbeat_interval{30000};
+  int64_t output_buffer_size = 16384;
+  std::chrono::milliseconds output_buffer_timeout{250};
+  std::chrono::milliseconds msg_timeout{0};
+  int sample_rate = 0;  // 0 .. 99
+
+  std::string client_id;
+  std::string hostname;
+  std::string user_agent;
+  // Sent with AUTH when nsqd says auth is required.
+  std::string auth_secret;
+
+  LogLevel log_level = LogLevel::kInfo;
+  // Empty: lines go to stderr.
+  Logger logger;
+
+  // OK, or InvalidArgument naming the first option out of range and its allowed range.
+  absl::Status Validate() const;
+};
+
+// The library version, as in the default user_agent.
+const char* Version();
+
+}  // namespace nsq::client

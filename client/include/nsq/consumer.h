@@ -1,0 +1,85 @@
+// Consumer: receives the messages of one topic/channel from any number of nsqd, found directly
+// or through nsqlookupd, and runs a handler on them.
+//
+//   nsq::client::Config config;
+//   config.max_in_flight = 10;
+//   nsq::client::Consumer consumer("events", "archive", config);
+//   consumer.SetHandler([](nsq::client::Message& m) { Store(m.body()); return absl::OkStatus(); },
+//                       /*concurrency=*/4);
+//   consumer.ConnectToNsqLookupd("127.0.0.1:4161");
+//   ...
+//   consumer.Stop();
+//
+// Flow control: at most max_in_flight messages are held at once across all connections; RDY is
+// spread as max(1, max_in_flight / connections) and, when there are more connections than
+// max_in_flight, RDY 1 rotates among them. A failed message is requeued with
+// default_requeue_delay * attempts (at most max_requeue_delay) and puts the whole consumer in
+// exponential backoff (RDY 0 everywhere; after the backoff one connection gets RDY 1 as a test;
+// success steps back, failure backs off longer), as go-nsq does. A message delivered more than
+// max_attempts times goes to the give-up handler instead (default: log it) and is finished.
+//
+// Threads: every method may be called from any thread. The consumer owns one background I/O
+// thread and `concurrency` handler threads; handlers run on the handler threads only. Stop()
+// must not be called from a handler (it would wait for itself); there it only starts stopping.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "nsq/config.h"
+#include "nsq/message.h"
+
+namespace nsq::client {
+
+// OK → FIN; an error → REQ (and backoff). Exceptions count as errors.
+using Handler = std::function<absl::Status(Message& message)>;
+// Runs instead of the handler for a message over max_attempts; FIN follows unless it called
+// DisableAutoResponse() or answered the message itself.
+using GiveUpHandler = std::function<void(Message& message)>;
+
+struct ConsumerStats {
+  uint64_t messages_received = 0;
+  uint64_t messages_finished = 0;
+  uint64_t messages_requeued = 0;
+  // Connections currently subscribed.
+  int connections = 0;
+};
+
+class Consumer {
+ public:
+  // An invalid topic/channel name or Config makes the Connect* calls fail with that error.
+  Consumer(std::string topic, std::string channel, Config config);
+  // Stops (see Stop()).
+  ~Consumer();
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+
+  // Set before connecting; once only. `concurrency` handler threads run it.
+  void SetHandler(Handler handler, int concurrency = 1);
+  // Optional; set before connecting.
+  void SetGiveUpHandler(GiveUpHandler handler);
+
+  // Connects to one nsqd ("host:port" of its TCP port). Returns once the connection attempt is
+  // under way: FailedPrecondition without a handler or after Stop(), InvalidArgument for a bad
+  // address or Config, AlreadyExists when already connected to it. A dropped connection is
+  // retried every lookupd_poll_interval.
+  absl::Status ConnectToNsqd(const std::string& address);
+  // Adds an nsqlookupd ("host:port" of its HTTP port) to poll for the topic's producers; new
+  // ones are connected, vanished ones closed.
+  absl::Status ConnectToNsqLookupd(const std::string& address);
+
+  // Stops taking messages (RDY 0, CLS), waits for the handlers to finish the messages already
+  // received and for their FIN/REQ to be sent, then closes. Idempotent.
+  void Stop();
+
+  ConsumerStats Stats() const;
+
+ private:
+  class Core;
+  std::shared_ptr<Core> core_;
+};
+
+}  // namespace nsq::client

@@ -1,0 +1,865 @@
+#include "nsq/consumer.h"
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/json/parse.hpp>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <future>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "client/src/conn.h"
+#include "client/src/log.h"
+#include "client/src/message_state.h"
+#include "common/protocol/command.h"
+#include "common/protocol/message.h"
+#include "common/protocol/names.h"
+
+namespace nsq::client {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kUseAwaitable = asio::as_tuple(asio::use_awaitable);
+// A /lookup request (connect, send, read to EOF) gets this long.
+constexpr auto kLookupdTimeout = std::chrono::seconds(5);
+constexpr size_t kMaxLookupdReply = 4 << 20;
+// In backoff with no connection to test on, look again after this long.
+constexpr auto kBackoffRetry = std::chrono::seconds(1);
+
+void LogCoroutineFailure(const Config& config, std::exception_ptr error) {
+  if (!error) return;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    CLIENT_LOG(config, LogLevel::kError, "consumer coroutine failed: %s", e.what());
+  }
+}
+
+// GET http://<address>/lookup?topic=<topic> over HTTP/1.0 (the body ends at EOF). Returns the
+// producers' "broadcast_address:tcp_port"; an error when lookupd cannot be asked or does not
+// know the topic (then nothing should change).
+asio::awaitable<absl::StatusOr<std::vector<std::string>>> FetchProducers(std::string address,
+                                                                         std::string topic) {
+  absl::StatusOr<std::pair<std::string, std::string>> host_port = internal::SplitAddress(address);
+  if (!host_port.ok()) co_return host_port.status();
+  auto executor = co_await asio::this_coro::executor;
+  tcp::resolver resolver(executor);
+  tcp::socket socket(executor);
+  asio::steady_timer timer(executor);
+  const std::string host = host_port->first;
+  const std::string port = host_port->second;
+  auto resolved = co_await resolver.async_resolve(host, port, kUseAwaitable);
+  if (std::get<0>(resolved)) {
+    co_return absl::UnavailableError(std::get<0>(resolved).message());
+  }
+  const tcp::resolver::results_type endpoints = std::get<1>(resolved);
+  // Topic names are [.a-zA-Z0-9_-] plus "#ephemeral": only '#' needs escaping.
+  std::string query_topic;
+  for (char c : topic) query_topic += c == '#' ? std::string("%23") : std::string(1, c);
+  const std::string request =
+      absl::StrCat("GET /lookup?topic=", query_topic, " HTTP/1.0\r\nHost: ", address,
+                   "\r\nAccept: application/vnd.nsq; version=1.0\r\n\r\n");
+  std::string response;
+  timer.expires_after(kLookupdTimeout);
+  auto connected = co_await (asio::async_connect(socket, endpoints, kUseAwaitable) ||
+                             timer.async_wait(kUseAwaitable));
+  if (connected.index() == 1) co_return absl::DeadlineExceededError("connect timed out");
+  if (std::get<0>(std::get<0>(connected))) {
+    co_return absl::UnavailableError(std::get<0>(std::get<0>(connected)).message());
+  }
+  auto request_buffer = asio::buffer(request);
+  auto written = co_await (asio::async_write(socket, request_buffer, kUseAwaitable) ||
+                           timer.async_wait(kUseAwaitable));
+  if (written.index() == 1) co_return absl::DeadlineExceededError("request timed out");
+  auto response_buffer = asio::dynamic_buffer(response, kMaxLookupdReply);
+  auto read = co_await (asio::async_read(socket, response_buffer, kUseAwaitable) ||
+                        timer.async_wait(kUseAwaitable));
+  if (read.index() == 1) co_return absl::DeadlineExceededError("response timed out");
+
+  const size_t body_start = response.find("\r\n\r\n");
+  if (response.rfind("HTTP/1.", 0) != 0 || response.size() < 12 ||
+      body_start == std::string::npos) {
+    co_return absl::DataLossError("malformed HTTP response");
+  }
+  const std::string status_code = response.substr(9, 3);
+  if (status_code != "200") {
+    co_return absl::NotFoundError(
+        absl::StrCat("HTTP ", status_code, " ", response.substr(body_start + 4, 200)));
+  }
+  boost::system::error_code ec;
+  boost::json::value json = boost::json::parse(response.substr(body_start + 4), ec);
+  if (ec || !json.is_object()) co_return absl::DataLossError("reply is not a JSON object");
+  const boost::json::object* root = &json.as_object();
+  // Before 1.0, lookupd wrapped replies in {"status_code", "data"}.
+  if (const boost::json::value* data = root->if_contains("data"); data && data->is_object()) {
+    root = &data->as_object();
+  }
+  const boost::json::value* producers = root->if_contains("producers");
+  if (producers == nullptr || !producers->is_array()) {
+    co_return absl::DataLossError("reply has no producers array");
+  }
+  std::vector<std::string> found;
+  for (const boost::json::value& item : producers->as_array()) {
+    if (!item.is_object()) continue;
+    const boost::json::object& producer = item.as_object();
+    const boost::json::value* host_value = producer.if_contains("broadcast_address");
+    if (host_value == nullptr || !host_value->is_string()) {
+      host_value = producer.if_contains("hostname");
+    }
+    const boost::json::value* port_value = producer.if_contains("tcp_port");
+    if (host_value == nullptr || !host_value->is_string() || port_value == nullptr ||
+        !port_value->is_int64()) {
+      continue;
+    }
+    const std::string producer_host(host_value->as_string().c_str());
+    found.push_back(absl::StrCat(producer_host, ":", port_value->as_int64()));
+  }
+  co_return found;
+}
+
+}  // namespace
+
+// The consumer's state. Fields marked "io" belong to the io thread; the handler side (work
+// queue, handler threads) is guarded by mu_. The io_context is the first member so that it is
+// destroyed last.
+class Consumer::Core : public internal::Responder, public std::enable_shared_from_this<Core> {
+ public:
+  Core(std::string topic, std::string channel, Config config)
+      : work_guard_(asio::make_work_guard(io_)),
+        topic_(std::move(topic)),
+        channel_(std::move(channel)),
+        config_(std::move(config)),
+        poll_timer_(io_),
+        backoff_timer_(io_),
+        redistribute_timer_(io_),
+        rng_(std::random_device{}()) {
+    init_status_ = config_.Validate();
+    if (init_status_.ok() && !protocol::IsValidTopicName(topic_)) {
+      init_status_ = absl::InvalidArgumentError(
+          absl::StrCat("topic name ", protocol::QuoteName(topic_), " is not valid"));
+    }
+    if (init_status_.ok() && !protocol::IsValidChannelName(channel_)) {
+      init_status_ = absl::InvalidArgumentError(
+          absl::StrCat("channel name ", protocol::QuoteName(channel_), " is not valid"));
+    }
+    stopped_future_ = stopped_.get_future().share();
+    io_thread_ = std::thread([this] { io_.run(); });
+  }
+
+  // --- any thread ---
+  void Respond(const internal::MessageState& message, internal::Response response,
+               milliseconds delay) override;
+  void SetHandler(Handler handler, int concurrency);
+  void SetGiveUpHandler(GiveUpHandler handler);
+  absl::Status ConnectToNsqd(const std::string& address);
+  absl::Status ConnectToNsqLookupd(const std::string& address);
+  void Stop();
+  ConsumerStats Stats() const;
+
+ private:
+  enum class Phase { kConnecting, kSubscribing, kSubscribed, kClosing };
+  enum class Signal { kResume, kBackoff, kContinue };
+
+  struct ConnState {
+    std::string address;
+    bool from_lookupd = false;
+    std::shared_ptr<internal::Conn> conn;
+    Phase phase = Phase::kConnecting;
+    bool subscribed = false;  // reached kSubscribed once (counted in Stats().connections)
+    bool retiring = false;    // closed on purpose: do not reconnect
+    bool close_wait = false;  // nsqd answered CLS
+    int64_t rdy = 0;          // the last RDY sent
+    int64_t max_rdy = 2500;   // from the IDENTIFY reply
+    int64_t in_flight = 0;    // received, not yet answered
+    Clock::time_point last_message;
+    Clock::time_point rdy_since;
+  };
+
+  struct Work {
+    std::shared_ptr<internal::MessageState> message;
+    bool give_up = false;
+  };
+
+  // Handler threads.
+  void WorkerLoop();
+
+  // io thread.
+  void AddConn(const std::string& address, bool from_lookupd);
+  void OnReady(uint64_t id, const protocol::IdentifyResponse& identify);
+  void OnFrame(uint64_t id, protocol::Frame& frame);
+  void OnMessage(ConnState& conn, uint64_t id, const protocol::Frame& frame);
+  void OnConnClosed(uint64_t id, const absl::Status& status);
+  void OnResponse(uint64_t conn_id, const std::string& message_id, uint16_t attempts,
+                  internal::Response response, milliseconds delay);
+  void CloseConn(ConnState& conn);
+  void MaybeCloseConn(ConnState& conn);
+  void SendRdy(ConnState& conn, int64_t count);
+  void UpdateRdy();
+  void Backoff(Signal signal);
+  milliseconds BackoffDuration(int attempt) const;
+  void StartRedistributeTimer();
+  void ReconnectLater(const std::string& address);
+  static asio::awaitable<void> PollLoop(Core* self);
+  asio::awaitable<void> QueryLookupds();
+  void BeginStop();
+  void MaybeFinishStop();
+
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_guard_;
+  const std::string topic_;
+  const std::string channel_;
+  const Config config_;
+  absl::Status init_status_;
+
+  // Handler side, guarded by mu_.
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;
+  Handler handler_;
+  GiveUpHandler give_up_;
+  std::deque<Work> work_;
+  bool work_closed_ = false;
+  bool stop_requested_ = false;
+  std::set<std::string> direct_addresses_;
+  std::set<std::string> lookupd_addresses_;
+  std::vector<std::thread> workers_;
+  std::once_flag join_once_;
+
+  std::promise<void> stopped_;  // set on the io thread once every connection is closed
+  std::shared_future<void> stopped_future_;
+
+  std::atomic<uint64_t> received_{0};
+  std::atomic<uint64_t> finished_{0};
+  std::atomic<uint64_t> requeued_{0};
+  std::atomic<int> connections_{0};
+
+  // io thread.
+  std::map<uint64_t, ConnState> conns_;
+  uint64_t next_conn_id_ = 1;
+  std::vector<std::string> lookupds_;
+  bool polling_ = false;
+  asio::steady_timer poll_timer_;
+  asio::steady_timer backoff_timer_;
+  asio::steady_timer redistribute_timer_;
+  bool redistributing_ = false;
+  int backoff_counter_ = 0;
+  bool in_backoff_timeout_ = false;
+  size_t rotate_index_ = 0;
+  bool stopping_ = false;
+  bool stop_signalled_ = false;
+  std::mt19937_64 rng_;
+
+  std::thread io_thread_;
+};
+
+// ---------------------------------------------------------------- any thread
+
+void Consumer::Core::SetHandler(Handler handler, int concurrency) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (handler_ || stop_requested_ || !handler) {
+    CLIENT_LOG(config_, LogLevel::kError, "SetHandler ignored: %s",
+               handler_   ? "a handler is set already"
+               : !handler ? "empty handler"
+                          : "stopped");
+    return;
+  }
+  handler_ = std::move(handler);
+  for (int i = 0; i < std::max(1, concurrency); ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+  }
+}
+
+void Consumer::Core::SetGiveUpHandler(GiveUpHandler handler) {
+  std::lock_guard<std::mutex> lock(mu_);
+  give_up_ = std::move(handler);
+}
+
+absl::Status Consumer::Core::ConnectToNsqd(const std::string& address) {
+  if (!init_status_.ok()) return init_status_;
+  absl::Status valid = internal::SplitAddress(address).status();
+  if (!valid.ok()) return valid;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!handler_) return absl::FailedPreconditionError("set a handler before connecting");
+  if (stop_requested_) return absl::FailedPreconditionError("consumer is stopped");
+  if (!direct_addresses_.insert(address).second) {
+    return absl::AlreadyExistsError(absl::StrCat("already connected to ", address));
+  }
+  asio::post(io_, [this, address] { AddConn(address, /*from_lookupd=*/false); });
+  return absl::OkStatus();
+}
+
+absl::Status Consumer::Core::ConnectToNsqLookupd(const std::string& address) {
+  if (!init_status_.ok()) return init_status_;
+  absl::Status valid = internal::SplitAddress(address).status();
+  if (!valid.ok()) return valid;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!handler_) return absl::FailedPreconditionError("set a handler before connecting");
+  if (stop_requested_) return absl::FailedPreconditionError("consumer is stopped");
+  if (!lookupd_addresses_.insert(address).second) {
+    return absl::AlreadyExistsError(absl::StrCat("already using lookupd ", address));
+  }
+  asio::post(io_, [this, address] {
+    if (stopping_) return;
+    lookupds_.push_back(address);
+    if (polling_) {
+      poll_timer_.cancel();  // ask the new lookupd now
+      return;
+    }
+    polling_ = true;
+    const Config& config = config_;
+    asio::co_spawn(io_, PollLoop(this),
+                   [&config](std::exception_ptr e) { LogCoroutineFailure(config, e); });
+  });
+  return absl::OkStatus();
+}
+
+void Consumer::Core::Respond(const internal::MessageState& message, internal::Response response,
+                             milliseconds delay) {
+  asio::post(io_, [this, conn_id = message.conn_id, id = message.id, attempts = message.attempts,
+                   response, delay] { OnResponse(conn_id, id, attempts, response, delay); });
+}
+
+void Consumer::Core::Stop() {
+  bool on_own_thread = std::this_thread::get_id() == io_thread_.get_id();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stop_requested_) {
+      stop_requested_ = true;
+      asio::post(io_, [this] { BeginStop(); });
+    }
+    for (const std::thread& worker : workers_) {
+      if (worker.get_id() == std::this_thread::get_id()) on_own_thread = true;
+    }
+  }
+  if (on_own_thread) return;  // called from a handler or callback: stopping has begun
+  std::call_once(join_once_, [this] {
+    stopped_future_.wait();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      work_closed_ = true;
+    }
+    work_cv_.notify_all();
+    for (std::thread& worker : workers_) worker.join();
+    io_.stop();
+    io_thread_.join();
+  });
+}
+
+ConsumerStats Consumer::Core::Stats() const {
+  ConsumerStats stats;
+  stats.messages_received = received_;
+  stats.messages_finished = finished_;
+  stats.messages_requeued = requeued_;
+  stats.connections = connections_;
+  return stats;
+}
+
+// ---------------------------------------------------------------- handler threads
+
+void Consumer::Core::WorkerLoop() {
+  while (true) {
+    Work work;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_cv_.wait(lock, [this] { return !work_.empty() || work_closed_; });
+      if (work_.empty()) return;
+      work = std::move(work_.front());
+      work_.pop_front();
+    }
+    Message message(work.message);
+    if (work.give_up) {
+      GiveUpHandler give_up;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        give_up = give_up_;
+      }
+      if (give_up) {
+        give_up(message);
+      } else {
+        CLIENT_LOG(config_, LogLevel::kWarning,
+                   "(%s) msg %s attempted %d times, giving up; body: %s", message.nsqd_address(),
+                   message.id(), message.attempts(), message.body().substr(0, 256));
+      }
+      if (!message.IsAutoResponseDisabled()) message.Finish();
+      continue;
+    }
+    absl::Status status;
+    try {
+      status = handler_(message);
+    } catch (const std::exception& e) {
+      status = absl::InternalError(absl::StrCat("handler threw: ", e.what()));
+    } catch (...) {
+      status = absl::InternalError("handler threw");
+    }
+    if (message.IsAutoResponseDisabled()) continue;
+    if (status.ok()) {
+      message.Finish();
+    } else {
+      CLIENT_LOG(config_, LogLevel::kWarning, "(%s) handler failed for msg %s (attempt %d): %s",
+                 message.nsqd_address(), message.id(), message.attempts(), status.ToString());
+      message.Requeue();
+    }
+  }
+}
+
+// ---------------------------------------------------------------- io thread
+
+void Consumer::Core::AddConn(const std::string& address, bool from_lookupd) {
+  if (stopping_) return;
+  for (const auto& [id, conn] : conns_) {
+    if (conn.address == address) return;
+  }
+  const uint64_t id = next_conn_id_++;
+  ConnState& state = conns_[id];
+  state.address = address;
+  state.from_lookupd = from_lookupd;
+  internal::Conn::Callbacks callbacks;
+  callbacks.on_ready = [this, id](const protocol::IdentifyResponse& identify) {
+    OnReady(id, identify);
+  };
+  callbacks.on_frame = [this, id](protocol::Frame& frame) { OnFrame(id, frame); };
+  callbacks.on_closed = [this, id](const absl::Status& status) { OnConnClosed(id, status); };
+  state.conn =
+      std::make_shared<internal::Conn>(io_.get_executor(), address, config_, std::move(callbacks));
+  CLIENT_LOG(config_, LogLevel::kInfo, "(%s) connecting to nsqd", address);
+  state.conn->Start();
+  StartRedistributeTimer();
+}
+
+void Consumer::Core::OnReady(uint64_t id, const protocol::IdentifyResponse& identify) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return;
+  ConnState& conn = it->second;
+  conn.max_rdy = identify.max_rdy_count;
+  conn.phase = Phase::kSubscribing;
+  std::string sub;
+  protocol::EncodeSub(topic_, channel_, &sub);
+  conn.conn->Send(sub);
+}
+
+void Consumer::Core::OnFrame(uint64_t id, protocol::Frame& frame) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return;
+  ConnState& conn = it->second;
+  switch (frame.type) {
+    case protocol::FrameType::kMessage:
+      OnMessage(conn, id, frame);
+      return;
+    case protocol::FrameType::kError:
+      if (internal::IsNonFatalError(frame.data)) {
+        CLIENT_LOG(config_, LogLevel::kWarning, "(%s) %s", conn.address, frame.data);
+        return;
+      }
+      CLIENT_LOG(config_, LogLevel::kError, "(%s) nsqd error: %s", conn.address, frame.data);
+      conn.conn->Close(internal::StatusFromErrorFrame(frame.data));
+      return;
+    case protocol::FrameType::kResponse:
+      break;
+  }
+  if (conn.phase == Phase::kSubscribing) {
+    if (frame.data != protocol::kOk) {
+      conn.conn->Close(absl::InternalError(absl::StrCat("unexpected SUB reply: ", frame.data)));
+      return;
+    }
+    conn.phase = Phase::kSubscribed;
+    conn.subscribed = true;
+    conn.last_message = Clock::now();
+    ++connections_;
+    CLIENT_LOG(config_, LogLevel::kInfo, "(%s) subscribed to %s/%s", conn.address, topic_,
+               channel_);
+    if (stopping_) {
+      CloseConn(conn);
+      return;
+    }
+    UpdateRdy();
+    return;
+  }
+  if (frame.data == protocol::kCloseWait) {
+    conn.close_wait = true;
+    MaybeCloseConn(conn);
+  }
+}
+
+void Consumer::Core::OnMessage(ConnState& conn, uint64_t id, const protocol::Frame& frame) {
+  absl::StatusOr<protocol::Message> decoded = protocol::DecodeMessage(frame.data);
+  if (!decoded.ok()) {
+    conn.conn->Close(absl::DataLossError(
+        absl::StrCat("undecodable message: ", std::string(decoded.status().message()))));
+    return;
+  }
+  ++conn.in_flight;
+  conn.last_message = Clock::now();
+  ++received_;
+  auto state = std::make_shared<internal::MessageState>();
+  state->id = std::string(decoded->id.view());
+  state->timestamp = decoded->timestamp_ns;
+  state->attempts = decoded->attempts;
+  state->body = std::string(decoded->body.view());
+  state->nsqd_address = conn.address;
+  state->conn_id = id;
+  state->responder = weak_from_this();
+  const bool give_up = config_.max_attempts > 0 && state->attempts > config_.max_attempts;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    work_.push_back(Work{std::move(state), give_up});
+  }
+  work_cv_.notify_one();
+}
+
+void Consumer::Core::OnResponse(uint64_t conn_id, const std::string& message_id, uint16_t attempts,
+                                internal::Response response, milliseconds delay) {
+  auto it = conns_.find(conn_id);
+  if (it == conns_.end()) {
+    if (response != internal::Response::kTouch) {
+      CLIENT_LOG(config_, LogLevel::kDebug,
+                 "msg %s: its connection is gone, nsqd will redeliver it", message_id);
+    }
+    return;
+  }
+  ConnState& conn = it->second;
+  std::string command;
+  Signal signal = Signal::kResume;
+  switch (response) {
+    case internal::Response::kTouch:
+      protocol::EncodeTouch(message_id, &command);
+      conn.conn->Send(command);
+      return;
+    case internal::Response::kFinish:
+      protocol::EncodeFin(message_id, &command);
+      ++finished_;
+      break;
+    case internal::Response::kRequeue:
+    case internal::Response::kRequeueWithoutBackoff:
+      if (delay < milliseconds(0)) {
+        delay = std::min(config_.default_requeue_delay * attempts, config_.max_requeue_delay);
+      }
+      protocol::EncodeReq(message_id, delay.count(), &command);
+      ++requeued_;
+      signal = response == internal::Response::kRequeue ? Signal::kBackoff : Signal::kContinue;
+      break;
+  }
+  // Backoff's RDY 0 goes out before the REQ: the other order would let nsqd fill the freed
+  // slot with another message before it reads RDY 0.
+  --conn.in_flight;
+  Backoff(signal);
+  UpdateRdy();
+  conn.conn->Send(command);
+  MaybeCloseConn(conn);
+}
+
+void Consumer::Core::OnConnClosed(uint64_t id, const absl::Status& status) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return;
+  const ConnState conn = it->second;
+  conns_.erase(it);
+  if (conn.subscribed) --connections_;
+  if (status.ok()) {
+    CLIENT_LOG(config_, LogLevel::kInfo, "(%s) connection closed", conn.address);
+  } else {
+    CLIENT_LOG(config_, LogLevel::kWarning, "(%s) connection closed: %s", conn.address,
+               status.ToString());
+  }
+  if (!stopping_ && !conn.retiring) {
+    if (conn.from_lookupd) {
+      poll_timer_.cancel();  // ask lookupd again now
+    } else {
+      ReconnectLater(conn.address);
+    }
+  }
+  UpdateRdy();
+  MaybeFinishStop();
+}
+
+void Consumer::Core::ReconnectLater(const std::string& address) {
+  CLIENT_LOG(config_, LogLevel::kInfo, "(%s) reconnecting in %dms", address,
+             config_.lookupd_poll_interval.count());
+  auto timer = std::make_shared<asio::steady_timer>(io_, config_.lookupd_poll_interval);
+  timer->async_wait([this, timer, address](boost::system::error_code) {
+    if (!stopping_) AddConn(address, /*from_lookupd=*/false);
+  });
+}
+
+void Consumer::Core::CloseConn(ConnState& conn) {
+  if (conn.phase == Phase::kClosing) return;
+  if (conn.phase != Phase::kSubscribed) {
+    conn.phase = Phase::kClosing;
+    conn.conn->Close(absl::CancelledError("closed before subscribing"));
+    return;
+  }
+  SendRdy(conn, 0);
+  std::string cls;
+  protocol::EncodeCls(&cls);
+  conn.conn->Send(cls);
+  conn.phase = Phase::kClosing;
+  MaybeCloseConn(conn);
+}
+
+void Consumer::Core::MaybeCloseConn(ConnState& conn) {
+  if (conn.phase == Phase::kClosing && conn.close_wait && conn.in_flight <= 0) {
+    conn.conn->CloseAfterFlush();
+  }
+}
+
+void Consumer::Core::SendRdy(ConnState& conn, int64_t count) {
+  count = std::min(count, conn.max_rdy);
+  if (count == conn.rdy) return;
+  std::string rdy;
+  protocol::EncodeRdy(count, &rdy);
+  conn.conn->Send(rdy);
+  conn.rdy = count;
+  conn.rdy_since = Clock::now();
+}
+
+// Keeps Σ over connections of max(RDY, in flight) within max_in_flight, so lowering RDY on one
+// connection frees room for another only once its messages are answered.
+void Consumer::Core::UpdateRdy() {
+  if (stopping_) return;
+  // Connections still being set up count toward the split, so that connecting to several
+  // nsqd at once does not first hand everything to the fastest and then take it back (messages
+  // already on their way under the old RDY would overshoot max_in_flight).
+  std::vector<ConnState*> ready;
+  size_t coming = 0;
+  for (auto& [id, conn] : conns_) {
+    if (conn.phase == Phase::kSubscribed) ready.push_back(&conn);
+    if (conn.phase == Phase::kConnecting || conn.phase == Phase::kSubscribing) ++coming;
+  }
+  if (ready.empty()) return;
+  const int64_t max_in_flight = config_.max_in_flight;
+  if (max_in_flight == 0 || in_backoff_timeout_) {
+    for (ConnState* conn : ready) SendRdy(*conn, 0);
+    return;
+  }
+  auto used = [this] {
+    int64_t total = 0;
+    for (const auto& [id, conn] : conns_) total += std::max(conn.rdy, conn.in_flight);
+    return total;
+  };
+  const size_t n = ready.size();
+  const int64_t share_count = static_cast<int64_t>(n + coming);
+  if (backoff_counter_ > 0) {
+    // Testing the water after a backoff: one message at a time on one connection.
+    for (ConnState* conn : ready) {
+      if (conn->rdy > 0) return;
+    }
+    SendRdy(*ready[rotate_index_++ % n], 1);
+    return;
+  }
+  if (share_count <= max_in_flight) {
+    std::vector<int64_t> target(n);
+    for (size_t i = 0; i < n; ++i) {
+      target[i] = max_in_flight / share_count +
+                  (static_cast<int64_t>(i) < max_in_flight % share_count ? 1 : 0);
+      if (target[i] < ready[i]->rdy) SendRdy(*ready[i], target[i]);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      ConnState& conn = *ready[i];
+      if (target[i] <= conn.rdy) continue;
+      const int64_t room = max_in_flight - used();
+      if (room <= 0) break;
+      SendRdy(conn, std::min(target[i], conn.rdy + room));
+    }
+    return;
+  }
+  // More connections than max_in_flight: RDY 1 rotates. A connection gives its RDY back after
+  // holding it for a redistribute interval, or when idle, if another one is waiting.
+  const Clock::time_point now = Clock::now();
+  const bool someone_waiting =
+      std::any_of(ready.begin(), ready.end(), [](ConnState* c) { return c->rdy == 0; });
+  if (someone_waiting) {
+    for (ConnState* conn : ready) {
+      if (conn->rdy > 0 && (now - conn->rdy_since >= config_.rdy_redistribute_interval ||
+                            now - conn->last_message >= config_.low_rdy_idle_timeout)) {
+        SendRdy(*conn, 0);
+      }
+    }
+  }
+  int64_t room = max_in_flight - used();
+  for (size_t k = 0; k < n && room > 0; ++k) {
+    const size_t index = (rotate_index_ + k) % n;
+    ConnState& conn = *ready[index];
+    if (conn.rdy == 0 && conn.in_flight == 0) {
+      SendRdy(conn, 1);
+      --room;
+      rotate_index_ = index + 1;
+    }
+  }
+}
+
+milliseconds Consumer::Core::BackoffDuration(int attempt) const {
+  if (attempt >= 30) return config_.max_backoff_duration;
+  return config_.backoff_multiplier * (int64_t{1} << attempt);
+}
+
+// go-nsq's startStopContinueBackoff: a failure raises the backoff level (while the next level
+// stays within max_backoff_duration), a success lowers it; at level 0 RDY returns to normal,
+// above it every connection gets RDY 0 for the level's duration and then one gets RDY 1.
+void Consumer::Core::Backoff(Signal signal) {
+  if (stopping_ || in_backoff_timeout_) return;
+  if (config_.max_backoff_duration <= milliseconds(0)) return;
+  bool updated = false;
+  if (signal == Signal::kResume && backoff_counter_ > 0) {
+    --backoff_counter_;
+    updated = true;
+  } else if (signal == Signal::kBackoff &&
+             BackoffDuration(backoff_counter_ + 1) <= config_.max_backoff_duration) {
+    ++backoff_counter_;
+    updated = true;
+  }
+  if (backoff_counter_ == 0) {
+    if (updated) {
+      CLIENT_LOG(config_, LogLevel::kInfo, "backoff complete, resuming normal RDY");
+      UpdateRdy();
+    }
+    return;
+  }
+  const milliseconds duration =
+      std::min(BackoffDuration(backoff_counter_), config_.max_backoff_duration);
+  CLIENT_LOG(config_, LogLevel::kInfo, "backing off for %dms (level %d)", duration.count(),
+             backoff_counter_);
+  in_backoff_timeout_ = true;
+  for (auto& [id, conn] : conns_) {
+    if (conn.phase == Phase::kSubscribed) SendRdy(conn, 0);
+  }
+  backoff_timer_.expires_after(duration);
+  backoff_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopping_) return;
+    in_backoff_timeout_ = false;
+    bool any_ready = false;
+    for (auto& [id, conn] : conns_) any_ready |= conn.phase == Phase::kSubscribed;
+    if (!any_ready) {
+      // Nothing to test on yet: stay backed off a little longer.
+      in_backoff_timeout_ = true;
+      backoff_timer_.expires_after(kBackoffRetry);
+      backoff_timer_.async_wait([this](boost::system::error_code again) {
+        if (again || stopping_) return;
+        in_backoff_timeout_ = false;
+        UpdateRdy();
+      });
+      return;
+    }
+    UpdateRdy();
+  });
+}
+
+void Consumer::Core::StartRedistributeTimer() {
+  if (redistributing_ || stopping_) return;
+  redistributing_ = true;
+  redistribute_timer_.expires_after(config_.rdy_redistribute_interval);
+  redistribute_timer_.async_wait([this](boost::system::error_code ec) {
+    redistributing_ = false;
+    if (ec || stopping_) return;
+    UpdateRdy();
+    if (!conns_.empty()) StartRedistributeTimer();
+  });
+}
+
+asio::awaitable<void> Consumer::Core::PollLoop(Core* self) {
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  while (!self->stopping_) {
+    co_await self->QueryLookupds();
+    if (self->stopping_) break;
+    const double jitter = self->config_.lookupd_poll_jitter * unit(self->rng_);
+    const auto wait =
+        self->config_.lookupd_poll_interval +
+        std::chrono::duration_cast<milliseconds>(self->config_.lookupd_poll_interval * jitter);
+    self->poll_timer_.expires_after(wait);
+    co_await self->poll_timer_.async_wait(kUseAwaitable);
+  }
+}
+
+asio::awaitable<void> Consumer::Core::QueryLookupds() {
+  std::set<std::string> found;
+  bool any_answer = false;
+  const std::vector<std::string> lookupds = lookupds_;
+  for (const std::string& lookupd : lookupds) {
+    const std::string topic = topic_;
+    absl::StatusOr<std::vector<std::string>> producers = co_await FetchProducers(lookupd, topic);
+    if (!producers.ok()) {
+      CLIENT_LOG(config_, LogLevel::kWarning, "lookupd %s: /lookup?topic=%s failed: %s", lookupd,
+                 topic_, producers.status().ToString());
+      continue;
+    }
+    any_answer = true;
+    found.insert(producers->begin(), producers->end());
+  }
+  if (stopping_ || !any_answer) co_return;
+  for (const std::string& address : found) AddConn(address, /*from_lookupd=*/true);
+  for (auto& [id, conn] : conns_) {
+    if (conn.from_lookupd && !conn.retiring && found.count(conn.address) == 0) {
+      CLIENT_LOG(config_, LogLevel::kInfo, "(%s) no longer listed by lookupd, closing",
+                 conn.address);
+      conn.retiring = true;
+      CloseConn(conn);
+    }
+  }
+}
+
+void Consumer::Core::BeginStop() {
+  if (stopping_) return;
+  stopping_ = true;
+  CLIENT_LOG(config_, LogLevel::kInfo, "stopping consumer of %s/%s", topic_, channel_);
+  poll_timer_.cancel();
+  backoff_timer_.cancel();
+  redistribute_timer_.cancel();
+  for (auto& [id, conn] : conns_) CloseConn(conn);
+  MaybeFinishStop();
+}
+
+void Consumer::Core::MaybeFinishStop() {
+  if (!stopping_ || !conns_.empty() || stop_signalled_) return;
+  stop_signalled_ = true;
+  stopped_.set_value();
+}
+
+// ---------------------------------------------------------------- Consumer
+
+Consumer::Consumer(std::string topic, std::string channel, Config config)
+    : core_(std::make_shared<Core>(std::move(topic), std::move(channel), std::move(config))) {}
+
+Consumer::~Consumer() { Stop(); }
+
+void Consumer::SetHandler(Handler handler, int concurrency) {
+  core_->SetHandler(std::move(handler), concurrency);
+}
+
+void Consumer::SetGiveUpHandler(GiveUpHandler handler) {
+  core_->SetGiveUpHandler(std::move(handler));
+}
+
+absl::Status Consumer::ConnectToNsqd(const std::string& address) {
+  return core_->ConnectToNsqd(address);
+}
+
+absl::Status Consumer::ConnectToNsqLookupd(const std::string& address) {
+  return core_->ConnectToNsqLookupd(address);
+}
+
+void Consumer::Stop() { core_->Stop(); }
+
+ConsumerStats Consumer::Stats() const { return core_->Stats(); }
+
+}  // namespace nsq::client

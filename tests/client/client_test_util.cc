@@ -1,0 +1,103 @@
+#include "tests/client/client_test_util.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/json/parse.hpp>
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "tests/testutil/http_client.h"
+
+namespace nsq::client::testing {
+
+std::unique_ptr<testutil::TestNsqd> StartNsqd(std::vector<std::string> flags) {
+  auto nsqd = testutil::TestNsqd::Start(std::move(flags));
+  REQUIRE_MESSAGE(nsqd.ok(), nsqd.status().ToString());
+  return std::move(*nsqd);
+}
+
+std::unique_ptr<testutil::TestLookupd> StartLookupd() {
+  auto lookupd = testutil::TestLookupd::Start();
+  REQUIRE_MESSAGE(lookupd.ok(), lookupd.status().ToString());
+  return std::move(*lookupd);
+}
+
+std::unique_ptr<testutil::TestNsqd> StartNsqdWithLookupd(const testutil::TestLookupd& lookupd) {
+  return StartNsqd({absl::StrCat("--lookupd-tcp-address=", lookupd.tcp_address()),
+                    "--broadcast-address=127.0.0.1"});
+}
+
+std::string NsqdAddress(const testutil::TestNsqd& nsqd) {
+  return absl::StrCat("127.0.0.1:", nsqd.tcp_port());
+}
+
+std::string LookupdAddress(const testutil::TestLookupd& lookupd) {
+  return absl::StrCat("127.0.0.1:", lookupd.http_port());
+}
+
+uint16_t FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+  socklen_t length = sizeof(address);
+  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+int64_t Stat(const testutil::TestNsqd& nsqd, const std::string& topic, const std::string& channel,
+             const std::string& field) {
+  auto response = testutil::HttpGet(nsqd.http_port(), "/stats?format=json");
+  if (!response.ok() || response->status != 200) return -1;
+  boost::system::error_code ec;
+  boost::json::value json = boost::json::parse(response->body, ec);
+  if (ec || !json.is_object()) return -1;
+  const boost::json::value* topics = json.as_object().if_contains("topics");
+  if (topics == nullptr || !topics->is_array()) return -1;
+  for (const boost::json::value& t : topics->as_array()) {
+    if (t.at("topic_name").as_string() != topic) continue;
+    if (channel.empty()) return t.at(field).to_number<int64_t>();
+    for (const boost::json::value& c : t.at("channels").as_array()) {
+      if (c.at("channel_name").as_string() == channel) return c.at(field).to_number<int64_t>();
+    }
+  }
+  return -1;
+}
+
+Config LogRecorder::MakeConfig() {
+  Config config;
+  config.lookupd_poll_interval = 100ms;
+  config.lookupd_poll_jitter = 0.1;
+  config.backoff_multiplier = 10ms;
+  config.max_backoff_duration = 200ms;
+  config.default_requeue_delay = 0ms;
+  config.rdy_redistribute_interval = 50ms;
+  config.log_level = LogLevel::kDebug;
+  config.logger = [this](LogLevel level, const std::string& line) {
+    std::lock_guard<std::mutex> lock(mu_);
+    lines_.push_back(line);
+    if (level >= LogLevel::kWarning) std::fprintf(stderr, "client: %s\n", line.c_str());
+  };
+  return config;
+}
+
+bool LogRecorder::Contains(const std::string& needle) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const std::string& line : lines_) {
+    if (line.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> LogRecorder::Lines() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return lines_;
+}
+
+}  // namespace nsq::client::testing

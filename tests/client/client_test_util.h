@@ -1,0 +1,67 @@
+// Helpers of the client tests: start the daemons, read nsqd's /stats, pick a port that stays
+// the same across an nsqd restart, and record log lines of the client.
+//
+//   auto nsqd = StartNsqd();
+//   Producer producer(NsqdAddress(*nsqd), QuietConfig());
+//   CHECK(TopicStat(*nsqd, "t", "message_count") == 1);
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "nsq/config.h"
+#include "tests/testutil/test_lookupd.h"
+#include "tests/testutil/test_nsqd.h"
+
+#define CLIENT_CHECK_OK(expr)                                      \
+  do {                                                             \
+    const absl::Status client_status_ = (expr);                    \
+    CHECK_MESSAGE(client_status_.ok(), client_status_.ToString()); \
+  } while (0)
+#define CLIENT_REQUIRE_OK(expr)                                      \
+  do {                                                               \
+    const absl::Status client_status_ = (expr);                      \
+    REQUIRE_MESSAGE(client_status_.ok(), client_status_.ToString()); \
+  } while (0)
+
+namespace nsq::client::testing {
+
+using namespace std::chrono_literals;
+
+std::unique_ptr<testutil::TestNsqd> StartNsqd(std::vector<std::string> flags = {});
+std::unique_ptr<testutil::TestLookupd> StartLookupd();
+// nsqd registered with `lookupd` and reachable at 127.0.0.1 through it.
+std::unique_ptr<testutil::TestNsqd> StartNsqdWithLookupd(const testutil::TestLookupd& lookupd);
+
+std::string NsqdAddress(const testutil::TestNsqd& nsqd);
+std::string LookupdAddress(const testutil::TestLookupd& lookupd);
+
+// A loopback port that was free a moment ago (for a fixed --tcp-address across restarts).
+uint16_t FreePort();
+
+// A numeric field of the topic (channel empty) or of one of its channels in /stats; -1 when
+// the topic or channel does not exist (yet).
+int64_t Stat(const testutil::TestNsqd& nsqd, const std::string& topic, const std::string& channel,
+             const std::string& field);
+
+// Collects the client's log lines; tests wait for a line instead of guessing a time.
+class LogRecorder {
+ public:
+  // A Config with short timers for tests whose logger records into this recorder.
+  Config MakeConfig();
+  bool Contains(const std::string& needle) const;
+  std::vector<std::string> Lines() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> lines_;
+};
+
+}  // namespace nsq::client::testing

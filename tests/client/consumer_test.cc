@@ -1,0 +1,346 @@
+// Consumer against the real nsqd and nsqlookupd: discovery, flow control, requeue and backoff,
+// give-up, reconnecting, and a clean Stop().
+#include "nsq/consumer.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "nsq/producer.h"
+#include "tests/client/client_test_util.h"
+#include "tests/testutil/wait_for.h"
+
+namespace nsq::client {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::NsqdAddress;
+using testing::StartNsqd;
+using testing::Stat;
+using testutil::WaitFor;
+using Clock = std::chrono::steady_clock;
+
+void PublishAll(const testutil::TestNsqd& nsqd, const std::string& topic, const std::string& tag,
+                int count) {
+  Producer producer(NsqdAddress(nsqd), Config());
+  std::vector<std::string> bodies;
+  for (int i = 0; i < count; ++i) bodies.push_back(absl::StrCat(tag, "-", i));
+  CLIENT_REQUIRE_OK(producer.MultiPublish(topic, bodies));
+}
+
+// Bodies seen by a handler, thread-safe.
+class Seen {
+ public:
+  void Add(const std::string& body) {
+    std::lock_guard<std::mutex> lock(mu_);
+    bodies_.insert(body);
+  }
+  size_t size() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bodies_.size();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::set<std::string> bodies_;
+};
+
+TEST_CASE("A consumer receives every message from 3 nsqd found through lookupd, and a 4th later") {
+  auto lookupd = testing::StartLookupd();
+  std::vector<std::unique_ptr<testutil::TestNsqd>> nodes;
+  for (int i = 0; i < 3; ++i) nodes.push_back(testing::StartNsqdWithLookupd(*lookupd));
+  for (int i = 0; i < 3; ++i) PublishAll(*nodes[i], "spread", absl::StrCat("node", i), 20);
+
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  config.max_in_flight = 6;
+  Consumer consumer("spread", "all", config);
+  Seen seen;
+  consumer.SetHandler(
+      [&](Message& m) {
+        seen.Add(m.body());
+        return absl::OkStatus();
+      },
+      2);
+  CLIENT_REQUIRE_OK(consumer.ConnectToNsqLookupd(testing::LookupdAddress(*lookupd)));
+  CHECK(WaitFor([&] { return seen.size() == 60; }, 15s));
+  CHECK(consumer.Stats().connections == 3);
+
+  nodes.push_back(testing::StartNsqdWithLookupd(*lookupd));
+  PublishAll(*nodes[3], "spread", "node3", 20);
+  CHECK(WaitFor([&] { return seen.size() == 80; }, 15s));
+  CHECK(WaitFor([&] { return consumer.Stats().connections == 4; }, 5s));
+  consumer.Stop();
+  const ConsumerStats stats = consumer.Stats();
+  CHECK(stats.messages_received == 80);
+  CHECK(stats.messages_finished == 80);
+  CHECK(stats.messages_requeued == 0);
+  CHECK(stats.connections == 0);
+  for (const auto& node : nodes) CHECK(Stat(*node, "spread", "all", "depth") == 0);
+}
+
+// Counts handlers running at once; each holds its message for a moment of "work".
+struct Concurrency {
+  std::atomic<int> now{0};
+  std::atomic<int> peak{0};
+  std::atomic<int> done{0};
+
+  absl::Status Handle() {
+    const int running = ++now;
+    int seen = peak;
+    while (running > seen && !peak.compare_exchange_weak(seen, running)) {
+    }
+    std::this_thread::sleep_for(2ms);  // simulated work, not synchronisation
+    --now;
+    ++done;
+    return absl::OkStatus();
+  }
+};
+
+TEST_CASE("max_in_flight is never exceeded across connections") {
+  auto a = StartNsqd();
+  auto b = StartNsqd();
+  PublishAll(*a, "busy", "a", 60);
+  PublishAll(*b, "busy", "b", 60);
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  config.max_in_flight = 4;
+  Consumer consumer("busy", "c", config);
+  Concurrency concurrency;
+  consumer.SetHandler([&](Message&) { return concurrency.Handle(); }, /*concurrency=*/8);
+  CLIENT_REQUIRE_OK(consumer.ConnectToNsqd(NsqdAddress(*a)));
+  CLIENT_REQUIRE_OK(consumer.ConnectToNsqd(NsqdAddress(*b)));
+  CHECK(WaitFor([&] { return concurrency.done == 120; }, 20s));
+  CHECK(concurrency.peak <= 4);
+  CHECK(concurrency.peak >= 2);  // more than one slot was really used
+}
+
+TEST_CASE("More connections than max_in_flight: RDY 1 rotates and every message arrives") {
+  std::vector<std::unique_ptr<testutil::TestNsqd>> nodes;
+  for (int i = 0; i < 3; ++i) {
+    nodes.push_back(StartNsqd());
+    PublishAll(*nodes[i], "narrow", absl::StrCat("n", i), 5);
+  }
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  config.max_in_flight = 1;
+  Consumer consumer("narrow", "c", config);
+  Concurrency concurrency;
+  consumer.SetHandler([&](Message&) { return concurrency.Handle(); }, /*concurrency=*/4);
+  for (const auto& node : nodes) CLIENT_REQUIRE_OK(consumer.ConnectToNsqd(NsqdAddress(*node)));
+  CHECK(WaitFor([&] { return concurrency.done == 15; }, 20s));
+  CHECK(concurrency.peak == 1);
+  for (const auto& node : nodes) CHECK(Stat(*node, "narrow", "c", "depth") == 0);
+}
+
+TEST_CASE("A failed message is requeued with default_requeue_delay * attempts and attempts+1") {
+  auto nsqd = StartNsqd();
+  PublishAll(*nsqd, "retry", "m", 1);
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  config.default_requeue_delay = 300ms;
+  Consumer consumer("retry", "c", config);
+  std::mutex mu;
+  std::vector<std::pair<int, Clock::time_point>> deliveries;
+  consumer.SetHandler([&](Message& m) {
+    std::lock_guard<std::mutex> lock(mu);
+    deliveries.emplace_back(m.attempts(), Clock::now());
+    return m.attempts() == 1 ? absl::UnavailableError("not yet") : absl::OkStatus();
+  });
+  CLIENT_REQUIRE_OK(consumer.ConnectToNsqd(NsqdAddress(*nsqd)));
+  CHECK(WaitFor([&] { return consumer.Stats().messages_finished == 1; }, 10s));
+  std::lock_guard<std::mutex> lock(mu);
+  REQUIRE(deliveries.size() == 2);
+  CHECK(deliveries[0].first == 1);
+  CHECK(deliveries[1].first == 2);
+  CHECK(deliveries[1].second - deliveries[0].second >= 300ms);
+  CHECK(consumer.Stats().messages_requeued == 1);
+}
+
+TEST_CASE("Failures put the consumer in backoff, and successes bring it back") {
+  auto nsqd = StartNsqd();
+  PublishAll(*nsqd, "flaky", "m", 10);
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  config.backoff_multiplier = 25ms;
+  config.max_backoff_duration = 1s;
+  Consumer consumer("flaky", "c", config);
+  std::atomic<int> calls{0};
+  std::mutex mu;
+  std::vector<Clock::time_point> times;
+  consumer.SetHandler([&](Message&) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      times.push_back(Clock::now());
+    }
+    // The first three deliveries fail.
+    return ++calls <= 3 ? absl::InternalError("boom") : absl::OkStatus();
+  });
+  CLIENT_REQUIRE_OK(consumer.ConnectToNsqd(NsqdAddress(*nsqd)));
+  CHECK(WaitFor([&] { return consumer.Stats().messages_finished == 10; }, 20s));
+  // Three failures: levels 1, 2, 3 (50, 100, 200 ms); then each success steps one level down.
+  CHECK(log.Contains("backing off for 50ms (level 1)"));
+  CHECK(log.Contains("backing off for 100ms (level 2)"));
+  CHECK(log.Contains("backing off for 200ms (level 3)"));
+  CHECK(log.Contains("backoff complete"));
+  // While backed off nothing arrives: each delivery after a failure waited for its level.
+  std::lock_guard<std::mutex> lock(mu);
+  REQUIRE(times.size() >= 4);
+  CHECK(times[1] - times[0] >= 50ms);
+  CHECK(times[2] - times[1] >= 100ms);
+  CHECK(times[3] - times[2] >= 200ms);
+}
+
+TEST_CASE("A message over max_attempts goes to the give-up handler and is finished") {
+  auto nsqd = StartNsqd();
+  PublishAll(*nsqd, "poison", "m", 1);
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  config.max_attempts = 2;
+  Consumer consumer("poison", "c", config);
+  std::atomic<int> handled{0};
+  std::promise<int> given_up;
+  consumer.SetHandler([&](Message&) {
+    ++handled;
+    return absl::InternalError("always fails");
+  });
+  consumer.SetGiveUpHandler([&](Message& m) { given_up.set_value(m.attempts()); });
+  CLIENT_REQUIRE_OK(consumer.ConnectToNsqd(NsqdAddress(*nsqd)));
+  std::future<int> attempts = given_up.get_future();
+  REQUIRE(attempts.wait_for(10s) == std::future_status::ready);
+  CHECK(attempts.get() == 3);
+  CHECK(handled == 2);
+  CHECK(WaitFor([&] { return consumer.Stats().messages_finished == 1; }, 5s));
+  CHECK(WaitFor([&] { return Stat(*nsqd, "poison", "c", "in_flight_count") == 0; }, 5s));
+  CHECK(Stat(*nsqd, "poison", "c", "depth") == 0);
+}
+
+TEST_CASE("Stop() lets in-flight handlers finish and sends their FIN before closing") {
+  auto nsqd = StartNsqd();
+  PublishAll(*nsqd, "slow", "m", 5);
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  config.max_in_flight = 5;
+  Consumer consumer("slow", "c", config);
+  std::mutex mu;
+  std::condition_variable cv;
+  int entered = 0;
+  bool release = false;
+  consumer.SetHandler(
+      [&](Message&) {
+        std::unique_lock<std::mutex> lock(mu);
+        ++entered;
+        cv.notify_all();
+        cv.wait(lock, [&] { return release; });
+        return absl::OkStatus();
+      },
+      /*concurrency=*/5);
+  CLIENT_REQUIRE_OK(consumer.ConnectToNsqd(NsqdAddress(*nsqd)));
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    REQUIRE(cv.wait_for(lock, 10s, [&] { return entered == 5; }));
+  }
+  std::future<void> stopped = std::async(std::launch::async, [&] { consumer.Stop(); });
+  // Stop has begun (RDY 0 + CLS sent) while all five handlers still hold their messages.
+  REQUIRE(WaitFor([&] { return log.Contains("stopping consumer"); }, 5s));
+  CHECK(stopped.wait_for(50ms) == std::future_status::timeout);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  REQUIRE(stopped.wait_for(10s) == std::future_status::ready);
+  CHECK(consumer.Stats().messages_finished == 5);
+  // Had a FIN been lost, nsqd would have requeued the message when the connection closed.
+  CHECK(WaitFor([&] { return Stat(*nsqd, "slow", "c", "client_count") == 0; }, 5s));
+  CHECK(Stat(*nsqd, "slow", "c", "depth") == 0);
+  CHECK(Stat(*nsqd, "slow", "c", "requeue_count") == 0);
+}
+
+TEST_CASE("Manual responses: DisableAutoResponse, then Finish from another thread") {
+  auto nsqd = StartNsqd();
+  PublishAll(*nsqd, "manual", "m", 3);
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  config.max_in_flight = 3;
+  Consumer consumer("manual", "c", config);
+  std::mutex mu;
+  std::vector<Message> held;
+  consumer.SetHandler([&](Message& m) {
+    m.DisableAutoResponse();
+    m.Touch();
+    std::lock_guard<std::mutex> lock(mu);
+    held.push_back(m);
+    return absl::InternalError("ignored: the response is manual");
+  });
+  CLIENT_REQUIRE_OK(consumer.ConnectToNsqd(NsqdAddress(*nsqd)));
+  REQUIRE(WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        return held.size() == 3;
+      },
+      10s));
+  CHECK(consumer.Stats().messages_finished == 0);
+  CHECK(consumer.Stats().messages_requeued == 0);
+  std::thread([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    for (Message& m : held) m.Finish();
+  }).join();
+  CHECK(WaitFor([&] { return consumer.Stats().messages_finished == 3; }, 5s));
+  CHECK(WaitFor([&] { return Stat(*nsqd, "manual", "c", "in_flight_count") == 0; }, 5s));
+}
+
+TEST_CASE("A consumer connected directly reconnects after nsqd restarts") {
+  const std::string address = absl::StrCat("127.0.0.1:", testing::FreePort());
+  auto nsqd = StartNsqd({absl::StrCat("--tcp-address=", address)});
+  PublishAll(*nsqd, "again", "before", 1);
+  testing::LogRecorder log;
+  Consumer consumer("again", "c", log.MakeConfig());
+  Seen seen;
+  consumer.SetHandler([&](Message& m) {
+    seen.Add(m.body());
+    return absl::OkStatus();
+  });
+  CLIENT_REQUIRE_OK(consumer.ConnectToNsqd(address));
+  REQUIRE(WaitFor([&] { return seen.size() == 1; }, 10s));
+  CLIENT_REQUIRE_OK(nsqd->Restart());
+  PublishAll(*nsqd, "again", "after", 1);
+  CHECK(WaitFor([&] { return seen.size() == 2; }, 10s));
+  CHECK(consumer.Stats().connections == 1);
+}
+
+TEST_CASE("Heartbeats are answered, so an idle consumer connection stays up") {
+  auto nsqd = StartNsqd();
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  config.heartbeat_interval = 1s;
+  config.read_timeout = 1500ms;
+  Consumer consumer("quiet", "c", config);
+  consumer.SetHandler([](Message&) { return absl::OkStatus(); });
+  CLIENT_REQUIRE_OK(consumer.ConnectToNsqd(NsqdAddress(*nsqd)));
+  REQUIRE(WaitFor([&] { return consumer.Stats().connections == 1; }, 5s));
+  // nsqd drops a client that sends nothing for two heartbeat intervals; three heartbeats later
+  // the same connection is still there.
+  auto heartbeats = [&] {
+    int count = 0;
+    for (const std::string& line : log.Lines()) count += line.find("heartbeat") != line.npos;
+    return count;
+  };
+  REQUIRE(WaitFor([&] { return heartbeats() >= 3; }, 10s));
+  CHECK(!log.Contains("connection closed"));
+  CHECK(consumer.Stats().connections == 1);
+  CHECK(Stat(*nsqd, "quiet", "c", "client_count") == 1);
+}
+
+}  // namespace
+}  // namespace nsq::client
