@@ -1,7 +1,8 @@
 'use strict'
 // Shared by the nsqjs compatibility tests: starts the nsqd under test (the binary named by
-// NSQD_BINARY) on free loopback ports with a temporary data directory, and wraps nsqjs'
-// callback/event API in promises so each test reads as its scenario.
+// NSQD_BINARY) on free loopback ports with a temporary data directory, and nsqlookupd (named by
+// NSQLOOKUPD_BINARY) for the discovery tests, and wraps nsqjs' callback/event API in promises
+// so each test reads as its scenario.
 //
 //   const nsqd = await startNsqd()
 //   const writer = await connectWriter(nsqd)
@@ -16,32 +17,25 @@ const nsq = require('nsqjs')
 
 const STARTUP_TIMEOUT_MS = 15000
 
-// Resolves once nsqd has logged both "TCP: listening on host:port" and "HTTP: listening on
-// host:port"; rejects if it exits or stays silent.
-async function startNsqd(extraArgs = []) {
-  const binary = process.env.NSQD_BINARY
-  if (!binary) throw new Error('NSQD_BINARY is not set (CTest sets it)')
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsqd-compat-'))
-  const args = [
-    '--tcp-address=127.0.0.1:0',
-    '--http-address=127.0.0.1:0',
-    `--data-path=${dataDir}`,
-    ...extraArgs,
-  ]
+// Starts `binary` with `args` and resolves, once it has logged both "TCP: listening on
+// host:port" and "HTTP: listening on host:port", to {tcpPort, httpPort, output(), stop()};
+// rejects if it exits or stays silent. `name` is for error messages; `dir` (optional) is a
+// temporary directory removed by stop().
+async function spawnDaemon(name, binary, args, dir = null) {
   const child = spawn(binary, args, {stdio: ['ignore', 'pipe', 'pipe']})
   let output = ''
   let exited = false
   child.on('exit', () => {
     exited = true
   })
-  // A test file that dies must not leave nsqd behind.
+  // A test file that dies must not leave the daemon behind.
   const killOnExit = () => child.kill('SIGKILL')
   process.on('exit', killOnExit)
 
   const ports = await new Promise((resolve, reject) => {
     const found = {}
     const timer = setTimeout(() => {
-      reject(new Error(`nsqd did not report its ports in time; output:\n${output}`))
+      reject(new Error(`${name} did not report its ports in time; output:\n${output}`))
     }, STARTUP_TIMEOUT_MS)
     const onData = (chunk) => {
       output += chunk.toString()
@@ -58,7 +52,7 @@ async function startNsqd(extraArgs = []) {
     child.stderr.on('data', onData)
     child.on('exit', (code, signal) => {
       clearTimeout(timer)
-      reject(new Error(`nsqd exited (${code ?? signal}) during startup; output:\n${output}`))
+      reject(new Error(`${name} exited (${code ?? signal}) during startup; output:\n${output}`))
     })
   })
 
@@ -66,9 +60,10 @@ async function startNsqd(extraArgs = []) {
     tcpPort: ports.tcp,
     httpPort: ports.http,
     tcpAddress: `127.0.0.1:${ports.tcp}`,
+    httpAddress: `127.0.0.1:${ports.http}`,
     httpUrl: `http://127.0.0.1:${ports.http}`,
     output: () => output,
-    // SIGTERM, then SIGKILL if nsqd has not exited within 10 s; removes the data directory.
+    // SIGTERM, then SIGKILL if it has not exited within 10 s; removes `dir`.
     async stop() {
       if (!exited) {
         const gone = new Promise((resolve) => child.once('exit', resolve))
@@ -78,9 +73,37 @@ async function startNsqd(extraArgs = []) {
         clearTimeout(timer)
       }
       process.removeListener('exit', killOnExit)
-      fs.rmSync(dataDir, {recursive: true, force: true})
+      if (dir) fs.rmSync(dir, {recursive: true, force: true})
     },
   }
+}
+
+// nsqd (the binary named by NSQD_BINARY) on free loopback ports with a fresh data directory.
+async function startNsqd(extraArgs = []) {
+  const binary = process.env.NSQD_BINARY
+  if (!binary) throw new Error('NSQD_BINARY is not set (CTest sets it)')
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsqd-compat-'))
+  const args = [
+    '--tcp-address=127.0.0.1:0',
+    '--http-address=127.0.0.1:0',
+    `--data-path=${dataDir}`,
+    ...extraArgs,
+  ]
+  return spawnDaemon('nsqd', binary, args, dataDir)
+}
+
+// nsqlookupd (the binary named by NSQLOOKUPD_BINARY) on free loopback ports. `tcpAddress` is
+// what nsqd's --lookupd-tcp-address takes, `httpAddress` what nsqjs' lookupdHTTPAddresses does.
+async function startNsqlookupd(extraArgs = []) {
+  const binary = process.env.NSQLOOKUPD_BINARY
+  if (!binary) throw new Error('NSQLOOKUPD_BINARY is not set (CTest sets it)')
+  const args = [
+    '--tcp-address=127.0.0.1:0',
+    '--http-address=127.0.0.1:0',
+    '--broadcast-address=127.0.0.1',
+    ...extraArgs,
+  ]
+  return spawnDaemon('nsqlookupd', binary, args)
 }
 
 // A Writer that has finished its handshake. With a node:test context `t`, it is closed when
@@ -155,6 +178,7 @@ async function channelStats(nsqd, topic, channel) {
 
 module.exports = {
   startNsqd,
+  startNsqlookupd,
   connectWriter,
   publish,
   deferPublish,
