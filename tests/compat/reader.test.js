@@ -84,17 +84,20 @@ test('an unanswered message times out after messageTimeout and comes back', asyn
 
 test('touch() keeps a message past its messageTimeout', async (t) => {
   const deliveries = []
+  let finished = false
   const reader = await startReader(t, nsqd, 'r_touch', 'ch', {messageTimeout: 1000}, async (msg) => {
     deliveries.push(msg.attempts)
     for (let i = 0; i < 4; i++) {
-      await sleep(500)
+      await sleep(500)  // the handler's work, not synchronisation
       msg.touch()
     }
     msg.finish()  // 2 s after delivery: twice the timeout
+    finished = true
   })
   await publish(writer, 'r_touch', 'long job')
-  await waitFor(() => deliveries.length === 1, 5000, 'the delivery')
-  await sleep(2600)
+  await waitFor(() => finished, 10000, 'the handler to finish the message')
+  await waitFor(async () => (await channelStats(nsqd, 'r_touch', 'ch')).in_flight_count === 0,
+    5000, 'nsqd to see the FIN')
   assert.deepEqual(deliveries, [1])
   const channel = await channelStats(nsqd, 'r_touch', 'ch')
   assert.equal(channel.timeout_count, 0)
