@@ -1,0 +1,477 @@
+#include "nsq/jobs.h"
+
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <charconv>
+#include <cmath>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <random>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "client/src/log.h"
+#include "common/protocol/names.h"
+#include "nsq/consumer.h"
+#include "nsq/producer.h"
+
+namespace nsq::jobs {
+
+namespace json = boost::json;
+using client::LogLevel;
+using std::chrono::milliseconds;
+
+namespace {
+
+// Sidekiq truncates error messages stored with a job to this many characters.
+constexpr size_t kMaxErrorMessage = 10000;
+// Caps a retry_count read from JSON so the sums below cannot overflow.
+constexpr int64_t kMaxRetryCount = 1 << 20;
+
+std::mt19937_64& Random() {
+  thread_local std::mt19937_64 engine(std::random_device{}());
+  return engine;
+}
+
+double NowSeconds() {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return std::chrono::duration<double>(now).count();
+}
+
+// 12 random bytes as 24 lowercase hex characters, like Sidekiq's SecureRandom.hex(12).
+std::string NewJid() {
+  std::string jid;
+  for (int i = 0; i < 3; ++i) {
+    absl::StrAppend(&jid, absl::StrFormat("%08x", static_cast<uint32_t>(Random()())));
+  }
+  return jid;
+}
+
+// Writes a double the way Ruby and Go print epoch seconds (1712345678.123456), not in the
+// exponent form Boost.JSON uses, so timestamps stay readable and keep a fractional part (a
+// fraction is what tells Sidekiq's readers "seconds" rather than "milliseconds").
+void AppendDouble(double d, std::string* out) {
+  if (!std::isfinite(d)) {
+    out->append("null");
+    return;
+  }
+  char buffer[64];
+  const bool plain = d == 0 || (std::fabs(d) >= 1e-4 && std::fabs(d) < 1e16);
+  const auto [end, ec] =
+      plain ? std::to_chars(buffer, buffer + sizeof(buffer), d, std::chars_format::fixed)
+            : std::to_chars(buffer, buffer + sizeof(buffer), d);
+  std::string_view text(buffer, ec == std::errc() ? end - buffer : 0);
+  out->append(text);
+  if (plain && text.find('.') == std::string_view::npos) out->append(".0");
+}
+
+void AppendJson(const json::value& value, std::string* out) {
+  switch (value.kind()) {
+    case json::kind::object: {
+      out->push_back('{');
+      bool first = true;
+      for (const json::key_value_pair& field : value.get_object()) {
+        if (!first) out->push_back(',');
+        first = false;
+        out->append(json::serialize(field.key()));
+        out->push_back(':');
+        AppendJson(field.value(), out);
+      }
+      out->push_back('}');
+      return;
+    }
+    case json::kind::array: {
+      out->push_back('[');
+      bool first = true;
+      for (const json::value& element : value.get_array()) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendJson(element, out);
+      }
+      out->push_back(']');
+      return;
+    }
+    case json::kind::double_:
+      AppendDouble(value.get_double(), out);
+      return;
+    default:
+      out->append(json::serialize(value));
+      return;
+  }
+}
+
+std::string ToJson(const json::value& value) {
+  std::string out;
+  AppendJson(value, &out);
+  return out;
+}
+
+absl::StatusOr<json::value> ParseJson(const std::string& text) {
+  json::error_code ec;
+  json::value value;
+  try {
+    value = json::parse(text, ec);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("JSON: ", e.what()));
+  }
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("JSON: ", ec.message()));
+  return value;
+}
+
+// An integer JSON value as int64 (doubles with an integral value count); nullopt otherwise.
+std::optional<int64_t> AsInteger(const json::value& value) {
+  if (value.is_int64()) return value.get_int64();
+  if (value.is_uint64()) {
+    return static_cast<int64_t>(std::min<uint64_t>(value.get_uint64(), uint64_t{1} << 62));
+  }
+  if (value.is_double() && std::isfinite(value.get_double()) &&
+      std::floor(value.get_double()) == value.get_double()) {
+    return static_cast<int64_t>(std::clamp(value.get_double(), -1e18, 1e18));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::chrono::milliseconds SidekiqRetryDelay(int retry_count) {
+  const int64_t count = std::clamp<int64_t>(retry_count, 0, 1000);
+  std::uniform_int_distribution<int64_t> rand10(0, 9);
+  const int64_t seconds = count * count * count * count + 15 + rand10(Random()) * (count + 1);
+  return std::chrono::seconds(seconds);
+}
+
+// ================================================================ Client
+
+class Client::Core {
+ public:
+  Core(std::string address, client::Config config)
+      : producer_(std::move(address), std::move(config)) {}
+  client::Producer producer_;
+};
+
+Client::Client(std::string nsqd_tcp_address, client::Config config)
+    : core_(std::make_unique<Core>(std::move(nsqd_tcp_address), std::move(config))) {}
+
+Client::~Client() { Stop(); }
+
+void Client::Stop() { core_->producer_.Stop(); }
+
+absl::StatusOr<std::string> Client::Enqueue(const std::string& queue, const std::string& job_class,
+                                            const std::string& args_json,
+                                            const EnqueueOptions& options) {
+  if (!protocol::IsValidTopicName(queue)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("queue ", protocol::QuoteName(queue),
+                     " is not a valid NSQ topic name (1-64 characters of [.a-zA-Z0-9_-], optional "
+                     "#ephemeral suffix)"));
+  }
+  if (job_class.empty()) return absl::InvalidArgumentError("job class is empty");
+  absl::StatusOr<json::value> args = ParseJson(args_json);
+  if (!args.ok() || !args->is_array()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("job args must be a JSON array, got: ", args_json.substr(0, 200)));
+  }
+  if (options.delay < milliseconds(0) || options.delay > kNsqdMaxDelay) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "delay %dms is out of range 0-%dms: nsqd's --max-req-timeout (1h by default) bounds "
+        "DPUB; schedule longer delays outside nsqd",
+        options.delay.count(), kNsqdMaxDelay.count()));
+  }
+  if (options.retry && *options.retry < 0) {
+    return absl::InvalidArgumentError("retry must be >= 0");
+  }
+
+  const std::string jid = NewJid();
+  const double now = NowSeconds();
+  json::object job;
+  job["class"] = job_class;
+  job["args"] = std::move(*args);
+  job["jid"] = jid;
+  job["queue"] = queue;
+  if (options.retry) {
+    job["retry"] = *options.retry;
+  } else {
+    job["retry"] = true;
+  }
+  job["created_at"] = now;
+  job["enqueued_at"] = now;
+  const std::string body = ToJson(job);
+
+  absl::Status status = options.delay > milliseconds(0)
+                            ? core_->producer_.DeferredPublish(queue, options.delay, body)
+                            : core_->producer_.Publish(queue, body);
+  if (!status.ok()) return status;
+  return jid;
+}
+
+// ================================================================ Worker
+
+namespace {
+
+// What the worker needs from a job body besides the handler's view of it.
+struct ParsedJob {
+  Job job;
+  json::object object;
+  int retry_limit = 0;
+  // Sidekiq's `dead: false`: discard instead of dead-lettering.
+  bool keep_dead = true;
+};
+
+absl::StatusOr<ParsedJob> ParseJob(const std::string& body, const std::string& queue,
+                                   int attempts) {
+  absl::StatusOr<json::value> value = ParseJson(body);
+  if (!value.ok()) return value.status();
+  if (!value->is_object()) return absl::InvalidArgumentError("job JSON is not an object");
+  ParsedJob parsed;
+  parsed.object = std::move(value->get_object());
+  const json::object& object = parsed.object;
+  const json::value* job_class = object.if_contains("class");
+  if (job_class == nullptr || !job_class->is_string() || job_class->get_string().empty()) {
+    return absl::InvalidArgumentError("job JSON has no \"class\" string");
+  }
+  Job& job = parsed.job;
+  job.job_class = std::string(job_class->get_string());
+  const json::value* args = object.if_contains("args");
+  job.args_json = args != nullptr ? ToJson(*args) : "[]";
+  if (const json::value* jid = object.if_contains("jid"); jid != nullptr && jid->is_string()) {
+    job.jid = std::string(jid->get_string());
+  }
+  job.queue = queue;
+  job.raw_json = body;
+
+  int64_t failures = std::max(attempts - 1, 0);
+  if (const json::value* count = object.if_contains("retry_count"); count != nullptr) {
+    if (std::optional<int64_t> n = AsInteger(*count); n && *n >= 0) {
+      failures += std::min(*n, kMaxRetryCount) + 1;
+    }
+  }
+  job.retry_count = static_cast<int>(failures);
+
+  if (const json::value* retry = object.if_contains("retry"); retry != nullptr) {
+    if (retry->is_bool()) {
+      parsed.retry_limit = retry->get_bool() ? kDefaultRetryLimit : 0;
+    } else if (std::optional<int64_t> n = AsInteger(*retry); n) {
+      parsed.retry_limit = static_cast<int>(std::clamp<int64_t>(*n, 0, kMaxRetryCount));
+    }
+  }
+  if (const json::value* dead = object.if_contains("dead"); dead != nullptr && dead->is_bool()) {
+    parsed.keep_dead = dead->get_bool();
+  }
+  return parsed;
+}
+
+}  // namespace
+
+class Worker::Core {
+ public:
+  Core(std::string queue, WorkerOptions options)
+      : queue_(std::move(queue)), dead_topic_(queue_ + ".dead"), options_(std::move(options)) {
+    if (!options_.retry_delay) options_.retry_delay = SidekiqRetryDelay;
+    options_.config.max_attempts = 0;
+  }
+
+  void Register(const std::string& job_class, JobHandler handler) {
+    std::lock_guard<std::mutex> lock(mu_);
+    handlers_[job_class] = std::move(handler);
+  }
+
+  absl::Status Start(int concurrency);
+  void Stop();
+
+ private:
+  void Handle(client::Message& message);
+  absl::Status Run(const Job& job);
+  void Fail(client::Message& message, const absl::StatusOr<ParsedJob>& parsed,
+            const absl::Status& error);
+  absl::Status PublishDead(const std::string& nsqd_address, const std::string& body);
+  milliseconds RetryDelay(int retry_count) const {
+    return std::clamp(options_.retry_delay(retry_count), milliseconds(0), options_.max_retry_delay);
+  }
+
+  const std::string queue_;
+  const std::string dead_topic_;
+  WorkerOptions options_;
+
+  std::mutex mu_;
+  std::map<std::string, JobHandler> handlers_;
+  bool started_ = false;
+  // Dead letters go back to the nsqd the job came from; one producer per such nsqd.
+  std::map<std::string, std::shared_ptr<client::Producer>> producers_;
+  std::unique_ptr<client::Consumer> consumer_;
+};
+
+absl::Status Worker::Core::Start(int concurrency) {
+  if (!protocol::IsValidTopicName(queue_) || !protocol::IsValidTopicName(dead_topic_)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "queue ", protocol::QuoteName(queue_), " is not usable: it and its dead-letter topic ",
+        protocol::QuoteName(dead_topic_),
+        " must be valid NSQ topic names (1-64 characters of [.a-zA-Z0-9_-])"));
+  }
+  if (options_.nsqd_tcp_addresses.empty() && options_.lookupd_http_addresses.empty()) {
+    return absl::InvalidArgumentError("no nsqd or nsqlookupd address to consume from");
+  }
+  concurrency = std::max(concurrency, 1);
+  client::Config config = options_.config;
+  config.max_in_flight = std::max(config.max_in_flight, concurrency);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (started_) return absl::FailedPreconditionError("worker was started before");
+  started_ = true;
+  consumer_ = std::make_unique<client::Consumer>(queue_, options_.channel, config);
+  consumer_->SetHandler(
+      [this](client::Message& message) {
+        Handle(message);
+        return absl::OkStatus();
+      },
+      concurrency);
+  for (const std::string& address : options_.nsqd_tcp_addresses) {
+    if (absl::Status s = consumer_->ConnectToNsqd(address); !s.ok()) return s;
+  }
+  for (const std::string& address : options_.lookupd_http_addresses) {
+    if (absl::Status s = consumer_->ConnectToNsqLookupd(address); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+void Worker::Core::Stop() {
+  client::Consumer* consumer;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    started_ = true;  // a stopped worker cannot start again
+    consumer = consumer_.get();
+  }
+  // Not under mu_: the handlers being waited for take it.
+  if (consumer != nullptr) consumer->Stop();
+  std::map<std::string, std::shared_ptr<client::Producer>> producers;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    producers.swap(producers_);
+  }
+  for (auto& [address, producer] : producers) producer->Stop();
+}
+
+void Worker::Core::Handle(client::Message& message) {
+  message.DisableAutoResponse();
+  absl::StatusOr<ParsedJob> parsed = ParseJob(message.body(), queue_, message.attempts());
+  if (!parsed.ok()) {
+    Fail(message, parsed, parsed.status());
+    return;
+  }
+  absl::Status status = Run(parsed->job);
+  if (status.ok()) {
+    message.Finish();
+    return;
+  }
+  Fail(message, parsed, status);
+}
+
+absl::Status Worker::Core::Run(const Job& job) {
+  JobHandler handler;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = handlers_.find(job.job_class);
+    if (it != handlers_.end()) handler = it->second;
+  }
+  if (!handler) {
+    CLIENT_LOG(options_.config, LogLevel::kError,
+               "queue %s: no handler registered for job class \"%s\" (jid %s)", queue_,
+               job.job_class, job.jid);
+    return absl::NotFoundError(
+        absl::StrCat("no handler registered for job class \"", job.job_class, "\""));
+  }
+  try {
+    return handler(job);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("handler threw: ", e.what()));
+  } catch (...) {
+    return absl::InternalError("handler threw");
+  }
+}
+
+void Worker::Core::Fail(client::Message& message, const absl::StatusOr<ParsedJob>& parsed,
+                        const absl::Status& error) {
+  const std::string error_message(error.message().substr(0, kMaxErrorMessage));
+  if (!parsed.ok()) {
+    // Retrying cannot fix a body that is not a job; keep it, unchanged, for a human.
+    CLIENT_LOG(options_.config, LogLevel::kError,
+               "queue %s: msg %s is not a job (%s); moving it to %s", queue_, message.id(),
+               error_message, dead_topic_);
+    if (absl::Status s = PublishDead(message.nsqd_address(), message.body()); !s.ok()) {
+      CLIENT_LOG(options_.config, LogLevel::kError, "queue %s: dead letter failed: %s", queue_,
+                 s.ToString());
+      message.RequeueWithoutBackoff(RetryDelay(0));
+      return;
+    }
+    message.Finish();
+    return;
+  }
+  const Job& job = parsed->job;
+  const int count = job.retry_count;
+  if (count < parsed->retry_limit) {
+    const milliseconds delay = RetryDelay(count);
+    CLIENT_LOG(options_.config, LogLevel::kWarning,
+               "queue %s: job %s (%s) failed: %s; retry %d of %d in %dms", queue_, job.jid,
+               job.job_class, error_message, count + 1, parsed->retry_limit, delay.count());
+    message.RequeueWithoutBackoff(delay);
+    return;
+  }
+  if (!parsed->keep_dead) {
+    CLIENT_LOG(options_.config, LogLevel::kError,
+               "queue %s: job %s (%s) failed: %s; no retries left, discarded (dead: false)", queue_,
+               job.jid, job.job_class, error_message);
+    message.Finish();
+    return;
+  }
+  // Sidekiq's fields of a failed job. A job that failed before (drained from Sidekiq's retry
+  // set) keeps its first failed_at and gets retried_at, as Sidekiq does.
+  json::object dead = parsed->object;
+  const double now = NowSeconds();
+  dead["error_message"] = error_message;
+  dead["error_class"] = absl::StatusCodeToString(error.code());
+  if (dead.contains("failed_at")) {
+    dead["retried_at"] = now;
+  } else {
+    dead["failed_at"] = now;
+  }
+  dead["retry_count"] = count;
+  CLIENT_LOG(options_.config, LogLevel::kError,
+             "queue %s: job %s (%s) failed: %s; retries exhausted (%d), moving it to %s", queue_,
+             job.jid, job.job_class, error_message, parsed->retry_limit, dead_topic_);
+  if (absl::Status s = PublishDead(message.nsqd_address(), ToJson(dead)); !s.ok()) {
+    // Requeued, the job comes back, fails again and gets another try at the dead letter.
+    CLIENT_LOG(options_.config, LogLevel::kError, "queue %s: dead letter of job %s failed: %s",
+               queue_, job.jid, s.ToString());
+    message.RequeueWithoutBackoff(RetryDelay(count));
+    return;
+  }
+  message.Finish();
+}
+
+absl::Status Worker::Core::PublishDead(const std::string& nsqd_address, const std::string& body) {
+  std::shared_ptr<client::Producer> producer;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::shared_ptr<client::Producer>& slot = producers_[nsqd_address];
+    if (!slot) slot = std::make_shared<client::Producer>(nsqd_address, options_.config);
+    producer = slot;
+  }
+  return producer->Publish(dead_topic_, body);
+}
+
+Worker::Worker(std::string queue, WorkerOptions options)
+    : core_(std::make_unique<Core>(std::move(queue), std::move(options))) {}
+
+Worker::~Worker() { Stop(); }
+
+void Worker::Register(const std::string& job_class, JobHandler handler) {
+  core_->Register(job_class, std::move(handler));
+}
+
+absl::Status Worker::Start(int concurrency) { return core_->Start(concurrency); }
+
+void Worker::Stop() { core_->Stop(); }
+
+}  // namespace nsq::jobs
