@@ -70,6 +70,17 @@ absl::Status SetFlag(std::string_view name, std::string_view value, BenchOptions
     return ParseInt(name, value, 0, &options->count);
   } else if (name == "pipeline") {
     return ParseInt(name, value, 1, &options->pipeline);
+  } else if (name == "async") {
+    // Go's bool flag values.
+    if (value == "1" || value == "t" || value == "T" || value == "true" || value == "TRUE" ||
+        value == "True") {
+      options->async = true;
+    } else if (value == "0" || value == "f" || value == "F" || value == "false" ||
+               value == "FALSE" || value == "False") {
+      options->async = false;
+    } else {
+      return BadValue(name, value, "want true or false");
+    }
   } else {
     return absl::InvalidArgumentError(absl::StrFormat("flag provided but not defined: -%s", name));
   }
@@ -90,13 +101,40 @@ std::string FixedPoint(int64_t value, int digits) {
   return out + "." + fraction_text;
 }
 
+// Flags that take no value: "--async" alone means true, as with Go's bool flags.
+bool IsBoolFlag(std::string_view name) { return name == "async"; }
+
 }  // namespace
 
+const char* BenchModeName(BenchMode mode) {
+  switch (mode) {
+    case BenchMode::kWriter:
+      return "writer";
+    case BenchMode::kReader:
+      return "reader";
+    case BenchMode::kClientWriter:
+      return "client-writer";
+    case BenchMode::kClientReader:
+      return "client-reader";
+  }
+  return "?";
+}
+
+bool IsWriterMode(BenchMode mode) {
+  return mode == BenchMode::kWriter || mode == BenchMode::kClientWriter;
+}
+
 std::string BenchUsage() {
-  return R"(usage: nsq_bench writer|reader [flags]
+  return R"(usage: nsq_bench writer|reader|client-writer|client-reader [flags]
 
   writer: N connections, each publishing MPUB batches (PUB when --batch-size=1) in a loop.
   reader: N connections, each SUB + RDY, FIN every message.
+  client-writer: N threads, each with its own nsq::client::Producer, publishing as the writer
+                 does with MultiPublish (Publish when --batch-size=1), each call waiting for
+                 its OK; with --async, PublishAsync/MultiPublishAsync with up to --pipeline
+                 publishes outstanding per producer.
+  client-reader: one nsq::client::Consumer (max_in_flight --rdy) connected to the nsqd, whose
+                 handler runs on N threads and counts each message (auto FIN).
 
 flags (upstream bench_writer/bench_reader names):
   --nsqd-tcp-address=ADDR  <addr>:<port> to connect to nsqd (default 127.0.0.1:4150)
@@ -108,22 +146,32 @@ flags (upstream bench_writer/bench_reader names):
   --deadline=TIME          start at "YYYY-MM-DD hh:mm:ss" local time (default: now)
   --rdy=N                  reader: RDY count to use (default 2500)
 ours:
-  --connections=N          connections, one thread each (default: number of CPUs)
+  --connections=N          connections, one thread each (default: number of CPUs);
+                           client-writer: producers; client-reader: handler threads
   --count=N                stop after N messages in total (default 0 = unlimited)
-  --pipeline=N             writer: commands outstanding per connection (default 1)
+  --pipeline=N             writer: commands outstanding per connection; client-writer
+                           --async: publishes outstanding per producer (default 1)
+  --async                  client-writer: use the producer's async API (default false)
 )";
 }
 
 absl::StatusOr<BenchOptions> ParseBenchFlags(int argc, const char* const* argv) {
   BenchOptions options;
   options.connections = std::max(1u, std::thread::hardware_concurrency());
-  if (argc < 2) return absl::InvalidArgumentError("missing mode (writer or reader)");
+  if (argc < 2) {
+    return absl::InvalidArgumentError(
+        "missing mode (writer, reader, client-writer or client-reader)");
+  }
 
   std::string_view mode = argv[1];
   if (mode == "writer") {
     options.mode = BenchMode::kWriter;
   } else if (mode == "reader") {
     options.mode = BenchMode::kReader;
+  } else if (mode == "client-writer") {
+    options.mode = BenchMode::kClientWriter;
+  } else if (mode == "client-reader") {
+    options.mode = BenchMode::kClientReader;
   } else if (mode == "-h" || mode == "--help" || mode == "-help" || mode == "help") {
     options.show_help = true;
     return options;
@@ -148,12 +196,17 @@ absl::StatusOr<BenchOptions> ParseBenchFlags(int argc, const char* const* argv) 
     if (equals != std::string_view::npos) {
       name = arg.substr(0, equals);
       value = arg.substr(equals + 1);
+    } else if (IsBoolFlag(name)) {
+      value = "true";
     } else if (i + 1 < argc) {
       value = argv[++i];
     } else {
       return absl::InvalidArgumentError(absl::StrFormat("flag needs an argument: -%s", name));
     }
     if (absl::Status status = SetFlag(name, value, &options); !status.ok()) return status;
+  }
+  if (options.async && options.mode != BenchMode::kClientWriter) {
+    return absl::InvalidArgumentError("--async applies to client-writer only");
   }
   return options;
 }

@@ -1,9 +1,10 @@
 // Command line of nsq_bench: NSQ's bench_writer/bench_reader flag names and defaults, plus
-// our --connections, --count and --pipeline, parsed by a tiny standalone parser (the tool
-// must not depend on the broker's config library).
+// our --connections, --count, --pipeline and --async, parsed by a tiny standalone parser (the
+// tool must not depend on the broker's config library).
 //
 //   absl::StatusOr<BenchOptions> options = ParseBenchFlags(argc, argv);
-//   // argv[1] is the mode: "writer" or "reader"; flags follow as --name=value or --name value.
+//   // argv[1] is the mode: "writer", "reader", "client-writer" or "client-reader"; flags
+//   // follow as --name=value or --name value (--async alone means true).
 #pragma once
 
 #include <chrono>
@@ -16,7 +17,14 @@
 
 namespace nsq::bench {
 
-enum class BenchMode { kWriter, kReader };
+// writer/reader speak the wire protocol over blocking sockets; the client-* modes do the same
+// work through our C++ client library (nsq::client::Producer / Consumer).
+enum class BenchMode { kWriter, kReader, kClientWriter, kClientReader };
+
+// "writer", "reader", "client-writer", "client-reader".
+const char* BenchModeName(BenchMode mode);
+// Whether the mode publishes (writer, client-writer) rather than consumes.
+bool IsWriterMode(BenchMode mode);
 
 struct BenchOptions {
   BenchMode mode = BenchMode::kWriter;
@@ -33,14 +41,18 @@ struct BenchOptions {
   int64_t batch_size = 200;
   // Start at this wall-clock instant ("YYYY-MM-DD hh:mm:ss", local time), if set.
   std::optional<std::chrono::system_clock::time_point> deadline;
-  // Reader: RDY count per connection.
+  // Reader: RDY count per connection; client-reader: the consumer's max_in_flight.
   int64_t rdy = 2500;
-  // Number of connections (one thread each); default: number of CPUs.
+  // Number of connections (one thread each); default: number of CPUs. client-writer: one
+  // producer per thread; client-reader: handler threads of its one consumer.
   int64_t connections = 1;
   // Stop after this many messages in total (0 = only --runfor limits the run).
   int64_t count = 0;
-  // Writer: MPUB/PUB commands kept outstanding per connection (1 = upstream behaviour).
+  // Writer: MPUB/PUB commands kept outstanding per connection (1 = upstream behaviour);
+  // client-writer --async: publishes awaiting their answer per producer.
   int64_t pipeline = 1;
+  // client-writer: use the producer's callback API instead of the blocking calls.
+  bool async = false;
   bool show_help = false;
 };
 

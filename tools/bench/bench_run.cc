@@ -25,6 +25,11 @@ Clock::time_point BenchRun::WaitForStart() {
   return end_by_runfor_;
 }
 
+void BenchRun::WaitForStop() {
+  std::unique_lock lock(mu_);
+  changed_.wait(lock, [this] { return stopped_.load(); });
+}
+
 int64_t BenchRun::ClaimMessages(int64_t want) {
   if (options_.count == 0) return want;
   int64_t before = claimed_.fetch_add(want, std::memory_order_relaxed);
@@ -111,7 +116,7 @@ absl::StatusOr<BenchResult> RunConnections(const BenchOptions& options, StopRule
 }
 
 void PrintResult(const BenchOptions& options, const BenchResult& result) {
-  const bool writer = options.mode == BenchMode::kWriter;
+  const bool writer = IsWriterMode(options.mode);
   const double seconds = std::chrono::duration<double>(result.duration).count();
   const double messages = static_cast<double>(result.messages);
   const double mb_per_sec = messages * static_cast<double>(options.size) / seconds / 1024 / 1024;
@@ -129,7 +134,7 @@ void PrintResult(const BenchOptions& options, const BenchResult& result) {
               writer ? "writer" : "reader", FormatGoDuration(result.duration).c_str(), mb_per_sec,
               ops_per_sec, us_per_op_text);
   std::printf("RESULT mode=%s msgs=%lld seconds=%.6f msgs_per_sec=%.1f mb_per_sec=%.3f\n",
-              writer ? "writer" : "reader", static_cast<long long>(result.messages), seconds,
+              BenchModeName(options.mode), static_cast<long long>(result.messages), seconds,
               ops_per_sec, mb_per_sec);
   std::fflush(stdout);
 }

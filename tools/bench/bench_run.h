@@ -1,6 +1,6 @@
-// The harness shared by the writer and the reader: one thread per connection, a common start
-// (after every connection is set up and the optional --deadline has passed), the run clock,
-// the message total, and failure handling (the first real error stops every thread).
+// The harness shared by every mode: one thread per connection (or client producer), a common
+// start (after every connection is set up and the optional --deadline has passed), the run
+// clock, the message total, and failure handling (the first real error stops every thread).
 //
 //   absl::StatusOr<BenchResult> result = RunConnections(options, StopRule::kAtRunfor, Worker);
 //   PrintResult(options, *result);
@@ -57,6 +57,10 @@ class BenchRun {
   // instant the run should end (start + runfor).
   Clock::time_point WaitForStart();
 
+  // Blocks until stop_flag() turns true (for workers with nothing to read on, such as the
+  // client reader, whose library threads do the work).
+  void WaitForStop();
+
   // Writer --count: reserves up to `want` of the remaining messages; 0 when none are left.
   int64_t ClaimMessages(int64_t want);
 
@@ -100,6 +104,7 @@ absl::StatusOr<BenchResult> RunConnections(const BenchOptions& options, StopRule
 // Prints upstream's line and a machine-readable one:
 //   [bench_writer] duration: 10.000123s - 52.300mb/s - 274219.800ops/s - 3.647us/op
 //   RESULT mode=writer msgs=2742198 seconds=10.000123 msgs_per_sec=274219.8 mb_per_sec=52.300
+// (client-writer/client-reader print bench_writer/bench_reader and mode=client-writer/...).
 void PrintResult(const BenchOptions& options, const BenchResult& result);
 
 }  // namespace nsq::bench

@@ -1,13 +1,17 @@
 // nsq_bench: NSQ's bench_writer and bench_reader in one binary, for measuring our nsqd (or
-// Go's). See tools/README.md.
+// Go's), plus the same two over our C++ client library. See tools/README.md.
 //
 //   nsq_bench writer --nsqd-tcp-address=127.0.0.1:4150 --runfor=10s --batch-size=200
 //   nsq_bench reader --topic=sub_bench --channel=ch --rdy=2500
+//   nsq_bench client-writer --batch-size=1 --async --pipeline=64
+//   nsq_bench client-reader --topic=sub_bench --channel=ch --rdy=2500
 #include <cstdio>
 
 #include "absl/status/statusor.h"
 #include "tools/bench/bench_flags.h"
 #include "tools/bench/bench_run.h"
+#include "tools/bench/client_reader.h"
+#include "tools/bench/client_writer.h"
 #include "tools/bench/reader.h"
 #include "tools/bench/writer.h"
 
@@ -16,7 +20,8 @@ int main(int argc, char** argv) {
   absl::StatusOr<BenchOptions> options = nsq::bench::ParseBenchFlags(argc, argv);
   if (!options.ok()) {
     std::fprintf(stderr, "nsq_bench: %s\n%s\n", std::string(options.status().message()).c_str(),
-                 "usage: nsq_bench writer|reader [flags]; --help lists them");
+                 "usage: nsq_bench writer|reader|client-writer|client-reader [flags]; "
+                 "--help lists them");
     return 2;
   }
   if (options->show_help) {
@@ -24,9 +29,21 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  absl::StatusOr<nsq::bench::BenchResult> result = options->mode == nsq::bench::BenchMode::kWriter
-                                                       ? nsq::bench::RunWriter(*options)
-                                                       : nsq::bench::RunReader(*options);
+  absl::StatusOr<nsq::bench::BenchResult> result;
+  switch (options->mode) {
+    case nsq::bench::BenchMode::kWriter:
+      result = nsq::bench::RunWriter(*options);
+      break;
+    case nsq::bench::BenchMode::kReader:
+      result = nsq::bench::RunReader(*options);
+      break;
+    case nsq::bench::BenchMode::kClientWriter:
+      result = nsq::bench::RunClientWriter(*options);
+      break;
+    case nsq::bench::BenchMode::kClientReader:
+      result = nsq::bench::RunClientReader(*options);
+      break;
+  }
   if (!result.ok()) {
     std::fprintf(stderr, "nsq_bench: %s\n", std::string(result.status().message()).c_str());
     return 1;

@@ -1,0 +1,67 @@
+#include "tools/bench/client_reader.h"
+
+#include <chrono>
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "nsq/config.h"
+#include "nsq/consumer.h"
+#include "nsq/message.h"
+
+namespace nsq::bench {
+namespace {
+
+// The one harness worker: it owns the consumer, whose own threads do the receiving.
+absl::Status ConsumerWorker(BenchRun& run, int handler_threads) {
+  const BenchOptions& options = run.options();
+  client::Config config;
+  config.max_in_flight = static_cast<int>(options.rdy);
+  config.log_level = client::LogLevel::kWarning;
+  client::Consumer consumer(options.topic, options.channel, config);
+  consumer.SetHandler(
+      [&run](client::Message& message) {
+        // Messages the consumer still holds when the run ends would inflate a count measured up
+        // to that instant; they go back to nsqd (without backoff) for the next run instead.
+        if (run.stop_flag().load(std::memory_order_relaxed)) {
+          message.DisableAutoResponse();
+          message.RequeueWithoutBackoff(std::chrono::milliseconds(0));
+        } else {
+          run.AddMessages(1);
+        }
+        return absl::OkStatus();
+      },
+      handler_threads);
+
+  // The consumer sends RDY as soon as it has subscribed, so it connects after the start: the
+  // clock includes one connection setup (TCP connect, IDENTIFY, SUB; well under a millisecond
+  // on loopback), where the raw reader sets up first and starts the clock with RDY.
+  run.WaitForStart();
+  if (absl::Status status = consumer.ConnectToNsqd(options.nsqd_tcp_address); !status.ok()) {
+    return status;
+  }
+  run.WaitForStop();
+  const client::ConsumerStats stats = consumer.Stats();
+  consumer.Stop();
+  if (run.abort_flag().load()) return absl::CancelledError();
+  // The consumer retries a failed connection quietly (besides its log line); say why a run
+  // counted nothing.
+  if (stats.messages_received == 0 && stats.connections == 0) {
+    return absl::UnavailableError(
+        absl::StrFormat("the consumer never subscribed at %s", options.nsqd_tcp_address));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<BenchResult> RunClientReader(const BenchOptions& options) {
+  // One consumer, so one harness worker; --connections becomes its handler concurrency.
+  BenchOptions one = options;
+  one.connections = 1;
+  const int handler_threads = static_cast<int>(options.connections);
+  return RunConnections(one, StopRule::kAtRunforOrCount, [handler_threads](BenchRun& run) {
+    return ConsumerWorker(run, handler_threads);
+  });
+}
+
+}  // namespace nsq::bench
