@@ -14,7 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log/logger.h"
-#include "common/net/host_port.h"
+#include "common/net/listener.h"
 #include "common/protocol/names.h"
 
 namespace nsq::lookupd {
@@ -27,10 +27,6 @@ constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kReadChunk = 16 * 1024;
 
 void LogIfFailed(std::exception_ptr error) { log::LogIfFailed(error, "TCP: connection coroutine"); }
-
-std::string FormatEndpoint(const tcp::endpoint& endpoint) {
-  return net::JoinHostPort(endpoint.address().to_string(), endpoint.port());
-}
 
 // Shared by the server and its connection coroutines, which may outlive the server object by
 // one resumption after Stop(); they then see `stopped` and end without touching the database.
@@ -52,7 +48,7 @@ class Connection {
   Connection(std::shared_ptr<ServerState> server, tcp::socket socket)
       : server_(std::move(server)), socket_(std::move(socket)) {
     boost::system::error_code ec;
-    remote_ = FormatEndpoint(socket_.remote_endpoint(ec));
+    remote_ = net::FormatEndpoint(socket_.remote_endpoint(ec));
     server_->sockets.insert(&socket_);
   }
   ~Connection() { server_->sockets.erase(&socket_); }
@@ -234,34 +230,11 @@ LookupdTcpServer::LookupdTcpServer(asio::io_context* io, RegistrationDb* db,
 LookupdTcpServer::~LookupdTcpServer() { Stop(); }
 
 absl::StatusOr<int> LookupdTcpServer::Listen(const std::string& address) {
-  absl::StatusOr<std::pair<std::string, int>> host_port = net::SplitHostPort(address);
-  if (!host_port.ok()) return host_port.status();
-  const auto& [host, port] = *host_port;
-  boost::system::error_code ec;
   ServerState& state = *impl_->state;
-  tcp::resolver resolver(*state.io);
-  auto results = resolver.resolve(host.empty() ? "0.0.0.0" : host, std::to_string(port),
-                                  tcp::resolver::passive, ec);
-  if (ec || results.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("TCP: cannot resolve ", address, ": ", ec.message()));
-  }
-  const tcp::endpoint endpoint = results.begin()->endpoint();
-  tcp::acceptor& acceptor = state.acceptor;
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    boost::system::error_code ignored;
-    acceptor.close(ignored);
-    return absl::UnavailableError(
-        absl::StrCat("TCP: listen (", address, ") failed - ", ec.message()));
-  }
-  const tcp::endpoint bound = acceptor.local_endpoint(ec);
-  NSQ_LOG_INFO("TCP: listening on %s", FormatEndpoint(bound));
+  absl::StatusOr<int> port = net::OpenListener(&state.acceptor, address, "TCP");
+  if (!port.ok()) return port.status();
   asio::co_spawn(*state.io, AcceptLoop(impl_->state), LogIfFailed);
-  return static_cast<int>(bound.port());
+  return *port;
 }
 
 void LookupdTcpServer::Stop() {

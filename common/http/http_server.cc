@@ -18,7 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log/logger.h"
-#include "common/net/host_port.h"
+#include "common/net/listener.h"
 
 namespace nsq::http {
 namespace {
@@ -47,10 +47,6 @@ constexpr std::string_view kHeaderTooLarge =
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 void LogIfFailed(std::exception_ptr error) { log::LogIfFailed(error, "HTTP: connection task"); }
-
-std::string FormatEndpoint(const tcp::endpoint& endpoint) {
-  return net::JoinHostPort(endpoint.address().to_string(), endpoint.port());
-}
 
 struct Connection;
 
@@ -215,25 +211,6 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<ServerState> state) {
 }
 
 // "host:port", "[v6]:port" or ":port" (all interfaces).
-absl::StatusOr<tcp::endpoint> ResolveListenAddress(asio::io_context* io,
-                                                   const std::string& address) {
-  absl::StatusOr<std::pair<std::string, int>> host_port = net::SplitHostPort(address);
-  if (!host_port.ok()) return host_port.status();
-  const auto& [host, port] = *host_port;
-  if (host.empty()) return tcp::endpoint(tcp::v4(), static_cast<uint16_t>(port));
-
-  beast::error_code ec;
-  const asio::ip::address ip = asio::ip::make_address(host, ec);
-  if (!ec) return tcp::endpoint(ip, static_cast<uint16_t>(port));
-  tcp::resolver resolver(*io);
-  auto results = resolver.resolve(host, std::to_string(port), ec);
-  if (ec || results.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot resolve ", host, ": ", ec ? ec.message() : "no address"));
-  }
-  return results.begin()->endpoint();
-}
-
 }  // namespace
 
 struct HttpServer::Impl {
@@ -251,26 +228,10 @@ HttpServer::~HttpServer() { Stop(); }
 absl::StatusOr<int> HttpServer::Listen(const std::string& address) {
   ServerState& state = *impl_->state;
   if (state.acceptor.is_open()) return absl::FailedPreconditionError("HTTP: already listening");
-  absl::StatusOr<tcp::endpoint> endpoint = ResolveListenAddress(state.io, address);
-  if (!endpoint.ok()) return endpoint.status();
-
-  beast::error_code ec;
-  const auto fail = [&](std::string_view step) {
-    beast::error_code ignored;
-    state.acceptor.close(ignored);
-    return absl::UnavailableError(
-        absl::StrCat("HTTP: ", std::string(step), " (", address, ") failed - ", ec.message()));
-  };
-  if (state.acceptor.open(endpoint->protocol(), ec)) return fail("open");
-  if (state.acceptor.set_option(tcp::acceptor::reuse_address(true), ec)) return fail("setsockopt");
-  if (state.acceptor.bind(*endpoint, ec)) return fail("listen");
-  if (state.acceptor.listen(asio::socket_base::max_listen_connections, ec)) return fail("listen");
-  const tcp::endpoint bound = state.acceptor.local_endpoint(ec);
-  if (ec) return fail("getsockname");
-
-  NSQ_LOG_INFO("HTTP: listening on %s", FormatEndpoint(bound));
+  absl::StatusOr<int> port = net::OpenListener(&state.acceptor, address, "HTTP");
+  if (!port.ok()) return port.status();
   asio::co_spawn(*state.io, AcceptLoop(impl_->state), LogIfFailed);
-  return static_cast<int>(bound.port());
+  return *port;
 }
 
 void HttpServer::Stop() {

@@ -14,7 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log/logger.h"
-#include "common/net/host_port.h"
+#include "common/net/listener.h"
 #include "common/protocol/command_decoder.h"
 #include "common/protocol/frame.h"
 #include "nsqd/tcp/client_conn.h"
@@ -36,10 +36,6 @@ constexpr size_t kMaxPendingOutput = 8 * 1024 * 1024;
 // Logs an exception that escaped a coroutine instead of swallowing it.
 void LogIfFailed(std::exception_ptr error) { log::LogIfFailed(error, "TCP: connection coroutine"); }
 
-std::string Endpoint(const tcp::endpoint& endpoint) {
-  return net::JoinHostPort(endpoint.address().to_string(), endpoint.port());
-}
-
 // One TCP connection. Lives as long as one of its coroutines holds a shared_ptr to it.
 class Session final : public Transport, public std::enable_shared_from_this<Session> {
  public:
@@ -47,7 +43,7 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
       : socket_(std::move(socket)),
         wake_(socket_.get_executor()),
         heartbeat_timer_(socket_.get_executor()),
-        remote_(Endpoint(socket_.remote_endpoint(ignored_))),
+        remote_(net::FormatEndpoint(socket_.remote_endpoint(ignored_))),
         conn_(broker, this, remote_, version),
         decoder_(LimitsFrom(broker->options())) {
     settings_ = conn_.settings();
@@ -315,30 +311,10 @@ TcpServer::TcpServer(asio::io_context* io, Broker* broker, std::string version)
 TcpServer::~TcpServer() { Stop(); }
 
 absl::StatusOr<int> TcpServer::Listen(const std::string& address) {
-  auto host_port = net::SplitHostPort(address);
-  if (!host_port.ok()) return host_port.status();
-  auto [host, port] = *host_port;
-  boost::system::error_code ec;
-  tcp::resolver resolver(*impl_->io);
-  auto results = resolver.resolve(host.empty() ? "0.0.0.0" : host, std::to_string(port),
-                                  tcp::resolver::passive, ec);
-  if (ec || results.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("TCP: cannot resolve ", address, ": ", ec.message()));
-  }
-  tcp::endpoint endpoint = results.begin()->endpoint();
-  auto& acceptor = impl_->acceptor;
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return absl::UnavailableError(absl::StrCat("TCP: listen (", address, ") failed - ", ec.message()));
-  }
-  tcp::endpoint bound = acceptor.local_endpoint(ec);
-  NSQ_LOG_INFO("TCP: listening on %s", Endpoint(bound));
+  absl::StatusOr<int> port = net::OpenListener(&impl_->acceptor, address, "TCP");
+  if (!port.ok()) return port.status();
   asio::co_spawn(*impl_->io, Impl::AcceptLoop(impl_.get()), LogIfFailed);
-  return static_cast<int>(bound.port());
+  return *port;
 }
 
 void TcpServer::Stop() {
