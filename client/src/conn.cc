@@ -100,7 +100,9 @@ void Conn::Start() {
 void Conn::Send(std::string_view bytes) {
   if (closed_) return;
   out_.append(bytes);
-  wake_.cancel();
+  // A busy writer finds the bytes when its write completes; only a waiting one needs waking
+  // (cancelling the timer costs a lock in the reactor, and a consumer sends a FIN per message).
+  if (writer_waiting_) wake_.cancel();
 }
 
 void Conn::CloseAfterFlush() {
@@ -238,7 +240,9 @@ asio::awaitable<void> Conn::Writer(std::shared_ptr<Conn> self) {
         co_return;
       }
       self->wake_.expires_at(asio::steady_timer::time_point::max());
+      self->writer_waiting_ = true;
       co_await self->wake_.async_wait(kUseAwaitable);
+      self->writer_waiting_ = false;
       continue;
     }
     std::string batch;

@@ -80,6 +80,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   std::string out_;
   bool closed_ = false;
   bool close_after_flush_ = false;
+  bool writer_waiting_ = false;  // the writer sleeps on wake_ until Send() cancels it
 };
 
 }  // namespace nsq::client::internal

@@ -1,6 +1,7 @@
 #include "nsq/consumer.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -23,13 +24,16 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "client/src/conn.h"
 #include "client/src/log.h"
+#include "client/src/message_pool.h"
 #include "client/src/message_state.h"
+#include "common/protocol/big_endian.h"
 #include "common/protocol/command.h"
 #include "common/protocol/message.h"
 #include "common/protocol/names.h"
@@ -144,9 +148,14 @@ asio::awaitable<absl::StatusOr<std::vector<std::string>>> FetchProducers(std::st
 
 }  // namespace
 
-// The consumer's state. Fields marked "io" belong to the io thread; the handler side (work
-// queue, handler threads) is guarded by mu_. The io_context is the first member so that it is
-// destroyed last.
+// The consumer's state. Fields marked "io" belong to the io thread; the handler side is guarded
+// by mu_, the work queue by work_mu_ and the queue of answers by responses_mu_. The io_context
+// is the first member so that it is destroyed last.
+//
+// Throughput: messages decoded from one read are handed to the handler threads together (one
+// lock, and a wake-up only for handler threads that are asleep), and the FIN/REQ/TOUCH answers
+// collect in one queue that the io thread drains as a batch (one post per batch, not per
+// message), so its commands leave in one write.
 class Consumer::Core : public internal::Responder, public std::enable_shared_from_this<Core> {
  public:
   Core(std::string topic, std::string channel, Config config)
@@ -168,8 +177,13 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
           absl::StrCat("channel name ", protocol::QuoteName(channel_), " is not valid"));
     }
     stopped_future_ = stopped_.get_future().share();
+    // Enough spare states for a full window of messages plus the ones being handed over.
+    pool_ = internal::MessagePool::Create(static_cast<size_t>(std::max(0, config_.max_in_flight)) +
+                                          1024);
     io_thread_ = std::thread([this] { io_.run(); });
   }
+  // Runs after Stop() joined the io thread (the Consumer stops before letting go of the Core).
+  ~Core() override { pool_->Close(); }
 
   // --- any thread ---
   void Respond(const internal::MessageState& message, internal::Response response,
@@ -205,6 +219,17 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
     bool give_up = false;
   };
 
+  // A FIN/REQ/TOUCH on its way from any thread to the io thread.
+  struct PendingResponse {
+    uint64_t conn_id = 0;
+    std::string_view id() const { return {id_bytes.data(), id_length}; }
+    std::array<char, protocol::kMessageIdLength> id_bytes{};
+    size_t id_length = 0;
+    uint16_t attempts = 0;
+    internal::Response response = internal::Response::kFinish;
+    milliseconds delay{0};
+  };
+
   // Handler threads.
   void WorkerLoop();
 
@@ -214,8 +239,9 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
   void OnFrame(uint64_t id, protocol::Frame& frame);
   void OnMessage(ConnState& conn, uint64_t id, const protocol::Frame& frame);
   void OnConnClosed(uint64_t id, const absl::Status& status);
-  void OnResponse(uint64_t conn_id, const std::string& message_id, uint16_t attempts,
-                  internal::Response response, milliseconds delay);
+  void FlushWork();
+  void DrainResponses();
+  void OnResponse(const PendingResponse& pending);
   void CloseConn(ConnState& conn);
   void MaybeCloseConn(ConnState& conn);
   void SendRdy(ConnState& conn, int64_t count);
@@ -238,16 +264,25 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
 
   // Handler side, guarded by mu_.
   mutable std::mutex mu_;
-  std::condition_variable work_cv_;
   Handler handler_;
   GiveUpHandler give_up_;
-  std::deque<Work> work_;
-  bool work_closed_ = false;
   bool stop_requested_ = false;
   std::set<std::string> direct_addresses_;
   std::set<std::string> lookupd_addresses_;
   std::vector<std::thread> workers_;
   std::once_flag join_once_;
+
+  // Messages waiting for a handler thread, guarded by work_mu_.
+  std::mutex work_mu_;
+  std::condition_variable work_cv_;
+  std::deque<Work> work_;
+  int idle_workers_ = 0;  // handler threads waiting on work_cv_
+  bool work_closed_ = false;
+
+  // Answers waiting for the io thread, guarded by responses_mu_.
+  std::mutex responses_mu_;
+  std::vector<PendingResponse> responses_;
+  bool drain_posted_ = false;  // a DrainResponses is queued on the io thread
 
   std::promise<void> stopped_;  // set on the io thread once every connection is closed
   std::shared_future<void> stopped_future_;
@@ -259,6 +294,14 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
 
   // io thread.
   std::map<uint64_t, ConnState> conns_;
+  internal::MessagePool* pool_;  // closes itself once closed here and every state is back
+  std::vector<Work> new_work_;  // decoded in this read, handed over by FlushWork
+  bool flush_posted_ = false;
+  Clock::time_point batch_time_;  // when the messages waiting for FlushWork arrived
+  std::vector<PendingResponse> draining_;
+  std::string command_;  // scratch for encoding one command
+  std::vector<ConnState*> rdy_ready_;  // scratch of UpdateRdy
+  std::vector<int64_t> rdy_target_;    // scratch of UpdateRdy
   uint64_t next_conn_id_ = 1;
   std::vector<std::string> lookupds_;
   bool polling_ = false;
@@ -339,8 +382,21 @@ absl::Status Consumer::Core::ConnectToNsqLookupd(const std::string& address) {
 
 void Consumer::Core::Respond(const internal::MessageState& message, internal::Response response,
                              milliseconds delay) {
-  asio::post(io_, [this, conn_id = message.conn_id, id = message.id, attempts = message.attempts,
-                   response, delay] { OnResponse(conn_id, id, attempts, response, delay); });
+  PendingResponse pending;
+  pending.conn_id = message.conn_id;
+  pending.id_length = std::min(message.id.size(), pending.id_bytes.size());
+  message.id.copy(pending.id_bytes.data(), pending.id_length);
+  pending.attempts = message.attempts;
+  pending.response = response;
+  pending.delay = delay;
+  bool post = false;
+  {
+    std::lock_guard<std::mutex> lock(responses_mu_);
+    responses_.push_back(pending);
+    post = !drain_posted_;
+    drain_posted_ = true;
+  }
+  if (post) asio::post(io_, [this] { DrainResponses(); });
 }
 
 void Consumer::Core::Stop() {
@@ -359,7 +415,7 @@ void Consumer::Core::Stop() {
   std::call_once(join_once_, [this] {
     stopped_future_.wait();
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::lock_guard<std::mutex> lock(work_mu_);
       work_closed_ = true;
     }
     work_cv_.notify_all();
@@ -384,8 +440,12 @@ void Consumer::Core::WorkerLoop() {
   while (true) {
     Work work;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      work_cv_.wait(lock, [this] { return !work_.empty() || work_closed_; });
+      std::unique_lock<std::mutex> lock(work_mu_);
+      if (work_.empty() && !work_closed_) {
+        ++idle_workers_;
+        work_cv_.wait(lock, [this] { return !work_.empty() || work_closed_; });
+        --idle_workers_;
+      }
       if (work_.empty()) return;
       work = std::move(work_.front());
       work_.pop_front();
@@ -505,69 +565,107 @@ void Consumer::Core::OnFrame(uint64_t id, protocol::Frame& frame) {
 }
 
 void Consumer::Core::OnMessage(ConnState& conn, uint64_t id, const protocol::Frame& frame) {
-  absl::StatusOr<protocol::Message> decoded = protocol::DecodeMessage(frame.data);
-  if (!decoded.ok()) {
-    conn.conn->Close(absl::DataLossError(
-        absl::StrCat("undecodable message: ", std::string(decoded.status().message()))));
+  // [8 timestamp][2 attempts][16 id][body]; decoded here so the body is copied only once.
+  const std::string_view data = frame.data;
+  if (data.size() < protocol::kMessageHeaderLength) {
+    conn.conn->Close(
+        absl::DataLossError("undecodable message: not enough data to decode valid message"));
     return;
   }
+  // One clock read per read batch: its messages arrived together.
+  if (!flush_posted_) batch_time_ = Clock::now();
   ++conn.in_flight;
-  conn.last_message = Clock::now();
+  conn.last_message = batch_time_;
   ++received_;
-  auto state = std::make_shared<internal::MessageState>();
-  state->id = std::string(decoded->id.view());
-  state->timestamp = decoded->timestamp_ns;
-  state->attempts = decoded->attempts;
-  state->body = std::string(decoded->body.view());
+  std::shared_ptr<internal::MessageState> state = pool_->Acquire();
+  state->timestamp = static_cast<int64_t>(protocol::LoadBigEndian64(data.data()));
+  state->attempts = protocol::LoadBigEndian16(data.data() + 8);
+  state->id.assign(data.substr(10, protocol::kMessageIdLength));
+  state->body.assign(data.substr(protocol::kMessageHeaderLength));
   state->nsqd_address = conn.address;
   state->conn_id = id;
-  state->responder = weak_from_this();
+  if (state->responder.expired()) state->responder = weak_from_this();  // a new pool slot
   const bool give_up = config_.max_attempts > 0 && state->attempts > config_.max_attempts;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    work_.push_back(Work{std::move(state), give_up});
+  new_work_.push_back(Work{std::move(state), give_up});
+  // The rest of this read is decoded before the posted flush runs: one hand-over per read.
+  if (!flush_posted_) {
+    flush_posted_ = true;
+    asio::post(io_, [this] { FlushWork(); });
   }
-  work_cv_.notify_one();
 }
 
-void Consumer::Core::OnResponse(uint64_t conn_id, const std::string& message_id, uint16_t attempts,
-                                internal::Response response, milliseconds delay) {
-  auto it = conns_.find(conn_id);
+void Consumer::Core::FlushWork() {
+  flush_posted_ = false;
+  if (new_work_.empty()) return;
+  const size_t count = new_work_.size();
+  int idle = 0;
+  {
+    std::lock_guard<std::mutex> lock(work_mu_);
+    for (Work& work : new_work_) work_.push_back(std::move(work));
+    idle = idle_workers_;
+  }
+  new_work_.clear();
+  // Busy handler threads pick the work up without being told; wake only as many sleeping ones
+  // as there are messages (one futex call for all of them when that is every sleeper).
+  if (idle == 0) return;
+  if (count >= static_cast<size_t>(idle)) {
+    work_cv_.notify_all();
+  } else {
+    for (size_t i = 0; i < count; ++i) work_cv_.notify_one();
+  }
+}
+
+void Consumer::Core::DrainResponses() {
+  {
+    std::lock_guard<std::mutex> lock(responses_mu_);
+    draining_.swap(responses_);
+    drain_posted_ = false;
+  }
+  for (const PendingResponse& pending : draining_) OnResponse(pending);
+  draining_.clear();
+}
+
+void Consumer::Core::OnResponse(const PendingResponse& pending) {
+  auto it = conns_.find(pending.conn_id);
   if (it == conns_.end()) {
-    if (response != internal::Response::kTouch) {
+    if (pending.response != internal::Response::kTouch) {
       CLIENT_LOG(config_, LogLevel::kDebug,
-                 "msg %s: its connection is gone, nsqd will redeliver it", message_id);
+                 "msg %s: its connection is gone, nsqd will redeliver it", pending.id());
     }
     return;
   }
   ConnState& conn = it->second;
-  std::string command;
+  command_.clear();
   Signal signal = Signal::kResume;
-  switch (response) {
+  switch (pending.response) {
     case internal::Response::kTouch:
-      protocol::EncodeTouch(message_id, &command);
-      conn.conn->Send(command);
+      protocol::EncodeTouch(pending.id(), &command_);
+      conn.conn->Send(command_);
       return;
     case internal::Response::kFinish:
-      protocol::EncodeFin(message_id, &command);
+      protocol::EncodeFin(pending.id(), &command_);
       ++finished_;
       break;
     case internal::Response::kRequeue:
-    case internal::Response::kRequeueWithoutBackoff:
+    case internal::Response::kRequeueWithoutBackoff: {
+      milliseconds delay = pending.delay;
       if (delay < milliseconds(0)) {
-        delay = std::min(config_.default_requeue_delay * attempts, config_.max_requeue_delay);
+        delay = std::min(config_.default_requeue_delay * pending.attempts,
+                         config_.max_requeue_delay);
       }
-      protocol::EncodeReq(message_id, delay.count(), &command);
+      protocol::EncodeReq(pending.id(), delay.count(), &command_);
       ++requeued_;
-      signal = response == internal::Response::kRequeue ? Signal::kBackoff : Signal::kContinue;
+      signal = pending.response == internal::Response::kRequeue ? Signal::kBackoff
+                                                                : Signal::kContinue;
       break;
+    }
   }
   // Backoff's RDY 0 goes out before the REQ: the other order would let nsqd fill the freed
   // slot with another message before it reads RDY 0.
   --conn.in_flight;
   Backoff(signal);
   UpdateRdy();
-  conn.conn->Send(command);
+  conn.conn->Send(command_);
   MaybeCloseConn(conn);
 }
 
@@ -585,7 +683,9 @@ void Consumer::Core::OnConnClosed(uint64_t id, const absl::Status& status) {
   }
   if (!stopping_ && !conn.retiring) {
     if (conn.from_lookupd) {
-      poll_timer_.cancel();  // ask lookupd again now
+      // Only a connection that was up asks lookupd again at once (as go-nsq does); a failed
+      // dial waits for the next poll, or a listed but unreachable nsqd is redialled in a loop.
+      if (conn.subscribed) poll_timer_.cancel();
     } else {
       ReconnectLater(conn.address);
     }
@@ -641,7 +741,9 @@ void Consumer::Core::UpdateRdy() {
   // Connections still being set up count toward the split, so that connecting to several
   // nsqd at once does not first hand everything to the fastest and then take it back (messages
   // already on their way under the old RDY would overshoot max_in_flight).
-  std::vector<ConnState*> ready;
+  // Runs after every answer, so it reuses its vectors instead of allocating.
+  std::vector<ConnState*>& ready = rdy_ready_;
+  ready.clear();
   size_t coming = 0;
   for (auto& [id, conn] : conns_) {
     if (conn.phase == Phase::kSubscribed) ready.push_back(&conn);
@@ -669,7 +771,8 @@ void Consumer::Core::UpdateRdy() {
     return;
   }
   if (share_count <= max_in_flight) {
-    std::vector<int64_t> target(n);
+    std::vector<int64_t>& target = rdy_target_;
+    target.assign(n, 0);
     for (size_t i = 0; i < n; ++i) {
       target[i] = max_in_flight / share_count +
                   (static_cast<int64_t>(i) < max_in_flight % share_count ? 1 : 0);
