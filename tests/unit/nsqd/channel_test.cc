@@ -21,6 +21,18 @@ std::vector<protocol::Body> Bodies(std::initializer_list<std::string_view> texts
 
 std::string BodyOf(const protocol::Message& message) { return std::string(message.body.view()); }
 
+// The usual scene: topic "t" with one channel "c" under a fake clock.
+struct OneChannel {
+  OneChannel() : broker(env.context) {
+    topic = broker.GetOrCreateTopic("t");
+    channel = topic->GetOrCreateChannel("c");
+  }
+  FakeEnv env;
+  Broker broker;
+  Topic* topic;
+  Channel* channel;
+};
+
 TEST_CASE("every channel of a topic gets every message, sharing one body") {
   FakeEnv env;
   Broker broker(env.context);
@@ -54,10 +66,8 @@ TEST_CASE("a topic without channels keeps its messages for the first channel onl
 }
 
 TEST_CASE("RDY is a window: a consumer never holds more than RDY messages in flight") {
-  FakeEnv env;
-  Broker broker(env.context);
-  Topic* topic = broker.GetOrCreateTopic("t");
-  Channel* channel = topic->GetOrCreateChannel("c");
+  OneChannel f;
+  auto& [env, broker, topic, channel] = f;
   FakeConsumer consumer(2);
   REQUIRE(channel->AddConsumer(&consumer).ok());
   REQUIRE(topic->Publish(Bodies({"1", "2", "3", "4"})).ok());
@@ -71,10 +81,8 @@ TEST_CASE("RDY is a window: a consumer never holds more than RDY messages in fli
 }
 
 TEST_CASE("messages of one channel go to one consumer each, spread over ready consumers") {
-  FakeEnv env;
-  Broker broker(env.context);
-  Topic* topic = broker.GetOrCreateTopic("t");
-  Channel* channel = topic->GetOrCreateChannel("c");
+  OneChannel f;
+  auto& [env, broker, topic, channel] = f;
   FakeConsumer x(100), y(100);
   REQUIRE(channel->AddConsumer(&x).ok());
   REQUIRE(channel->AddConsumer(&y).ok());
@@ -85,10 +93,8 @@ TEST_CASE("messages of one channel go to one consumer each, spread over ready co
 }
 
 TEST_CASE("an in-flight message times out and is redelivered with attempts + 1") {
-  FakeEnv env;
-  Broker broker(env.context);
-  Topic* topic = broker.GetOrCreateTopic("t");
-  Channel* channel = topic->GetOrCreateChannel("c");
+  OneChannel f;
+  auto& [env, broker, topic, channel] = f;
   FakeConsumer consumer(1, 5 * kSecond);
   REQUIRE(channel->AddConsumer(&consumer).ok());
   REQUIRE(topic->Publish(Bodies({"x"})).ok());
@@ -123,10 +129,8 @@ TEST_CASE("TOUCH pushes the deadline out, but never past max-msg-timeout") {
 }
 
 TEST_CASE("REQ with a delay defers the message; REQ 0 redelivers at once") {
-  FakeEnv env;
-  Broker broker(env.context);
-  Topic* topic = broker.GetOrCreateTopic("t");
-  Channel* channel = topic->GetOrCreateChannel("c");
+  OneChannel f;
+  auto& [env, broker, topic, channel] = f;
   FakeConsumer consumer(1);
   REQUIRE(channel->AddConsumer(&consumer).ok());
   REQUIRE(topic->Publish(Bodies({"x"})).ok());
@@ -147,10 +151,8 @@ TEST_CASE("REQ with a delay defers the message; REQ 0 redelivers at once") {
 }
 
 TEST_CASE("FIN, REQ and TOUCH of an unknown or foreign id fail with nsqd's reasons") {
-  FakeEnv env;
-  Broker broker(env.context);
-  Topic* topic = broker.GetOrCreateTopic("t");
-  Channel* channel = topic->GetOrCreateChannel("c");
+  OneChannel f;
+  auto& [env, broker, topic, channel] = f;
   FakeConsumer owner(1), other(1);
   REQUIRE(channel->AddConsumer(&owner).ok());
   REQUIRE(topic->Publish(Bodies({"x"})).ok());
@@ -164,10 +166,8 @@ TEST_CASE("FIN, REQ and TOUCH of an unknown or foreign id fail with nsqd's reaso
 }
 
 TEST_CASE("DPUB messages wait in each channel's deferred queue until due") {
-  FakeEnv env;
-  Broker broker(env.context);
-  Topic* topic = broker.GetOrCreateTopic("t");
-  Channel* channel = topic->GetOrCreateChannel("c");
+  OneChannel f;
+  auto& [env, broker, topic, channel] = f;
   FakeConsumer consumer(5);
   REQUIRE(channel->AddConsumer(&consumer).ok());
   REQUIRE(topic->Publish(Bodies({"later"}), 3 * kSecond).ok());
@@ -182,10 +182,8 @@ TEST_CASE("DPUB messages wait in each channel's deferred queue until due") {
 }
 
 TEST_CASE("a vanished consumer's in-flight messages go straight to the remaining consumers") {
-  FakeEnv env;
-  Broker broker(env.context);
-  Topic* topic = broker.GetOrCreateTopic("t");
-  Channel* channel = topic->GetOrCreateChannel("c");
+  OneChannel f;
+  auto& [env, broker, topic, channel] = f;
   FakeConsumer gone(2);
   REQUIRE(channel->AddConsumer(&gone).ok());
   REQUIRE(topic->Publish(Bodies({"1", "2"})).ok());
@@ -199,10 +197,8 @@ TEST_CASE("a vanished consumer's in-flight messages go straight to the remaining
 }
 
 TEST_CASE("a paused channel delivers nothing until unpaused") {
-  FakeEnv env;
-  Broker broker(env.context);
-  Topic* topic = broker.GetOrCreateTopic("t");
-  Channel* channel = topic->GetOrCreateChannel("c");
+  OneChannel f;
+  auto& [env, broker, topic, channel] = f;
   FakeConsumer consumer(5);
   REQUIRE(channel->AddConsumer(&consumer).ok());
   channel->Pause();
@@ -213,10 +209,8 @@ TEST_CASE("a paused channel delivers nothing until unpaused") {
 }
 
 TEST_CASE("a paused topic keeps messages until unpaused") {
-  FakeEnv env;
-  Broker broker(env.context);
-  Topic* topic = broker.GetOrCreateTopic("t");
-  Channel* channel = topic->GetOrCreateChannel("c");
+  OneChannel f;
+  auto& [env, broker, topic, channel] = f;
   topic->Pause();
   REQUIRE(topic->Publish(Bodies({"1", "2"})).ok());
   CHECK(topic->depth() == 2);
@@ -227,10 +221,8 @@ TEST_CASE("a paused topic keeps messages until unpaused") {
 }
 
 TEST_CASE("emptying a channel drops ready, in-flight and deferred messages") {
-  FakeEnv env;
-  Broker broker(env.context);
-  Topic* topic = broker.GetOrCreateTopic("t");
-  Channel* channel = topic->GetOrCreateChannel("c");
+  OneChannel f;
+  auto& [env, broker, topic, channel] = f;
   FakeConsumer consumer(1);
   REQUIRE(channel->AddConsumer(&consumer).ok());
   REQUIRE(topic->Publish(Bodies({"1", "2"})).ok());
