@@ -42,7 +42,14 @@ absl::StatusOr<std::vector<storage::DeferredEntry>> ReadAllDeferred(storage::Sto
 
 absl::StatusOr<std::unique_ptr<BrokerPersistence>> BrokerPersistence::Open(
     const std::string& data_path, std::function<void(std::function<void()>)> post) {
-  NSQ_ASSIGN_OR_RETURN(std::unique_ptr<storage::Store> store, storage::Store::Open(data_path));
+  return Open(data_path, std::move(post), storage::StoreOptions{});
+}
+
+absl::StatusOr<std::unique_ptr<BrokerPersistence>> BrokerPersistence::Open(
+    const std::string& data_path, std::function<void(std::function<void()>)> post,
+    const storage::StoreOptions& store_options) {
+  NSQ_ASSIGN_OR_RETURN(std::unique_ptr<storage::Store> store,
+                       storage::Store::Open(data_path, store_options));
   storage::GroupCommitOptions options;
   options.post = std::move(post);
   auto writer = std::make_unique<storage::GroupCommitWriter>(store.get(), options);
@@ -55,7 +62,19 @@ BrokerPersistence::BrokerPersistence(std::unique_ptr<storage::Store> store,
     : store_(std::move(store)), writer_(std::move(writer)) {}
 
 BrokerPersistence::~BrokerPersistence() {
+  *self_ = nullptr;
   writer_.reset();  // before the store it writes to
+}
+
+void BrokerPersistence::SubmitTopology(storage::StoreBatch batch, const char* what) {
+  writer_->Submit(std::move(batch), /*sync=*/true,
+                  [self = self_, what](absl::Status status) {
+                    if (!status.ok()) {
+                      NSQ_LOG_ERROR("store: %s failed - %s", what, status.message());
+                    }
+                    if (*self == nullptr) return;
+                    (*self)->health_error_ = status.ok() ? "" : std::string(status.message());
+                  });
 }
 
 absl::Status BrokerPersistence::Restore(Broker* broker) {
@@ -135,9 +154,7 @@ void BrokerPersistence::SaveTopology(uint64_t deleted_queue) {
   storage::StoreBatch batch = store_->NewBatch();
   batch.PutMetadata(CurrentMetadata());
   if (deleted_queue != 0) batch.DeleteQueue(deleted_queue);
-  writer_->Submit(std::move(batch), /*sync=*/true, [](absl::Status status) {
-    if (!status.ok()) NSQ_LOG_ERROR("store: saving topology failed - %s", status.message());
-  });
+  SubmitTopology(std::move(batch), "saving topology");
 }
 
 void BrokerPersistence::TopicCreated(const std::string& topic) {
@@ -165,9 +182,7 @@ void BrokerPersistence::TopicDeleted(const std::string& topic) {
   batch.PutMetadata(CurrentMetadata());
   batch.DeleteQueue(queue);
   for (uint64_t channel_queue : channel_queues) batch.DeleteQueue(channel_queue);
-  writer_->Submit(std::move(batch), /*sync=*/true, [](absl::Status status) {
-    if (!status.ok()) NSQ_LOG_ERROR("store: deleting a topic failed - %s", status.message());
-  });
+  SubmitTopology(std::move(batch), "deleting a topic");
 }
 
 void BrokerPersistence::ChannelCreated(const std::string& topic, const std::string& channel) {

@@ -29,12 +29,18 @@ namespace nsq::nsqd {
 namespace storage {
 class GroupCommitWriter;
 class Store;
+class StoreBatch;
 struct Metadata;
+struct StoreOptions;
 }  // namespace storage
 
 class BrokerPersistence final : public BrokerListener {
  public:
   // Opens the store in `data_path`. `post` runs write completions on the event loop.
+  // `store_options` is for tests (fault injection).
+  static absl::StatusOr<std::unique_ptr<BrokerPersistence>> Open(
+      const std::string& data_path, std::function<void(std::function<void()>)> post,
+      const storage::StoreOptions& store_options);
   static absl::StatusOr<std::unique_ptr<BrokerPersistence>> Open(
       const std::string& data_path, std::function<void(std::function<void()>)> post);
   ~BrokerPersistence() override;
@@ -45,6 +51,10 @@ class BrokerPersistence final : public BrokerListener {
   // Writes every durable topic's and channel's messages and the topology, synced. Call once
   // the event loop has stopped: no connection is left, in-flight messages are final.
   absl::Status PersistAll();
+
+  // Empty while healthy; the last store write error otherwise, until a write succeeds again
+  // (/ping answers 500 "NOK - <error>", /stats reports it, as nsqd does for disk errors).
+  const std::string& health_error() const { return health_error_; }
 
   // BrokerListener: each change rewrites the topology.
   void TopicCreated(const std::string& topic) override;
@@ -59,12 +69,17 @@ class BrokerPersistence final : public BrokerListener {
   storage::Metadata CurrentMetadata() const;
   // Writes the topology (and removes the messages of `deleted_queue`, when not 0).
   void SaveTopology(uint64_t deleted_queue);
+  // Submits a topology batch; its outcome sets or clears the health error.
+  void SubmitTopology(storage::StoreBatch batch, const char* what);
 
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<storage::GroupCommitWriter> writer_;
   Broker* broker_ = nullptr;
   absl::flat_hash_map<std::string, uint64_t> topic_queues_;
   absl::flat_hash_map<std::pair<std::string, std::string>, uint64_t> channel_queues_;
+  std::string health_error_;
+  // Shared with pending write callbacks, which may complete after this object is gone.
+  std::shared_ptr<BrokerPersistence*> self_ = std::make_shared<BrokerPersistence*>(this);
 };
 
 }  // namespace nsq::nsqd

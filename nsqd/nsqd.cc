@@ -126,6 +126,7 @@ absl::StatusOr<std::unique_ptr<Nsqd>> Nsqd::Create(const NsqdOptions& options) {
   node.start_time = std::chrono::duration_cast<std::chrono::seconds>(
                         std::chrono::system_clock::now().time_since_epoch())
                         .count();
+  node.health_error = [p] { return p->persistence->health_error(); };
   node.config_value_json = [p](const std::string& key) {
     return NsqdConfigValueJson(p->options, key);
   };
