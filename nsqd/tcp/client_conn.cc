@@ -122,6 +122,8 @@ bool ClientConn::Identify(const Command& command) {
   client_id_ = request->client_id;
   hostname_ = request->hostname;
   user_agent_ = request->user_agent;
+  topology_region_ = request->topology_region;
+  topology_zone_ = request->topology_zone;
   transport_->ApplySettings(settings_);
 
   if (!request->feature_negotiation) {
@@ -130,11 +132,6 @@ bool ClientConn::Identify(const Command& command) {
   }
   protocol::IdentifyResponse response =
       MakeIdentifyResponse(settings_, broker_->options(), version_);
-  if (request->deflate_level > 0) {
-    response.deflate_level = std::min(request->deflate_level, response.max_deflate_level);
-  } else {
-    response.deflate_level = std::min<int64_t>(6, response.max_deflate_level);
-  }
   transport_->SendFrame(FrameType::kResponse, protocol::EncodeIdentifyResponse(response));
   return true;
 }
@@ -346,8 +343,8 @@ ClientStats ClientConn::Stats() const {
   stats.connect_ts = connect_ts_;
   stats.sample_rate = settings_.sample_rate;
   for (const auto& [topic, count] : pub_counts_) stats.pub_counts.push_back({topic, count});
-  stats.topology_region = broker_->options().topology_region;
-  stats.topology_zone = broker_->options().topology_zone;
+  stats.topology_region = topology_region_;
+  stats.topology_zone = topology_zone_;
   return stats;
 }
 

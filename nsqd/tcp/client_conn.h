@@ -97,6 +97,9 @@ class ClientConn final : public Consumer, public ClientConnection {
   std::string client_id_;
   std::string hostname_;
   std::string user_agent_;
+  // What the client said about its placement in IDENTIFY (reported in /stats).
+  std::string topology_region_;
+  std::string topology_zone_;
   Channel* channel_ = nullptr;
   int64_t ready_count_ = 0;
   int64_t in_flight_count_ = 0;

@@ -1,5 +1,7 @@
 #include "nsqd/tcp/client_settings.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace nsq::nsqd {
@@ -20,6 +22,7 @@ ClientSettings ClientSettings::Defaults(const NsqdOptions& options) {
   settings.output_buffer_timeout_ms = Ms(options.output_buffer_timeout);
   settings.sample_rate = 0;
   settings.msg_timeout_ms = Ms(options.msg_timeout);
+  settings.deflate_level = std::min<int64_t>(6, options.max_deflate_level);
   return settings;
 }
 
@@ -76,6 +79,8 @@ std::variant<ClientSettings, protocol::ClientError> ApplyIdentify(
   } else {
     return BadBody(absl::StrCat("msg timeout (", msg_timeout, ") is invalid"));
   }
+  settings.deflate_level = std::min<int64_t>(
+      request.deflate_level > 0 ? request.deflate_level : 6, options.max_deflate_level);
   return settings;
 }
 
@@ -91,7 +96,7 @@ protocol::IdentifyResponse MakeIdentifyResponse(const ClientSettings& settings,
   // sees false and keeps talking in the clear, which every client handles.
   response.tls_v1 = false;
   response.deflate = false;
-  response.deflate_level = 6;
+  response.deflate_level = settings.deflate_level;
   response.max_deflate_level = options.max_deflate_level;
   response.snappy = false;
   response.sample_rate = settings.sample_rate;

@@ -18,6 +18,9 @@ struct ClientSettings {
   int64_t output_buffer_timeout_ms = 250;  // 0: no flush timer
   int64_t sample_rate = 0;
   int64_t msg_timeout_ms = 60000;
+  // Reported even though deflate is not offered yet: the request's level if > 0, else 6,
+  // capped at --max-deflate-level (nsqd computes it the same way).
+  int64_t deflate_level = 6;
 
   // The defaults of a connection that never sent IDENTIFY.
   static ClientSettings Defaults(const NsqdOptions& options);

@@ -87,3 +87,23 @@ TEST_CASE("the IDENTIFY response reports limits and the effective settings") {
 
 }  // namespace
 }  // namespace nsq::nsqd
+
+namespace nsq::nsqd {
+namespace {
+
+TEST_CASE("the IDENTIFY deflate level is the request's, else 6, capped at max-deflate-level") {
+  NsqdOptions options;
+  options.max_deflate_level = 4;
+  protocol::IdentifyRequest request;
+  auto defaults = std::get<ClientSettings>(ApplyIdentify(request, ClientSettings::Defaults(options), options));
+  CHECK(MakeIdentifyResponse(defaults, options, "1.3.0").deflate_level == 4);
+  request.deflate_level = 2;
+  auto asked = std::get<ClientSettings>(ApplyIdentify(request, ClientSettings::Defaults(options), options));
+  CHECK(MakeIdentifyResponse(asked, options, "1.3.0").deflate_level == 2);
+  request.deflate_level = 9;
+  auto capped = std::get<ClientSettings>(ApplyIdentify(request, ClientSettings::Defaults(options), options));
+  CHECK(MakeIdentifyResponse(capped, options, "1.3.0").deflate_level == 4);
+}
+
+}  // namespace
+}  // namespace nsq::nsqd
