@@ -1,5 +1,6 @@
 #include "nsqd/storage/backlog_cursor.h"
 
+#include <algorithm>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -92,22 +93,50 @@ absl::StatusOr<std::vector<BacklogEntry>> BacklogCursor::ReadBatch(size_t max_co
   }
   if (!status.ok()) return status;
 
-  for (const BacklogEntry& entry : out) unconsumed_.push_back(entry.sequence);
+  for (const BacklogEntry& entry : out) unconsumed_.push_back({entry.sequence, false});
   if (!out.empty()) read_ = out.back().sequence + 1;
   return out;
 }
 
 void BacklogCursor::Consume(uint64_t up_to_sequence, StoreBatch* batch) {
-  int64_t consumed = 0;
-  while (!unconsumed_.empty() && unconsumed_.front() <= up_to_sequence) {
-    head_ = unconsumed_.front() + 1;
+  int64_t newly_consumed = 0;
+  uint64_t popped = 0;
+  while (!unconsumed_.empty() && unconsumed_.front().sequence <= up_to_sequence) {
+    if (!unconsumed_.front().finished) ++newly_consumed;
+    head_ = unconsumed_.front().sequence + 1;
     unconsumed_.pop_front();
-    ++consumed;
+    ++popped;
   }
-  if (consumed == 0) return;
+  popped += PopFinishedPrefix();
+  queue_->depth -= newly_consumed;
+  AfterHeadMoved(popped, batch);
+}
+
+bool BacklogCursor::Finish(uint64_t sequence, StoreBatch* batch) {
+  auto it = std::lower_bound(
+      unconsumed_.begin(), unconsumed_.end(), sequence,
+      [](const ReadEntry& entry, uint64_t wanted) { return entry.sequence < wanted; });
+  if (it == unconsumed_.end() || it->sequence != sequence || it->finished) return false;
+  it->finished = true;
+  queue_->depth -= 1;
+  AfterHeadMoved(PopFinishedPrefix(), batch);
+  return true;
+}
+
+uint64_t BacklogCursor::PopFinishedPrefix() {
+  uint64_t popped = 0;
+  while (!unconsumed_.empty() && unconsumed_.front().finished) {
+    head_ = unconsumed_.front().sequence + 1;
+    unconsumed_.pop_front();
+    ++popped;
+  }
+  return popped;
+}
+
+void BacklogCursor::AfterHeadMoved(uint64_t popped, StoreBatch* batch) {
+  if (popped == 0) return;
   queue_->head = head_;
-  queue_->depth -= consumed;
-  pending_deletes_ += static_cast<uint64_t>(consumed);
+  pending_deletes_ += popped;
   if (pending_deletes_ >= store_->options().consume_delete_batch) FlushConsumed(batch);
 }
 
@@ -116,6 +145,43 @@ void BacklogCursor::FlushConsumed(StoreBatch* batch) {
   batch->DeleteBacklogRange(queue_id_, delete_from_, head_);
   delete_from_ = head_;
   pending_deletes_ = 0;
+}
+
+void BacklogCursor::FlushAllFinished(StoreBatch* batch) {
+  FlushConsumed(batch);
+  std::deque<ReadEntry> unfinished;
+  for (const ReadEntry& entry : unconsumed_) {
+    if (entry.finished) {
+      batch->DeleteBacklogEntry(queue_id_, entry.sequence);
+    } else {
+      unfinished.push_back(entry);
+    }
+  }
+  unconsumed_.swap(unfinished);
+}
+
+void BacklogCursor::PutBack(const std::vector<protocol::Message>& messages,
+                            StoreBatch* batch) {
+  FlushConsumed(batch);
+  if (messages.empty()) return;
+  const uint64_t new_head = head_ - messages.size();
+  batch->PutBeforeHead(queue_id_, new_head, messages);
+  head_ = new_head;
+  delete_from_ = new_head;
+  queue_->head = new_head;
+  Rewind();
+}
+
+void BacklogCursor::DiscardAll(StoreBatch* batch) {
+  const uint64_t end = queue_->next_sequence.load();
+  if (delete_from_ < end) batch->DeleteBacklogRange(queue_id_, delete_from_, end);
+  batch->DeleteAllDeferred(queue_id_);
+  head_ = end;
+  delete_from_ = end;
+  pending_deletes_ = 0;
+  queue_->head = end;
+  queue_->depth = 0;
+  Rewind();
 }
 
 void BacklogCursor::Rewind() {

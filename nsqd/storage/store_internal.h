@@ -24,8 +24,8 @@ inline constexpr const char* kColumnFamilyNames[] = {"default", "meta", "queue",
 // The counters of one queue. Sequences are handed out by the batch-building thread and
 // depths change on commit (any writer thread), so every field is atomic.
 struct QueueState {
-  std::atomic<uint64_t> next_sequence{0};
-  std::atomic<uint64_t> head{0};
+  std::atomic<uint64_t> next_sequence{kFirstSequence};
+  std::atomic<uint64_t> head{kFirstSequence};
   std::atomic<int64_t> depth{0};
   std::atomic<uint64_t> next_deferred_sequence{0};
   std::atomic<int64_t> deferred_depth{0};

@@ -91,7 +91,7 @@ TEST_CASE("an MPUB-sized batch becomes visible all at once") {
   const uint64_t queue = store->AllocateQueueId();
   auto cursor = store->NewCursor(queue);
   StoreBatch batch = store->NewBatch();
-  for (uint64_t i = 0; i < 200; ++i) CHECK(batch.Append(queue, NumberedMessage(i)) == i);
+  for (uint64_t i = 0; i < 200; ++i) CHECK(batch.Append(queue, NumberedMessage(i)) == kFirstSequence + i);
   CHECK(batch.message_count() == 200);
   // Not committed: nothing to read, no depth.
   auto before = cursor->ReadBatch(1000, 1 << 30);
@@ -125,8 +125,8 @@ TEST_CASE("ReadBatch stops at max_count and at max_bytes") {
   auto tiny = cursor->ReadBatch(100, 1);
   REQUIRE(tiny.ok());
   CHECK(tiny->size() == 1);
-  CHECK(cursor->read_sequence() == 11);
-  CHECK(cursor->head_sequence() == 0);
+  CHECK(cursor->read_sequence() == kFirstSequence + 11);
+  CHECK(cursor->head_sequence() == kFirstSequence);
 }
 
 TEST_CASE("Consume drops depth at once and deletes in DeleteRange batches, not per message") {
@@ -152,7 +152,7 @@ TEST_CASE("Consume drops depth at once and deletes in DeleteRange batches, not p
   }
   CHECK(delete_batches == 4);  // at 1024, 2048, 3072 and 4096 consumed
   CHECK(store->GetQueueStats(queue).depth == 0);
-  CHECK(cursor->head_sequence() == 5000);
+  CHECK(cursor->head_sequence() == kFirstSequence + 5000);
 }
 
 TEST_CASE("Consume never consumes past what was read, and Rewind re-reads the rest") {
@@ -164,8 +164,8 @@ TEST_CASE("Consume never consumes past what was read, and Rewind re-reads the re
   auto read = cursor->ReadBatch(4, 1 << 20);
   REQUIRE(read.ok());
   StoreBatch batch = store->NewBatch();
-  cursor->Consume(100, &batch);  // only 0..3 were read
-  CHECK(cursor->head_sequence() == 4);
+  cursor->Consume(kFirstSequence + 100, &batch);  // only the first 4 were read
+  CHECK(cursor->head_sequence() == kFirstSequence + 4);
   CHECK(store->GetQueueStats(queue).depth == 6);
 
   read = cursor->ReadBatch(3, 1 << 20);  // 4, 5, 6 read, not consumed
@@ -192,24 +192,24 @@ TEST_CASE("a reopen restores head, tail and depth") {
     cursor->FlushConsumed(&batch);
     REQUIRE(std::move(batch).Commit(false).ok());
     const QueueStats stats = store->GetQueueStats(queue);
-    CHECK(stats.head_sequence == 300);
-    CHECK(stats.next_sequence == 1000);
+    CHECK(stats.head_sequence == kFirstSequence + 300);
+    CHECK(stats.next_sequence == kFirstSequence + 1000);
     CHECK(stats.depth == 700);
   }
   auto store = OpenStore(dir.File("db"));
   const QueueStats stats = store->GetQueueStats(queue);
-  CHECK(stats.head_sequence == 300);
-  CHECK(stats.next_sequence == 1000);
+  CHECK(stats.head_sequence == kFirstSequence + 300);
+  CHECK(stats.next_sequence == kFirstSequence + 1000);
   CHECK(stats.depth == 700);
   auto cursor = store->NewCursor(queue);
   auto read = cursor->ReadBatch(1, 1 << 20);
   REQUIRE(read.ok());
   REQUIRE(read->size() == 1);
-  CHECK((*read)[0].sequence == 300);
+  CHECK((*read)[0].sequence == kFirstSequence + 300);
   CHECK(MessageNumber((*read)[0].message) == 300);
   // New appends continue the sequence.
   StoreBatch batch = store->NewBatch();
-  CHECK(batch.Append(queue, NumberedMessage(1000)) == 1000);
+  CHECK(batch.Append(queue, NumberedMessage(1000)) == kFirstSequence + 1000);
 }
 
 TEST_CASE("a fully drained queue keeps its sequence numbering across a reopen") {
@@ -224,9 +224,9 @@ TEST_CASE("a fully drained queue keeps its sequence numbering across a reopen") 
   }
   auto store = OpenStore(dir.File("db"));
   CHECK(store->GetQueueStats(queue).depth == 0);
-  CHECK(store->GetQueueStats(queue).head_sequence == 50);
+  CHECK(store->GetQueueStats(queue).head_sequence == kFirstSequence + 50);
   StoreBatch batch = store->NewBatch();
-  CHECK(batch.Append(queue, NumberedMessage(50)) == 50);
+  CHECK(batch.Append(queue, NumberedMessage(50)) == kFirstSequence + 50);
 }
 
 TEST_CASE("reading after 100k consumed messages does not rescan their tombstones") {
@@ -295,6 +295,100 @@ TEST_CASE("the database shrinks back after 200k messages are published and consu
   CHECK(drained_size < full_size / 10);
   CHECK(drained_disk < full_disk / 4);
   CHECK(store->GetQueueStats(queue).depth == 0);
+}
+
+TEST_CASE("Finish consumes in any order; the head waits for the oldest unfinished message") {
+  TempDir dir("store");
+  StoreOptions options;
+  options.consume_delete_batch = 4;
+  uint64_t queue = 0;
+  {
+    auto store = OpenStore(dir.File("db"), options);
+    queue = store->AllocateQueueId();
+    AppendNumbered(*store, queue, 0, 10);
+    auto cursor = store->NewCursor(queue);
+    auto read = cursor->ReadBatch(10, 1 << 20);
+    REQUIRE(read.ok());
+    REQUIRE(read->size() == 10);
+    const uint64_t s0 = (*read)[0].sequence;
+    StoreBatch batch = store->NewBatch();
+    CHECK(cursor->Finish(s0 + 2, &batch));
+    CHECK(cursor->Finish(s0 + 3, &batch));
+    CHECK_FALSE(cursor->Finish(s0 + 3, &batch));   // already finished
+    CHECK_FALSE(cursor->Finish(s0 + 50, &batch));  // never read
+    CHECK(store->GetQueueStats(queue).depth == 8);
+    CHECK(cursor->head_sequence() == s0);  // 0 and 1 are not finished
+    CHECK(batch.empty());
+    CHECK(cursor->Finish(s0, &batch));
+    CHECK(cursor->Finish(s0 + 1, &batch));
+    CHECK(cursor->head_sequence() == s0 + 4);  // 0..3 consumed: one DeleteRange of 4
+    CHECK_FALSE(batch.empty());
+    CHECK(cursor->Finish(s0 + 7, &batch));
+    // Clean shutdown: 4, 5, 6, 8, 9 stay; 7 (finished out of order) is deleted.
+    cursor->FlushAllFinished(&batch);
+    REQUIRE(std::move(batch).Commit(true).ok());
+    CHECK(store->GetQueueStats(queue).depth == 5);
+  }
+  auto store = OpenStore(dir.File("db"), options);
+  CHECK(store->GetQueueStats(queue).depth == 5);  // exact after a reopen, hole included
+  auto cursor = store->NewCursor(queue);
+  CHECK(DrainAll(*store, *cursor) == std::vector<uint64_t>{4, 5, 6, 8, 9});
+}
+
+TEST_CASE("PutBack puts messages in front of the head, in order, also across a reopen") {
+  TempDir dir("store");
+  uint64_t queue = 0;
+  {
+    auto store = OpenStore(dir.File("db"));
+    queue = store->AllocateQueueId();
+    AppendNumbered(*store, queue, 10, 5);  // the backlog: 10..14
+    auto cursor = store->NewCursor(queue);
+    auto read = cursor->ReadBatch(2, 1 << 20);  // 10 and 11 read, 10 consumed
+    REQUIRE(read.ok());
+    StoreBatch batch = store->NewBatch();
+    cursor->Consume((*read)[0].sequence, &batch);
+    std::vector<protocol::Message> older;
+    for (uint64_t i = 0; i < 3; ++i) older.push_back(NumberedMessage(i));
+    cursor->PutBack(older, &batch);
+    REQUIRE(std::move(batch).Commit(true).ok());
+    CHECK(store->GetQueueStats(queue).depth == 7);
+  }
+  auto store = OpenStore(dir.File("db"));
+  CHECK(store->GetQueueStats(queue).depth == 7);
+  auto cursor = store->NewCursor(queue);
+  CHECK(DrainAll(*store, *cursor) == std::vector<uint64_t>{0, 1, 2, 11, 12, 13, 14});
+}
+
+TEST_CASE("DiscardAll removes the backlog, deferred messages and appends already built") {
+  TempDir dir("store");
+  uint64_t queue = 0;
+  {
+    auto store = OpenStore(dir.File("db"));
+    queue = store->AllocateQueueId();
+    AppendNumbered(*store, queue, 0, 100);
+    auto cursor = store->NewCursor(queue);
+    REQUIRE(cursor->ReadBatch(10, 1 << 20).ok());
+    StoreBatch deferred = store->NewBatch();
+    deferred.AppendDeferred(queue, 1000, NumberedMessage(500));
+    REQUIRE(std::move(deferred).Commit(false).ok());
+    // Built before the discard, committed after it: still discarded.
+    StoreBatch late = store->NewBatch();
+    late.Append(queue, NumberedMessage(100));
+    StoreBatch discard = store->NewBatch();
+    cursor->DiscardAll(&discard);
+    REQUIRE(std::move(late).Commit(false).ok());
+    REQUIRE(std::move(discard).Commit(false).ok());
+    StoreBatch after = store->NewBatch();
+    after.Append(queue, NumberedMessage(200));
+    REQUIRE(std::move(after).Commit(false).ok());
+    CHECK(DrainAll(*store, *cursor) == std::vector<uint64_t>{200});
+  }
+  auto store = OpenStore(dir.File("db"));
+  CHECK(store->GetQueueStats(queue).depth == 0);
+  CHECK(store->GetQueueStats(queue).deferred_depth == 0);
+  auto deferred = store->ReadDeferred(queue, 10);
+  REQUIRE(deferred.ok());
+  CHECK(deferred->empty());
 }
 
 }  // namespace
