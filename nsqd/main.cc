@@ -1,4 +1,5 @@
 // nsqd: an NSQ-compatible message broker. Flags and behaviour follow NSQ's nsqd.
+#include <csignal>
 #include <cstdio>
 
 #include "common/log/logger.h"
@@ -30,6 +31,10 @@ int main(int argc, char** argv) {
   for (const std::string& key : command_line->ignored_config_keys) {
     NSQ_LOG_WARN("config file: unknown option %s ignored", key);
   }
+
+  // A file growing past RLIMIT_FSIZE must fail that write (the publisher gets E_PUB_FAILED),
+  // not kill the broker.
+  std::signal(SIGXFSZ, SIG_IGN);
 
   auto nsqd = nsq::nsqd::Nsqd::Create(options);
   if (!nsqd.ok()) {

@@ -96,10 +96,15 @@ absl::StatusOr<std::unique_ptr<Nsqd>> Nsqd::Create(const NsqdOptions& options) {
   auto impl = std::make_unique<Impl>(options);
   Impl* p = impl.get();
   const std::string data_path = options.data_path.empty() ? "." : options.data_path;
+  storage::SyncPolicy sync_policy;
+  sync_policy.sync_every = static_cast<uint64_t>(std::max<int64_t>(options.sync_every, 0));
+  sync_policy.sync_timeout = options.sync_timeout;
   auto persistence = BrokerPersistence::Open(
-      data_path, [p](std::function<void()> fn) { asio::post(p->io, std::move(fn)); });
+      data_path, [p](std::function<void()> fn) { asio::post(p->io, std::move(fn)); },
+      sync_policy);
   if (!persistence.ok()) return persistence.status();
   p->persistence = std::move(*persistence);
+  p->broker.context()->store = p->persistence->broker_store();
   // Before anyone listens: restoring is not news for lookupd (it hears everything when it
   // connects) nor for the store (it is where this came from).
   if (absl::Status restored = p->persistence->Restore(&p->broker); !restored.ok()) {

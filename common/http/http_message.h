@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -36,6 +37,11 @@ class HttpHandler {
     return std::nullopt;
   }
   virtual HttpResponse Handle(const HttpRequest& request) = 0;
+  // What the server calls: answers through `reply` exactly once, at once or later on the same
+  // thread (a publish answers once the store has committed it). By default: Handle().
+  virtual void HandleAsync(const HttpRequest& request, std::function<void(HttpResponse)> reply) {
+    reply(Handle(request));
+  }
 
   // The largest body any endpoint accepts: the server refuses to buffer more than this.
   virtual int64_t MaxRequestBodySize() const = 0;

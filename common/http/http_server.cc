@@ -13,6 +13,8 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <exception>
+#include <memory>
+#include <optional>
 #include <string_view>
 #include <unordered_set>
 
@@ -182,7 +184,24 @@ asio::awaitable<void> Serve(std::shared_ptr<Connection> conn) {
     }
     request.body = std::move(parser.get().body());
 
-    const HttpResponse response = state.handler->Handle(request);
+    // The answer may come later (a publish waiting for the store): a timer that never expires
+    // by itself is cancelled when it arrives. Shared, because the reply may outlive this frame.
+    struct Pending {
+      explicit Pending(asio::any_io_executor executor)
+          : arrived(executor, asio::steady_timer::time_point::max()) {}
+      std::optional<HttpResponse> response;
+      asio::steady_timer arrived;
+    };
+    auto pending = std::make_shared<Pending>(conn->stream.get_executor());
+    state.handler->HandleAsync(request, [pending](HttpResponse response) {
+      pending->response = std::move(response);
+      pending->arrived.cancel();
+    });
+    if (!pending->response) {
+      auto [wait_ec] = co_await pending->arrived.async_wait(kUseTuple);
+      if (state.stopped || !pending->response) co_return;
+    }
+    const HttpResponse response = std::move(*pending->response);
     if (!co_await WriteResponse(conn, response, version, keep_alive) || state.stopped) co_return;
     if (!keep_alive) {
       co_await CloseGracefully(conn);

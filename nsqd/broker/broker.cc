@@ -24,10 +24,13 @@ Topic* Broker::GetOrCreateTopic(const std::string& name) {
 absl::Status Broker::DeleteTopic(const std::string& name) {
   auto it = topics_.find(name);
   if (it == topics_.end()) return absl::NotFoundError("TOPIC_NOT_FOUND");
-  it->second->Close();
+  std::unique_ptr<Topic> topic = std::move(it->second);
+  topic->Close();
   topics_.erase(it);
   NSQ_LOG_INFO("TOPIC(%s): deleting", name);
   Notify([&](BrokerListener& listener) { listener.TopicDeleted(name); });
+  // After the topology no longer lists it (see Topic::DeleteChannel).
+  topic->DropStoredMessages();
   return absl::OkStatus();
 }
 

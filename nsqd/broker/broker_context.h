@@ -9,12 +9,17 @@
 
 namespace nsq::nsqd {
 
+class BrokerStore;
+
 struct BrokerContext {
   const NsqdOptions* options = nullptr;
   util::Clock* clock = nullptr;
   TimerFactory* timers = nullptr;
   // Runs `fn` later on the broker thread (never inside the caller).
   std::function<void(std::function<void()>)> post;
+  // Where durable topics and channels keep what does not fit in memory (and everything with
+  // --mem-queue-size=0). Null: memory only, a full queue refuses publishes (unit tests).
+  BrokerStore* store = nullptr;
 };
 
 }  // namespace nsq::nsqd

@@ -1,15 +1,27 @@
 #include "nsqd/broker/channel.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "common/log/logger.h"
 #include "common/protocol/names.h"
 #include "nsqd/broker/broker.h"
+#include "nsqd/broker/broker_store.h"
 #include "nsqd/broker/consumer.h"
 #include "nsqd/broker/topic.h"
+#include "nsqd/storage/backlog_cursor.h"
+#include "nsqd/storage/store.h"
 
 namespace nsq::nsqd {
+namespace {
+
+// The read-ahead window: store messages are read in batches of up to this many (and bytes)
+// once the ready queue is down to half of it and a consumer can take more.
+constexpr size_t kReadAheadCount = 4096;
+constexpr size_t kReadAheadBytes = 4 << 20;
+
+}  // namespace
 
 Channel::Channel(Topic* topic, std::string name, BrokerContext* context)
     : topic_(topic),
@@ -17,31 +29,131 @@ Channel::Channel(Topic* topic, std::string name, BrokerContext* context)
       context_(context),
       ephemeral_(protocol::IsEphemeralName(name_)),
       timer_(context->timers->Create([this] { ProcessTimers(); })),
-      sample_state_(static_cast<uint64_t>(context->clock->NowNs()) | 1) {}
+      sample_state_(static_cast<uint64_t>(context->clock->NowNs()) | 1) {
+  if (context_->store != nullptr && !ephemeral_) {
+    queue_id_ = context_->store->store()->AllocateQueueId();
+    cursor_ = context_->store->store()->NewCursor(queue_id_);
+  }
+}
 
-Channel::~Channel() = default;
+Channel::~Channel() { *alive_ = nullptr; }
+
+absl::Status Channel::UseStoredQueue(uint64_t queue_id) {
+  storage::Store* store = context_->store->store();
+  queue_id_ = queue_id;
+  cursor_ = store->NewCursor(queue_id);
+  store_unread_ = store->GetQueueStats(queue_id).depth;
+  absl::StatusOr<std::vector<storage::DeferredEntry>> deferred =
+      store->ReadDeferred(queue_id, std::numeric_limits<size_t>::max());
+  if (!deferred.ok()) return deferred.status();
+  for (storage::DeferredEntry& entry : *deferred) {
+    store_refs_[entry.message.id] = entry.key;
+    deferred_.Push(std::move(entry.message), entry.key.deliver_at_ns);
+  }
+  ArmTimer();
+  return absl::OkStatus();
+}
 
 bool Channel::HasRoomFor(size_t count) const {
-  if (ephemeral_) return true;
+  if (ephemeral_ || cursor_ != nullptr) return true;
   return ready_.size() + count <= static_cast<size_t>(context_->options->mem_queue_size);
 }
 
-void Channel::PutFromTopic(const protocol::Message& message, int64_t defer_ns) {
+void Channel::PutFromTopic(const std::vector<protocol::Message>& messages, int64_t defer_ns,
+                           StoreWrite* write) {
   if (closing_) return;
-  ++message_count_;
+  message_count_ += messages.size();
+  const size_t mem_limit = static_cast<size_t>(context_->options->mem_queue_size);
   if (defer_ns > 0) {
-    deferred_.Push(message, context_->clock->NowNs() + defer_ns);
+    const int64_t due = context_->clock->NowNs() + defer_ns;
+    // Deferred messages wait in memory, as in nsqd; with --mem-queue-size=0 (everything on
+    // disk) they are stored too.
+    const bool store = cursor_ != nullptr && mem_limit == 0;
+    for (const protocol::Message& message : messages) {
+      if (store) store_refs_[message.id] = write->batch().AppendDeferred(queue_id_, due, message);
+      deferred_.Push(message, due);
+    }
     ArmTimer();
     return;
   }
-  if (ephemeral_ && ready_.size() >= static_cast<size_t>(context_->options->mem_queue_size)) {
-    // nsqd drops ephemeral overflow: such channels serve transient readers (nsq_tail) that
-    // must never make publishing fail. Counted so /stats can show it.
-    ++dropped_count_;
+  if (cursor_ == nullptr) {
+    for (const protocol::Message& message : messages) {
+      if (ready_.size() >= mem_limit) {
+        // nsqd drops ephemeral overflow: such channels serve transient readers (nsq_tail)
+        // that must never make publishing fail. Counted so /stats can show it. (A durable
+        // channel without a store never gets here: HasRoomFor refused the publish.)
+        ++dropped_count_;
+        continue;
+      }
+      ready_.push_back(message);
+    }
+    Pump();
     return;
   }
-  ready_.push_back(message);
+  // Memory only while nothing older waits in the store: order is kept.
+  if (store_unread_ == 0 && pending_appends_ == 0 && ready_.size() + messages.size() <= mem_limit) {
+    ready_.insert(ready_.end(), messages.begin(), messages.end());
+    Pump();
+    return;
+  }
+  for (const protocol::Message& message : messages) write->batch().Append(queue_id_, message);
+  pending_appends_ += messages.size();
+  write->OnCommitted([alive = alive_, generation = store_generation_,
+                      count = messages.size()](bool ok) {
+    if (*alive != nullptr) (*alive)->AppendsCommitted(generation, count, ok);
+  });
+}
+
+void Channel::AppendsCommitted(uint64_t generation, uint64_t count, bool ok) {
+  if (generation != store_generation_) return;  // emptied meanwhile
+  pending_appends_ -= count;
+  if (ok) store_unread_ += count;
   Pump();
+}
+
+void Channel::FillFromStore() {
+  const size_t want = kReadAheadCount - std::min(kReadAheadCount, ready_.size());
+  if (want == 0) return;
+  absl::StatusOr<std::vector<storage::BacklogEntry>> entries =
+      cursor_->ReadBatch(want, kReadAheadBytes);
+  if (!entries.ok()) {
+    NSQ_LOG_ERROR("CHANNEL(%s:%s): reading the store failed - %s", topic_->name(), name_,
+                  entries.status().message());
+    return;
+  }
+  if (entries->empty()) {
+    store_unread_ = 0;  // everything committed was read
+    return;
+  }
+  store_unread_ -= std::min<uint64_t>(store_unread_, entries->size());
+  StoreWrite duplicates(context_->store);
+  for (storage::BacklogEntry& entry : *entries) {
+    if (!store_refs_.try_emplace(entry.message.id, entry.sequence).second) {
+      // The same message twice (a crash between a copy and its source's removal): keep one.
+      cursor_->Finish(entry.sequence, &duplicates.batch());
+      continue;
+    }
+    ready_.push_back(std::move(entry.message));
+  }
+  std::move(duplicates).Submit("consuming", nullptr);
+}
+
+void Channel::ReleaseStoreRef(const protocol::MessageId& id, StoreWrite* write) {
+  auto it = store_refs_.find(id);
+  if (it == store_refs_.end()) return;
+  if (const uint64_t* sequence = std::get_if<uint64_t>(&it->second)) {
+    cursor_->Finish(*sequence, &write->batch());
+  } else {
+    write->batch().RemoveDeferred(std::get<storage::DeferredKey>(it->second));
+  }
+  store_refs_.erase(it);
+}
+
+void Channel::ReleaseStoreRefNow(const protocol::MessageId& id) {
+  if (store_refs_.empty()) return;
+  StoreWrite write(context_->store);
+  ReleaseStoreRef(id, &write);
+  std::move(write).Submit("consuming", nullptr);
 }
 
 absl::Status Channel::AddConsumer(Consumer* consumer) {
@@ -86,6 +198,7 @@ absl::Status Channel::Finish(Consumer* consumer, const protocol::MessageId& id) 
   if (entry == nullptr) return absl::NotFoundError("ID not in flight");
   if (entry->owner != consumer) return absl::PermissionDeniedError("client does not own message");
   in_flight_.Remove(id);
+  ReleaseStoreRefNow(id);
   return absl::OkStatus();
 }
 
@@ -98,7 +211,20 @@ absl::Status Channel::Requeue(Consumer* consumer, const protocol::MessageId& id,
   protocol::Message message = std::move(in_flight_.Remove(id)->message);
   ++requeue_count_;
   if (delay_ns > 0) {
-    deferred_.Push(std::move(message), context_->clock->NowNs() + delay_ns);
+    const int64_t due = context_->clock->NowNs() + delay_ns;
+    if (auto ref = store_refs_.find(id); ref != store_refs_.end()) {
+      // A stored message waits in the store's deferred set, so a crash keeps the delay and
+      // the backlog's head is not held back for it.
+      StoreWrite write(context_->store);
+      if (const uint64_t* sequence = std::get_if<uint64_t>(&ref->second)) {
+        cursor_->Finish(*sequence, &write.batch());
+      } else {
+        write.batch().RemoveDeferred(std::get<storage::DeferredKey>(ref->second));
+      }
+      ref->second = write.batch().AppendDeferred(queue_id_, due, message);
+      std::move(write).Submit("requeueing", nullptr);
+    }
+    deferred_.Push(std::move(message), due);
     ArmTimer();
   } else {
     ready_.push_back(std::move(message));
@@ -135,7 +261,27 @@ void Channel::Empty() {
   ready_.clear();
   deferred_.Clear();
   in_flight_.Clear();
+  store_refs_.clear();
   for (Consumer* consumer : consumers_) consumer->InFlightReset();
+  if (cursor_ != nullptr) {
+    StoreWrite write(context_->store);
+    cursor_->DiscardAll(&write.batch());
+    std::move(write).Submit("emptying a channel", nullptr);
+    store_unread_ = 0;
+    pending_appends_ = 0;
+    ++store_generation_;
+  }
+}
+
+void Channel::DropStoredMessages() {
+  if (cursor_ == nullptr) return;
+  StoreWrite write(context_->store);
+  write.batch().DeleteQueue(queue_id_);
+  std::move(write).Submit("deleting a channel", nullptr);
+  cursor_.reset();
+  store_refs_.clear();
+  store_unread_ = 0;
+  ++store_generation_;
 }
 
 void Channel::Close() {
@@ -161,22 +307,25 @@ void Channel::ProcessTimers() {
   ArmTimer();
 }
 
-Channel::Snapshot Channel::TakeSnapshot() const {
-  Snapshot snapshot;
-  snapshot.ready.reserve(in_flight_.size() + ready_.size());
+size_t Channel::PersistForShutdown(storage::StoreBatch* batch) {
+  if (cursor_ == nullptr) return 0;
+  std::vector<protocol::Message> memory_only;
   for (const InFlightQueue::Entry* entry : in_flight_.ByDeliveryTime()) {
-    snapshot.ready.push_back(entry->message);
+    if (!store_refs_.contains(entry->message.id)) memory_only.push_back(entry->message);
   }
-  snapshot.ready.insert(snapshot.ready.end(), ready_.begin(), ready_.end());
-  snapshot.deferred = deferred_.Items();
-  return snapshot;
-}
-
-void Channel::Restore(Snapshot snapshot) {
-  for (auto& message : snapshot.ready) ready_.push_back(std::move(message));
-  for (auto& [due, message] : snapshot.deferred) deferred_.Push(std::move(message), due);
-  ArmTimer();
-  Pump();
+  for (const protocol::Message& message : ready_) {
+    if (!store_refs_.contains(message.id)) memory_only.push_back(message);
+  }
+  // Stored messages not finished stay where they are; finished ones go for good.
+  cursor_->FlushAllFinished(batch);
+  cursor_->PutBack(memory_only, batch);
+  size_t persisted = memory_only.size();
+  for (const auto& [due, message] : deferred_.Items()) {
+    if (store_refs_.contains(message.id)) continue;
+    batch->AppendDeferred(queue_id_, due, message);
+    ++persisted;
+  }
+  return persisted;
 }
 
 void Channel::Pump() {
@@ -185,13 +334,20 @@ void Channel::Pump() {
   if (pumping_ || paused_ || closing_) return;
   pumping_ = true;
   bool delivered = false;
-  while (!ready_.empty()) {
+  StoreWrite sampled_out(context_->store);
+  while (true) {
+    if (ready_.empty() && store_unread_ == 0) break;
     Consumer* consumer = NextReadyConsumer();
     if (consumer == nullptr) break;
+    if (store_unread_ > 0 && ready_.size() <= kReadAheadCount / 2) FillFromStore();
+    if (ready_.empty()) break;
     protocol::Message message = std::move(ready_.front());
     ready_.pop_front();
     const int64_t rate = consumer->SampleRate();
-    if (rate > 0 && NextSample() > rate) continue;  // sampled out: consumed for this channel
+    if (rate > 0 && NextSample() > rate) {
+      ReleaseStoreRef(message.id, &sampled_out);  // sampled out: consumed for this channel
+      continue;
+    }
     ++message.attempts;
     const int64_t now = context_->clock->NowNs();
     consumer->DeliverMessage(message);
@@ -199,6 +355,7 @@ void Channel::Pump() {
     delivered = true;
   }
   pumping_ = false;
+  std::move(sampled_out).Submit("consuming", nullptr);
   if (delivered) ArmTimer();
 }
 
@@ -236,7 +393,7 @@ ChannelStats Channel::Stats(bool include_clients) const {
   ChannelStats stats;
   stats.channel_name = name_;
   stats.depth = depth();
-  stats.backend_depth = 0;
+  stats.backend_depth = backend_depth();
   stats.in_flight_count = static_cast<int64_t>(in_flight_.size());
   stats.deferred_count = static_cast<int64_t>(deferred_.size());
   stats.message_count = message_count_;

@@ -4,17 +4,27 @@
 // Holds the ready queue (memory, bounded by --mem-queue-size for new messages), the in-flight
 // queue with per-message deadlines, the deferred queue, and the subscribed consumers. Owned by
 // its Topic; lives on the broker thread.
+//
+// A durable channel (not #ephemeral, broker with a store) has a backlog in the store: a new
+// message goes there when memory is full or anything older is still in the store (so order is
+// kept), and always with --mem-queue-size=0. Consumers get store messages through a read-ahead
+// window in the ready queue. A message read from the store stays there until it is finished
+// (FIN, or sampled out), so a crash redelivers it; a delayed requeue moves it to the store's
+// deferred set. `store_refs_` remembers where each such message lives.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "common/protocol/message.h"
 #include "nsqd/broker/broker_context.h"
+#include "nsqd/storage/keys.h"
 #include "nsqd/broker/deferred_queue.h"
 #include "nsqd/broker/in_flight_queue.h"
 #include "nsqd/broker/stats.h"
@@ -22,7 +32,13 @@
 namespace nsq::nsqd {
 
 class Consumer;
+class StoreWrite;
 class Topic;
+
+namespace storage {
+class BacklogCursor;
+class StoreBatch;
+}  // namespace storage
 
 class Channel {
  public:
@@ -36,11 +52,19 @@ class Channel {
   bool ephemeral() const { return ephemeral_; }
   bool paused() const { return paused_; }
 
-  // Room for `count` more new messages in memory (ephemeral channels always say yes: they
-  // drop what does not fit, as nsqd does).
+  // The store queue of a durable channel; 0 when it has none (ephemeral, no store).
+  uint64_t queue_id() const { return queue_id_; }
+  // Start-up: takes over a stored queue (its backlog stays in the store; its deferred
+  // messages are loaded). Call right after creation.
+  absl::Status UseStoredQueue(uint64_t queue_id);
+
+  // Room for `count` more new messages: always for channels with a store (they overflow to it)
+  // and ephemeral ones (they drop what does not fit, as nsqd does).
   bool HasRoomFor(size_t count) const;
-  // A new message from the topic. `defer_ns` > 0 puts it in the deferred queue.
-  void PutFromTopic(const protocol::Message& message, int64_t defer_ns);
+  // New messages from the topic (one publish). `defer_ns` > 0 defers them. What goes to the
+  // store is added to `write`, which the caller submits.
+  void PutFromTopic(const std::vector<protocol::Message>& messages, int64_t defer_ns,
+                    StoreWrite* write);
 
   // Subscriptions. AddConsumer fails with the text of E_SUB_FAILED when over
   // --max-channel-consumers or when the channel is closing.
@@ -64,29 +88,37 @@ class Channel {
   void Empty();
   // Closes every consumer connection; the channel stops taking messages.
   void Close();
+  // The channel is deleted: its stored messages go too (after the topology says so).
+  void DropStoredMessages();
 
   // Moves due deferred messages to the ready queue and expired in-flight messages back too.
   void ProcessTimers();
 
-  // What a clean shutdown keeps and a start-up gives back: in-flight messages (oldest
-  // delivery first, to be redelivered with their attempts) followed by the ready queue, and
-  // the deferred messages with their original due times.
-  struct Snapshot {
-    std::vector<protocol::Message> ready;
-    std::vector<std::pair<int64_t, protocol::Message>> deferred;  // (due ns, message)
-  };
-  Snapshot TakeSnapshot() const;
-  // Appends a snapshot's messages (start-up: nothing is refused, memory bounds do not apply).
-  void Restore(Snapshot snapshot);
+  // Clean shutdown (no consumer left): adds to `batch` what lives only in memory: in-flight
+  // (oldest delivery first, redelivered with their attempts) and ready messages go in front of
+  // the stored backlog, deferred ones keep their due time. Returns how many messages.
+  size_t PersistForShutdown(storage::StoreBatch* batch);
 
-  int64_t depth() const { return static_cast<int64_t>(ready_.size()); }
+  // Messages waiting for a consumer: in memory plus in the store.
+  int64_t depth() const { return static_cast<int64_t>(ready_.size() + store_unread_); }
+  int64_t backend_depth() const { return static_cast<int64_t>(store_unread_); }
   size_t in_flight_count() const { return in_flight_.size(); }
   size_t deferred_count() const { return deferred_.size(); }
   size_t consumer_count() const { return consumers_.size(); }
   ChannelStats Stats(bool include_clients) const;
 
  private:
+  // Where a message read from the store lives there: a backlog sequence or a deferred key.
+  using StoreRef = std::variant<uint64_t, storage::DeferredKey>;
+
   void Pump();
+  // Reads the next store messages into the ready queue, up to the read-ahead window.
+  void FillFromStore();
+  // A batch of appends for this channel was committed (or failed).
+  void AppendsCommitted(uint64_t generation, uint64_t count, bool ok);
+  // The message is done in this channel: its store copy can go.
+  void ReleaseStoreRef(const protocol::MessageId& id, StoreWrite* write);
+  void ReleaseStoreRefNow(const protocol::MessageId& id);
   Consumer* NextReadyConsumer();
   int64_t NextSample();
   void ArmTimer();
@@ -104,6 +136,15 @@ class Channel {
   DeferredQueue deferred_;
   std::vector<Consumer*> consumers_;
   size_t next_consumer_ = 0;
+
+  uint64_t queue_id_ = 0;
+  std::unique_ptr<storage::BacklogCursor> cursor_;  // null without a store queue
+  uint64_t store_unread_ = 0;      // committed to the store, not read into memory yet
+  uint64_t pending_appends_ = 0;   // submitted to the store, not committed yet
+  uint64_t store_generation_ = 0;  // bumped by Empty: older commits no longer count
+  absl::flat_hash_map<protocol::MessageId, StoreRef> store_refs_;
+  // Pending store callbacks hold this; the destructor clears it.
+  std::shared_ptr<Channel*> alive_ = std::make_shared<Channel*>(this);
 
   std::unique_ptr<Timer> timer_;
   int64_t armed_deadline_ns_ = 0;  // 0: not armed

@@ -4,6 +4,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <charconv>
+#include <memory>
+#include <optional>
 #include <string_view>
 
 #include "absl/strings/str_split.h"
@@ -78,6 +80,10 @@ struct Call {
   const HttpRequest& request;
   const Target& target;
   std::string_view path_arg;  // the :opt of /config/:opt
+  // An endpoint that answers later (a publish) calls this and sets *answered_later; what it
+  // returns is then ignored.
+  const std::function<void(HttpResponse)>& reply;
+  bool* answered_later;
 };
 
 using Handler = HttpResponse (*)(const Call&);
@@ -107,6 +113,17 @@ HttpResponse PublishResult(const absl::Status& status, std::string_view topic) {
   if (absl::IsUnavailable(status)) return JsonError(503, "EXITING");
   NSQ_LOG_WARN("HTTP: publish to %s failed - %s", topic, status.message());
   return JsonError(500, "INTERNAL_ERROR");
+}
+
+// Publishes and answers once the store has the messages (at once when they stay in memory).
+HttpResponse PublishLater(const Call& call, Topic* topic, const std::vector<protocol::Body>& bodies,
+                          int64_t defer_ns) {
+  *call.answered_later = true;
+  topic->Publish(bodies, defer_ns,
+                 [reply = call.reply, topic_name = topic->name()](absl::Status status) {
+                   reply(PublishResult(status, topic_name));
+                 });
+  return {};
 }
 
 std::string HealthText(const NodeInfo& info) {
@@ -158,7 +175,7 @@ HttpResponse DoPub(const Call& call) {
     if (!defer_ms || *defer_ms < 0 || *defer_ms > max_ms) return JsonError(400, "INVALID_DEFER");
     defer_ns = *defer_ms * 1'000'000;
   }
-  return PublishResult(topic->Publish({protocol::Body::Copy(body)}, defer_ns), topic_name);
+  return PublishLater(call, topic, {protocol::Body::Copy(body)}, defer_ns);
 }
 
 HttpResponse DoMpub(const Call& call) {
@@ -198,7 +215,7 @@ HttpResponse DoMpub(const Call& call) {
     // nsqd answers OK to a body of empty lines and queues nothing.
     if (bodies.empty()) return TextOk("OK");
   }
-  return PublishResult(topic->Publish(bodies), topic_name);
+  return PublishLater(call, topic, bodies, 0);
 }
 
 HttpResponse DoStats(const Call& call) {
@@ -382,17 +399,28 @@ HttpResponse HttpApi::BodyTooLarge(const HttpRequest& request) const {
   return JsonError(413, "BODY_TOO_BIG");
 }
 
-HttpResponse HttpApi::Handle(const HttpRequest& request) {
-  if (auto early = CheckBeforeBody(request)) return *early;
+void HttpApi::HandleAsync(const HttpRequest& request, std::function<void(HttpResponse)> reply) {
+  if (auto early = CheckBeforeBody(request)) return reply(*early);
   const std::optional<Target> target = http::ParseTarget(request.target);
-  if (!target) return JsonError(400, "INVALID_REQUEST");
+  if (!target) return reply(JsonError(400, "INVALID_REQUEST"));
 
   std::string_view path_arg;
   const std::string_view pattern = RoutePattern(target->path, &path_arg);
   HttpResponse refusal;
   const Route* route = http::FindRoute<Handler>(kRoutes, pattern, request.method, &refusal);
-  if (route == nullptr) return refusal;
-  return route->handler(Call{broker_, info_, request, *target, path_arg});
+  if (route == nullptr) return reply(refusal);
+  bool answered_later = false;
+  HttpResponse response =
+      route->handler(Call{broker_, info_, request, *target, path_arg, reply, &answered_later});
+  if (!answered_later) reply(std::move(response));
+}
+
+HttpResponse HttpApi::Handle(const HttpRequest& request) {
+  // Shared: a publish that does wait for a store would answer after this returns.
+  auto answer = std::make_shared<std::optional<HttpResponse>>();
+  HandleAsync(request, [answer](HttpResponse response) { *answer = std::move(response); });
+  if (*answer) return std::move(**answer);
+  return JsonError(500, "INTERNAL_ERROR");  // waiting for a store: use HandleAsync
 }
 
 }  // namespace nsq::nsqd

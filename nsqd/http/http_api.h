@@ -46,7 +46,12 @@ class HttpApi final : public http::HttpHandler {
   // Only requests with a Content-Length above this need the body refused before reading it:
   // the server asks here first (413 MSG_TOO_BIG / BODY_TOO_BIG).
   std::optional<HttpResponse> CheckBeforeBody(const HttpRequest& request) const override;
+  // Publishes answer when the store has committed them (HandleAsync). Handle() is the
+  // synchronous form for callers whose broker has no store (unit tests), where every answer is
+  // immediate.
   HttpResponse Handle(const HttpRequest& request) override;
+  void HandleAsync(const HttpRequest& request,
+                   std::function<void(HttpResponse)> reply) override;
 
   // The largest body any endpoint accepts (max of --max-body-size and --max-msg-size): the
   // server refuses to buffer more than this.

@@ -51,7 +51,10 @@ ClientConn::ClientConn(Broker* broker, Transport* transport, std::string remote_
   broker_->RegisterClient(this);
 }
 
-ClientConn::~ClientConn() { Detach(); }
+ClientConn::~ClientConn() {
+  *alive_ = nullptr;
+  Detach();
+}
 
 void ClientConn::Detach() {
   if (detached_) return;
@@ -65,6 +68,7 @@ void ClientConn::Detach() {
 }
 
 bool ClientConn::Handle(const Command& command) {
+  if (failed_) return false;
   switch (command.name) {
     case CommandName::kIdentify:
       return Identify(command);
@@ -94,8 +98,7 @@ bool ClientConn::Handle(const Command& command) {
 
 void ClientConn::Fail(const ClientError& error) {
   NSQ_LOG_ERROR("[%s] %s", remote_address_, error.FrameData());
-  transport_->SendFrame(FrameType::kError, error.FrameData());
-  if (error.fatal) transport_->CloseAfterFlush();
+  Reply(FrameType::kError, error.FrameData(), error.fatal);
 }
 
 bool ClientConn::SendFatal(std::string_view code, std::string text) {
@@ -103,7 +106,54 @@ bool ClientConn::SendFatal(std::string_view code, std::string text) {
   return false;
 }
 
-void ClientConn::SendOk() { transport_->SendFrame(FrameType::kResponse, protocol::kOk); }
+void ClientConn::SendOk() { Reply(FrameType::kResponse, protocol::kOk, false); }
+
+void ClientConn::Reply(FrameType type, std::string_view data, bool close_after) {
+  if (failed_) return;
+  if (!replies_.empty()) {
+    replies_.push_back({next_ticket_++, true, type, std::string(data), close_after});
+    return;
+  }
+  transport_->SendFrame(type, data);
+  if (close_after) {
+    failed_ = true;
+    transport_->CloseAfterFlush();
+  }
+}
+
+void ClientConn::SendReadyReplies() {
+  while (!replies_.empty() && replies_.front().ready && !failed_) {
+    QueuedReply reply = std::move(replies_.front());
+    replies_.pop_front();
+    transport_->SendFrame(reply.type, reply.data);
+    if (reply.close_after) {
+      failed_ = true;
+      replies_.clear();
+      transport_->CloseAfterFlush();
+    }
+  }
+}
+
+void ClientConn::PublishDone(uint64_t ticket, const std::string& topic, size_t count,
+                             std::string_view verb, std::string_view failed_code,
+                             const absl::Status& status) {
+  if (replies_.empty() || ticket < replies_.front().ticket) return;  // dropped by a failure
+  QueuedReply& reply = replies_[ticket - replies_.front().ticket];
+  reply.ready = true;
+  if (status.ok()) {
+    pub_counts_[topic] += count;
+    reply.type = FrameType::kResponse;
+    reply.data = protocol::kOk;
+  } else {
+    NSQ_LOG_ERROR("[%s] %s to %s failed: %s", remote_address_, verb, topic, status.message());
+    reply.type = FrameType::kError;
+    reply.data = ClientError::Fatal(failed_code, absl::StrFormat("%s failed %s", verb,
+                                                                 status.message()))
+                     .FrameData();
+    reply.close_after = true;
+  }
+  SendReadyReplies();
+}
 
 bool ClientConn::Identify(const Command& command) {
   if (state_ != kInit) {
@@ -132,7 +182,7 @@ bool ClientConn::Identify(const Command& command) {
   }
   protocol::IdentifyResponse response =
       MakeIdentifyResponse(settings_, broker_->options(), version_);
-  transport_->SendFrame(FrameType::kResponse, protocol::EncodeIdentifyResponse(response));
+  Reply(FrameType::kResponse, protocol::EncodeIdentifyResponse(response), false);
   return true;
 }
 
@@ -192,15 +242,18 @@ bool ClientConn::Publish(const Command& command) {
     bodies.push_back(protocol::Body::Copy(command.body));
     defer_ns = command.defer_ms * 1000000;
   }
-  absl::Status published = broker_->GetOrCreateTopic(topic_name)->Publish(bodies, defer_ns);
-  if (!published.ok()) {
-    NSQ_LOG_ERROR("[%s] %s to %s failed: %s", remote_address_, verb, topic_name,
-                  published.message());
-    return SendFatal(failed_code, absl::StrFormat("%s failed %s", verb, published.message()));
-  }
-  pub_counts_[topic_name] += bodies.size();
-  SendOk();
-  return true;
+  // The reply waits for the store when the messages go there; later replies wait behind it.
+  const uint64_t ticket = next_ticket_++;
+  replies_.push_back({ticket, false, FrameType::kResponse, {}, false});
+  const size_t count = bodies.size();
+  broker_->GetOrCreateTopic(topic_name)
+      ->Publish(bodies, defer_ns,
+                [alive = alive_, ticket, topic_name, count, verb, failed_code](absl::Status s) {
+                  if (*alive != nullptr) {
+                    (*alive)->PublishDone(ticket, topic_name, count, verb, failed_code, s);
+                  }
+                });
+  return !failed_;
 }
 
 bool ClientConn::Rdy(const Command& command) {
@@ -300,7 +353,7 @@ bool ClientConn::Cls(const Command& command) {
   if (state_ != kSubscribed) return SendFatal(protocol::kInvalid, "cannot CLS in current state");
   ready_count_ = 0;
   state_ = kClosing;
-  transport_->SendFrame(FrameType::kResponse, protocol::kCloseWait);
+  Reply(FrameType::kResponse, protocol::kCloseWait, false);
   return true;
 }
 

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "common/protocol/command.h"
@@ -84,6 +86,15 @@ class ClientConn final : public Consumer, public ClientConnection {
 
   bool SendFatal(std::string_view code, std::string text);
   void SendOk();
+  // Every response and error frame goes through here. While a publish waits for the store,
+  // later replies queue behind it: a client matches replies to commands by order.
+  void Reply(protocol::FrameType type, std::string_view data, bool close_after);
+  // The store answered the publish holding `ticket`.
+  void PublishDone(uint64_t ticket, const std::string& topic, size_t count,
+                   std::string_view verb, std::string_view failed_code,
+                   const absl::Status& status);
+  // Sends the replies at the front of the queue that are ready.
+  void SendReadyReplies();
   // Checks the state and the message id shared by FIN, REQ and TOUCH.
   bool CheckMessageCommand(const protocol::Command& command, size_t min_params,
                            protocol::MessageId* id);
@@ -109,6 +120,20 @@ class ClientConn final : public Consumer, public ClientConnection {
   int64_t connect_ts_ = 0;
   std::map<std::string, uint64_t> pub_counts_;
   bool detached_ = false;
+  // A fatal error was sent: nothing more is handled or sent.
+  bool failed_ = false;
+
+  struct QueuedReply {
+    uint64_t ticket;
+    bool ready;
+    protocol::FrameType type;
+    std::string data;
+    bool close_after;
+  };
+  std::deque<QueuedReply> replies_;  // tickets ascending
+  uint64_t next_ticket_ = 0;
+  // Held by publish callbacks, which may complete after the connection is gone.
+  std::shared_ptr<ClientConn*> alive_ = std::make_shared<ClientConn*>(this);
 };
 
 }  // namespace nsq::nsqd

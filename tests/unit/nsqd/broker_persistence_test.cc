@@ -54,9 +54,10 @@ TEST_CASE("a failing store write makes nsqd unhealthy until a write succeeds aga
   storage::StoreOptions options;
   options.fault_injector = faults;
   PostQueue loop;
-  auto persistence = BrokerPersistence::Open(dir.path(), loop.Poster(), options);
+  auto persistence = BrokerPersistence::Open(dir.path(), loop.Poster(), {}, options);
   REQUIRE(persistence.ok());
   testing::FakeEnv env;
+  env.context.store = (*persistence)->broker_store();
   Broker broker(env.context);
   REQUIRE((*persistence)->Restore(&broker).ok());
   broker.AddListener(persistence->get());

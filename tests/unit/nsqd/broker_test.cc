@@ -56,7 +56,7 @@ TEST_CASE("stats filter by topic and channel the way nsqd does") {
   Broker broker(env.context);
   broker.GetOrCreateTopic("b")->GetOrCreateChannel("x");
   broker.GetOrCreateTopic("a")->GetOrCreateChannel("y");
-  REQUIRE(broker.GetOrCreateTopic("a")->Publish({protocol::Body::Copy("hello")}).ok());
+  REQUIRE(testing::PublishNow(broker.GetOrCreateTopic("a"), {protocol::Body::Copy("hello")}).ok());
 
   BrokerStats all = broker.Stats("", "", true);
   REQUIRE(all.topics.size() == 2);
@@ -84,7 +84,7 @@ TEST_CASE("closing the broker refuses new publishes") {
   bool drained = false;
   broker.Close([&] { drained = true; });
   CHECK(drained);
-  CHECK(absl::IsUnavailable(topic->Publish({protocol::Body::Copy("x")})));
+  CHECK(absl::IsUnavailable(testing::PublishNow(topic, {protocol::Body::Copy("x")})));
 }
 
 }  // namespace

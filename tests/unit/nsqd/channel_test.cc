@@ -42,7 +42,7 @@ TEST_CASE("every channel of a topic gets every message, sharing one body") {
   FakeConsumer ca(10), cb(10);
   REQUIRE(a->AddConsumer(&ca).ok());
   REQUIRE(b->AddConsumer(&cb).ok());
-  REQUIRE(topic->Publish(Bodies({"one", "two"})).ok());
+  REQUIRE(testing::PublishNow(topic, Bodies({"one", "two"})).ok());
   REQUIRE(ca.received.size() == 2);
   REQUIRE(cb.received.size() == 2);
   CHECK(BodyOf(ca.received[0]) == "one");
@@ -56,7 +56,7 @@ TEST_CASE("a topic without channels keeps its messages for the first channel onl
   FakeEnv env;
   Broker broker(env.context);
   Topic* topic = broker.GetOrCreateTopic("t");
-  REQUIRE(topic->Publish(Bodies({"1", "2", "3"})).ok());
+  REQUIRE(testing::PublishNow(topic, Bodies({"1", "2", "3"})).ok());
   CHECK(topic->depth() == 3);
   Channel* first = topic->GetOrCreateChannel("first");
   CHECK(topic->depth() == 0);
@@ -70,7 +70,7 @@ TEST_CASE("RDY is a window: a consumer never holds more than RDY messages in fli
   auto& [env, broker, topic, channel] = f;
   FakeConsumer consumer(2);
   REQUIRE(channel->AddConsumer(&consumer).ok());
-  REQUIRE(topic->Publish(Bodies({"1", "2", "3", "4"})).ok());
+  REQUIRE(testing::PublishNow(topic, Bodies({"1", "2", "3", "4"})).ok());
   CHECK(consumer.received.size() == 2);
   CHECK(channel->depth() == 2);
   REQUIRE(channel->Finish(&consumer, consumer.received[0].id).ok());
@@ -86,7 +86,7 @@ TEST_CASE("messages of one channel go to one consumer each, spread over ready co
   FakeConsumer x(100), y(100);
   REQUIRE(channel->AddConsumer(&x).ok());
   REQUIRE(channel->AddConsumer(&y).ok());
-  REQUIRE(topic->Publish(Bodies({"1", "2", "3", "4"})).ok());
+  REQUIRE(testing::PublishNow(topic, Bodies({"1", "2", "3", "4"})).ok());
   CHECK(x.received.size() == 2);
   CHECK(y.received.size() == 2);
   CHECK(x.received[0].id != y.received[0].id);
@@ -97,7 +97,7 @@ TEST_CASE("an in-flight message times out and is redelivered with attempts + 1")
   auto& [env, broker, topic, channel] = f;
   FakeConsumer consumer(1, 5 * kSecond);
   REQUIRE(channel->AddConsumer(&consumer).ok());
-  REQUIRE(topic->Publish(Bodies({"x"})).ok());
+  REQUIRE(testing::PublishNow(topic, Bodies({"x"})).ok());
   REQUIRE(consumer.received.size() == 1);
   env.timers.Advance(4 * kSecond);
   CHECK(consumer.received.size() == 1);
@@ -119,7 +119,7 @@ TEST_CASE("TOUCH pushes the deadline out, but never past max-msg-timeout") {
   Channel* channel = topic->GetOrCreateChannel("c");
   FakeConsumer consumer(1, 5 * kSecond);
   REQUIRE(channel->AddConsumer(&consumer).ok());
-  REQUIRE(topic->Publish(Bodies({"x"})).ok());
+  REQUIRE(testing::PublishNow(topic, Bodies({"x"})).ok());
   env.timers.Advance(4 * kSecond);
   REQUIRE(channel->Touch(&consumer, consumer.received[0].id).ok());
   env.timers.Advance(3 * kSecond);  // t=7s: the first deadline (5s) has passed
@@ -133,7 +133,7 @@ TEST_CASE("REQ with a delay defers the message; REQ 0 redelivers at once") {
   auto& [env, broker, topic, channel] = f;
   FakeConsumer consumer(1);
   REQUIRE(channel->AddConsumer(&consumer).ok());
-  REQUIRE(topic->Publish(Bodies({"x"})).ok());
+  REQUIRE(testing::PublishNow(topic, Bodies({"x"})).ok());
   REQUIRE(channel->Requeue(&consumer, consumer.received[0].id, 2 * kSecond).ok());
   consumer.Acked();
   channel->ConsumerReady();
@@ -155,7 +155,7 @@ TEST_CASE("FIN, REQ and TOUCH of an unknown or foreign id fail with nsqd's reaso
   auto& [env, broker, topic, channel] = f;
   FakeConsumer owner(1), other(1);
   REQUIRE(channel->AddConsumer(&owner).ok());
-  REQUIRE(topic->Publish(Bodies({"x"})).ok());
+  REQUIRE(testing::PublishNow(topic, Bodies({"x"})).ok());
   REQUIRE(channel->AddConsumer(&other).ok());
   const auto id = owner.received[0].id;
   CHECK(channel->Finish(&other, id).message() == "client does not own message");
@@ -170,7 +170,7 @@ TEST_CASE("DPUB messages wait in each channel's deferred queue until due") {
   auto& [env, broker, topic, channel] = f;
   FakeConsumer consumer(5);
   REQUIRE(channel->AddConsumer(&consumer).ok());
-  REQUIRE(topic->Publish(Bodies({"later"}), 3 * kSecond).ok());
+  REQUIRE(testing::PublishNow(topic, Bodies({"later"}), 3 * kSecond).ok());
   CHECK(consumer.received.empty());
   CHECK(channel->deferred_count() == 1);
   CHECK(channel->Stats(false).message_count == 1);
@@ -186,7 +186,7 @@ TEST_CASE("a vanished consumer's in-flight messages go straight to the remaining
   auto& [env, broker, topic, channel] = f;
   FakeConsumer gone(2);
   REQUIRE(channel->AddConsumer(&gone).ok());
-  REQUIRE(topic->Publish(Bodies({"1", "2"})).ok());
+  REQUIRE(testing::PublishNow(topic, Bodies({"1", "2"})).ok());
   REQUIRE(gone.received.size() == 2);
   FakeConsumer stays(5);
   REQUIRE(channel->AddConsumer(&stays).ok());
@@ -202,7 +202,7 @@ TEST_CASE("a paused channel delivers nothing until unpaused") {
   FakeConsumer consumer(5);
   REQUIRE(channel->AddConsumer(&consumer).ok());
   channel->Pause();
-  REQUIRE(topic->Publish(Bodies({"1"})).ok());
+  REQUIRE(testing::PublishNow(topic, Bodies({"1"})).ok());
   CHECK(consumer.received.empty());
   channel->Unpause();
   CHECK(consumer.received.size() == 1);
@@ -212,7 +212,7 @@ TEST_CASE("a paused topic keeps messages until unpaused") {
   OneChannel f;
   auto& [env, broker, topic, channel] = f;
   topic->Pause();
-  REQUIRE(topic->Publish(Bodies({"1", "2"})).ok());
+  REQUIRE(testing::PublishNow(topic, Bodies({"1", "2"})).ok());
   CHECK(topic->depth() == 2);
   CHECK(channel->depth() == 0);
   topic->Unpause();
@@ -225,8 +225,8 @@ TEST_CASE("emptying a channel drops ready, in-flight and deferred messages") {
   auto& [env, broker, topic, channel] = f;
   FakeConsumer consumer(1);
   REQUIRE(channel->AddConsumer(&consumer).ok());
-  REQUIRE(topic->Publish(Bodies({"1", "2"})).ok());
-  REQUIRE(topic->Publish(Bodies({"3"}), kSecond).ok());
+  REQUIRE(testing::PublishNow(topic, Bodies({"1", "2"})).ok());
+  REQUIRE(testing::PublishNow(topic, Bodies({"3"}), kSecond).ok());
   channel->Empty();
   CHECK(channel->depth() == 0);
   CHECK(channel->in_flight_count() == 0);
@@ -240,14 +240,14 @@ TEST_CASE("a publish that would overflow memory is refused whole, and nothing is
   env.options.mem_queue_size = 3;
   Broker broker(env.context);
   Topic* topic = broker.GetOrCreateTopic("t");
-  REQUIRE(topic->Publish(Bodies({"1", "2"})).ok());
-  absl::Status refused = topic->Publish(Bodies({"3", "4"}));
+  REQUIRE(testing::PublishNow(topic, Bodies({"1", "2"})).ok());
+  absl::Status refused = testing::PublishNow(topic, Bodies({"3", "4"}));
   CHECK(absl::IsResourceExhausted(refused));
   CHECK(topic->depth() == 2);
   Channel* channel = topic->GetOrCreateChannel("c");
   CHECK(channel->depth() == 2);
-  REQUIRE(topic->Publish(Bodies({"3"})).ok());
-  CHECK(absl::IsResourceExhausted(topic->Publish(Bodies({"4"}))));
+  REQUIRE(testing::PublishNow(topic, Bodies({"3"})).ok());
+  CHECK(absl::IsResourceExhausted(testing::PublishNow(topic, Bodies({"4"}))));
   CHECK(channel->depth() == 3);
 }
 
@@ -257,8 +257,8 @@ TEST_CASE("an ephemeral channel drops overflow instead of refusing the publish")
   Broker broker(env.context);
   Topic* topic = broker.GetOrCreateTopic("t");
   Channel* channel = topic->GetOrCreateChannel("tail#ephemeral");
-  REQUIRE(topic->Publish(Bodies({"1"})).ok());
-  REQUIRE(topic->Publish(Bodies({"2"})).ok());
+  REQUIRE(testing::PublishNow(topic, Bodies({"1"})).ok());
+  REQUIRE(testing::PublishNow(topic, Bodies({"2"})).ok());
   CHECK(channel->depth() == 1);
 }
 
@@ -272,7 +272,7 @@ TEST_CASE("sample rate delivers roughly the requested share and consumes the res
   consumer.sample_rate = 42;
   REQUIRE(channel->AddConsumer(&consumer).ok());
   std::vector<protocol::Body> bodies(10000, protocol::Body::Copy("m"));
-  REQUIRE(topic->Publish(bodies).ok());
+  REQUIRE(testing::PublishNow(topic, bodies).ok());
   CHECK(consumer.received.size() >= 3700);
   CHECK(consumer.received.size() <= 4700);
   CHECK(channel->depth() == 0);
@@ -287,7 +287,7 @@ TEST_CASE("message ids of a topic are unique and increasing") {
   FakeConsumer consumer(10000);
   REQUIRE(channel->AddConsumer(&consumer).ok());
   std::vector<protocol::Body> bodies(5000, protocol::Body::Copy("m"));
-  REQUIRE(topic->Publish(bodies).ok());
+  REQUIRE(testing::PublishNow(topic, bodies).ok());
   REQUIRE(consumer.received.size() == 5000);
   for (size_t i = 1; i < consumer.received.size(); ++i) {
     CHECK(consumer.received[i - 1].id < consumer.received[i].id);
@@ -306,7 +306,7 @@ TEST_CASE("a topic held for channel discovery keeps messages until released, the
   Topic* topic = broker.GetOrCreateTopic("t");
   topic->HoldForChannelDiscovery();
   Channel* early = topic->GetOrCreateChannel("early");
-  REQUIRE(topic->Publish({protocol::Body::Copy("1")}).ok());
+  REQUIRE(testing::PublishNow(topic, {protocol::Body::Copy("1")}).ok());
   Channel* discovered = topic->GetOrCreateChannel("discovered");
   CHECK(topic->depth() == 1);
   topic->ReleaseHold();

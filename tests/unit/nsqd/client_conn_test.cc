@@ -113,7 +113,7 @@ TEST_CASE("a subscribed connection receives messages up to its RDY and FIN frees
   REQUIRE(f.conn.Handle(Cmd(CommandName::kSub, {"t", "c"})));
   REQUIRE(f.conn.Handle(Cmd(CommandName::kRdy, {"1"})));
   Topic* topic = f.broker.FindTopic("t");
-  REQUIRE(topic->Publish({protocol::Body::Copy("a"), protocol::Body::Copy("b")}).ok());
+  REQUIRE(testing::PublishNow(topic, {protocol::Body::Copy("a"), protocol::Body::Copy("b")}).ok());
   REQUIRE(f.transport.messages.size() == 1);
   CHECK(f.transport.flushes == 1);  // the window is full: flush now
   std::string id(f.transport.messages[0].id.view());
@@ -137,7 +137,7 @@ TEST_CASE("REQ needs a parseable timeout and clamps it to max-req-timeout") {
   Fixture f;
   REQUIRE(f.conn.Handle(Cmd(CommandName::kSub, {"t", "c"})));
   REQUIRE(f.conn.Handle(Cmd(CommandName::kRdy, {"1"})));
-  REQUIRE(f.broker.FindTopic("t")->Publish({protocol::Body::Copy("a")}).ok());
+  REQUIRE(testing::PublishNow(f.broker.FindTopic("t"), {protocol::Body::Copy("a")}).ok());
   std::string id(f.transport.messages[0].id.view());
   CHECK(f.conn.Handle(Cmd(CommandName::kReq, {id, "99999999999"})));
   Channel* channel = f.broker.FindTopic("t")->FindChannel("c");
@@ -196,7 +196,7 @@ TEST_CASE("a vanished subscriber's in-flight messages go back to the channel") {
   Fixture f;
   REQUIRE(f.conn.Handle(Cmd(CommandName::kSub, {"t", "c"})));
   REQUIRE(f.conn.Handle(Cmd(CommandName::kRdy, {"5"})));
-  REQUIRE(f.broker.FindTopic("t")->Publish({protocol::Body::Copy("a")}).ok());
+  REQUIRE(testing::PublishNow(f.broker.FindTopic("t"), {protocol::Body::Copy("a")}).ok());
   Channel* channel = f.broker.FindTopic("t")->FindChannel("c");
   CHECK(channel->in_flight_count() == 1);
   f.conn.Detach();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "nsqd/broker/broker.h"
@@ -91,5 +92,14 @@ struct FakeEnv {
   BrokerContext context;
   std::vector<std::function<void()>> posted;
 };
+
+// Publishes to a topic of a broker without a store, where the outcome is known at once.
+inline absl::Status PublishNow(Topic* topic, const std::vector<protocol::Body>& bodies,
+                               int64_t defer_ns = 0) {
+  std::optional<absl::Status> outcome;
+  topic->Publish(bodies, defer_ns, [&outcome](absl::Status status) { outcome = status; });
+  if (!outcome) return absl::InternalError("the publish did not complete at once");
+  return *outcome;
+}
 
 }  // namespace nsq::nsqd::testing
