@@ -310,12 +310,17 @@ void Channel::ProcessTimers() {
 size_t Channel::PersistForShutdown(storage::StoreBatch* batch) {
   if (cursor_ == nullptr) return 0;
   std::vector<protocol::Message> memory_only;
-  for (const InFlightQueue::Entry* entry : in_flight_.ByDeliveryTime()) {
-    if (!store_refs_.contains(entry->message.id)) memory_only.push_back(entry->message);
-  }
-  for (const protocol::Message& message : ready_) {
-    if (!store_refs_.contains(message.id)) memory_only.push_back(message);
-  }
+  auto keep = [&](const protocol::Message& message) {
+    auto ref = store_refs_.find(message.id);
+    if (ref == store_refs_.end()) {
+      memory_only.push_back(message);
+    } else if (const uint64_t* sequence = std::get_if<uint64_t>(&ref->second);
+               sequence != nullptr && message.attempts > 0) {
+      batch->Overwrite(queue_id_, *sequence, message);  // keeps its attempts
+    }
+  };
+  for (const InFlightQueue::Entry* entry : in_flight_.ByDeliveryTime()) keep(entry->message);
+  for (const protocol::Message& message : ready_) keep(message);
   // Stored messages not finished stay where they are; finished ones go for good.
   cursor_->FlushAllFinished(batch);
   cursor_->PutBack(memory_only, batch);

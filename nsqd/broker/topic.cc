@@ -83,7 +83,13 @@ void Topic::Publish(const std::vector<protocol::Body>& bodies, int64_t defer_ns,
   }
   message_count_ += bodies.size();
   message_bytes_ += bytes;
-  std::move(write).Submit("publishing", std::move(done));
+  std::move(write).Submit("publishing", [done = std::move(done)](absl::Status status) {
+    // Internal, whatever the store said: Unavailable means "exiting" to the publish paths.
+    if (!status.ok()) {
+      status = absl::InternalError(absl::StrCat("store write failed - ", status.message()));
+    }
+    done(status);
+  });
 }
 
 absl::Status Topic::Hold(std::vector<protocol::Message> messages, int64_t defer_ns,

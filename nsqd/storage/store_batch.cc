@@ -45,6 +45,13 @@ uint64_t StoreBatch::Append(uint64_t queue_id, const protocol::Message& message)
   return sequence;
 }
 
+void StoreBatch::Overwrite(uint64_t queue_id, uint64_t sequence,
+                           const protocol::Message& message) {
+  std::string value;
+  protocol::EncodeMessage(message, &value);
+  AddOp(Op::kPut, kQueueCf, BacklogKey(queue_id, sequence), std::move(value));
+}
+
 DeferredKey StoreBatch::AppendDeferred(uint64_t queue_id, int64_t deliver_at_ns,
                                        const protocol::Message& message) {
   QueueEffect& effect = Effect(queue_id);

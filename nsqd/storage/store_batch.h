@@ -33,6 +33,9 @@ class StoreBatch {
 
   // Adds `message` at the tail of `queue_id`'s backlog; returns its sequence.
   uint64_t Append(uint64_t queue_id, const protocol::Message& message);
+  // Replaces the stored backlog message at `sequence` (a clean shutdown keeps the attempts
+  // of messages that were delivered). The depth does not change.
+  void Overwrite(uint64_t queue_id, uint64_t sequence, const protocol::Message& message);
   // Stores `message` as deferred until `deliver_at_ns`; returns the key that removes it.
   DeferredKey AppendDeferred(uint64_t queue_id, int64_t deliver_at_ns,
                              const protocol::Message& message);
