@@ -34,80 +34,29 @@ measure="$repo/tools/bench/measure.sh"
 [[ -x $bench ]] || { echo "no nsq_bench at $bench (build target nsq_bench)" >&2; exit 2; }
 
 work_dir=$(mktemp -d -t nsq_bench.XXXXXX)
-nsqd_pid=""
-tcp_address=""
-http_address=""
-
-stop_nsqd() {
-  if [[ -n $nsqd_pid ]]; then
-    kill -TERM "$nsqd_pid" 2>/dev/null || true
-    wait "$nsqd_pid" 2>/dev/null || true
-    nsqd_pid=""
-  fi
-}
+# shellcheck source=tools/bench/bench_lib.sh
+source "$repo/tools/bench/bench_lib.sh"
 cleanup() {
   stop_nsqd
   rm -rf "$work_dir"
 }
 trap cleanup EXIT
 
-# start_nsqd NAME: starts nsqd with its own data dir and waits until it reports its ports.
-start_nsqd() {
-  local data="$work_dir/$1" log="$work_dir/$1.log"
-  mkdir -p "$data"
-  "$nsqd_bin" --tcp-address=127.0.0.1:0 --http-address=127.0.0.1:0 --data-path="$data" \
-    --mem-queue-size=1000000 >"$log" 2>&1 &
-  nsqd_pid=$!
-  for _ in $(seq 1 200); do
-    tcp_address=$(sed -n 's/.*TCP: listening on \([0-9.]*:[0-9]*\).*/\1/p' "$log" | head -n1)
-    http_address=$(sed -n 's/.*HTTP: listening on \([0-9.]*:[0-9]*\).*/\1/p' "$log" | head -n1)
-    if [[ -n $tcp_address ]]; then
-      echo "# nsqd $nsqd_bin (pid $nsqd_pid) tcp $tcp_address http ${http_address:-?}" >&2
-      return 0
-    fi
-    kill -0 "$nsqd_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "nsqd did not start listening; its log:" >&2
-  cat "$log" >&2
-  exit 1
-}
-
-# nsq_bench MODE ARGS...: runs nsq_bench against the current nsqd.
-nsq_bench() {
-  local mode=$1
-  shift
-  "$bench" "$mode" --nsqd-tcp-address="$tcp_address" --connections="$connections" "$@"
-}
-
-# Creates TOPIC's channel "ch" up front (as upstream bench.sh did), so published messages go
-# straight to it: a subscription with RDY 0 that receives nothing.
-create_channel() {
-  nsq_bench reader --topic="$1" --channel=ch --rdy=0 --runfor=10ms --connections=1 >/dev/null ||
-    echo "# could not create channel $1/ch up front" >&2
-}
-
 rows=()
 last_msgs=0
 
 # record NUMBER LABEL OUTPUT_FILE EXIT_CODE: adds a table row from nsq_bench's RESULT line.
 record() {
-  local number=$1 label=$2 file=$3 code=$4
-  cat "$file" >&2
-  local result
-  result=$(awk '/^RESULT / {
-      for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
-      us = r["msgs"] > 0 ? r["seconds"] * 1e6 / r["msgs"] : 0
-      printf "%s|%.2f|%.0f|%.1f|%.3f", r["msgs"], r["seconds"], r["msgs_per_sec"],
-             r["mb_per_sec"], us
-    }' "$file")
-  if [[ $code -ne 0 || -z $result ]]; then
-    rows+=("| $number | $label | failed: $(tail -n1 "$file") | | | | |")
+  local number=$1 label=$2
+  parse_result "$3" "$4"
+  if [[ $msgs -eq 0 ]]; then
+    rows+=("| $number | $label | ${detail%% |*} | | | | |")
     last_msgs=0
     return
   fi
-  IFS='|' read -r msgs seconds ops mbs us <<<"$result"
-  rows+=("| $number | $label | $msgs | $seconds | $ops | $mbs | $us |")
+  local us
+  us=$(awk -v s="$seconds" -v m="$msgs" 'BEGIN { printf "%.3f", s * 1e6 / m }')
+  rows+=("| $number | $label | $msgs | $seconds | $rate | $mbs | $us |")
   last_msgs=$msgs
 }
 
@@ -121,7 +70,7 @@ run() {
   record "$number" "$label" "$out" "$code"
 }
 
-start_nsqd main
+start_nsqd main --mem-queue-size=1000000
 
 create_channel sub_bench
 run 1 "writer, MPUB 200 x 200 B, publish only" writer --topic=sub_bench --runfor="$runfor" \
@@ -153,7 +102,7 @@ run 4 "writer, PUB (batch 1), one round trip at a time" writer --topic=pub1_benc
 stop_nsqd
 
 echo "# 5. peak RSS with $rss_messages messages of 200 B queued" >&2
-start_nsqd rss
+start_nsqd rss --mem-queue-size=1000000
 rss_before=$("$measure" "$nsqd_pid")
 create_channel rss_bench
 # A generous --runfor: the run ends when exactly --count messages were acknowledged.

@@ -30,75 +30,25 @@ connections=${CONNECTIONS:-$(nproc)}
 [[ -x $bench ]] || { echo "no nsq_bench at $bench (build target nsq_bench)" >&2; exit 2; }
 
 work_dir=$(mktemp -d -t nsq_client_bench.XXXXXX)
-nsqd_pid=""
+# shellcheck source=tools/bench/bench_lib.sh
+source "$repo/tools/bench/bench_lib.sh"
 cleanup() {
-  if [[ -n $nsqd_pid ]]; then
-    kill -TERM "$nsqd_pid" 2>/dev/null || true
-    wait "$nsqd_pid" 2>/dev/null || true
-  fi
+  stop_nsqd
   rm -rf "$work_dir"
 }
 trap cleanup EXIT
 
-mkdir -p "$work_dir/data"
-"$nsqd_bin" --tcp-address=127.0.0.1:0 --http-address=127.0.0.1:0 --data-path="$work_dir/data" \
-  --mem-queue-size=1000000 >"$work_dir/nsqd.log" 2>&1 &
-nsqd_pid=$!
-tcp_address="" http_address=""
-for _ in $(seq 1 200); do
-  tcp_address=$(sed -n 's/.*TCP: listening on \([0-9.]*:[0-9]*\).*/\1/p' "$work_dir/nsqd.log")
-  http_address=$(sed -n 's/.*HTTP: listening on \([0-9.]*:[0-9]*\).*/\1/p' "$work_dir/nsqd.log")
-  [[ -n $tcp_address && -n $http_address ]] && break
-  kill -0 "$nsqd_pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [[ -z $tcp_address || -z $http_address ]]; then
-  echo "nsqd did not start listening; its log:" >&2
-  cat "$work_dir/nsqd.log" >&2
-  exit 1
-fi
-echo "# nsqd $nsqd_bin (pid $nsqd_pid) tcp $tcp_address http $http_address" >&2
+start_nsqd data --mem-queue-size=1000000
 
-nsq_bench() {
-  local mode=$1
-  shift
-  "$bench" "$mode" --nsqd-tcp-address="$tcp_address" --connections="$connections" "$@"
-}
-# A subscription with RDY 0 creates TOPIC's channel "ch", so published messages queue for it.
-create_channel() {
-  nsq_bench reader --topic="$1" --channel=ch --rdy=0 --runfor=10ms --connections=1 >/dev/null
-}
 delete_topic() {
   curl -fsS -X POST "http://$http_address/topic/delete?topic=$1" >/dev/null ||
     echo "# could not delete topic $1" >&2
 }
 
-# measure MODE ARGS...: runs nsq_bench; sets msgs and rate (msgs/s) from its RESULT line, and
-# detail to "msgs | seconds | msgs/s | MB/s" (or the failure) for the raw-output table.
-measure() {
-  local out="$work_dir/out" code=0
-  nsq_bench "$@" >"$out" 2>&1 || code=$?
-  cat "$out" >&2
-  local result
-  result=$(awk '/^RESULT / {
-      for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
-      printf "%s %.3f %.0f %.1f", r["msgs"], r["seconds"], r["msgs_per_sec"], r["mb_per_sec"]
-    }' "$out")
-  if [[ $code -ne 0 || -z $result ]]; then
-    msgs=0 rate=0 detail="failed: $(tail -n1 "$out") | | |"
-    return
-  fi
-  local seconds mbs
-  read -r msgs seconds rate mbs <<<"$result"
-  detail="$msgs | $seconds | $rate | $mbs"
-}
-
 summary=() details=()
 # pair LABEL RAW_RATE CLIENT_RATE: a summary row with the ratio.
 pair() {
-  local ratio
-  ratio=$(awk -v c="$3" -v r="$2" 'BEGIN { if (r > 0) printf "%.2f", c / r; else print "-" }')
-  summary+=("| $1 | $2 | $3 | $ratio |")
+  summary+=("| $1 | $2 | $3 | $(ratio "$3" "$2") |")
 }
 
 echo "# warm-up (not recorded): raw writer 1 M + drain" >&2
