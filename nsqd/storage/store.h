@@ -61,9 +61,7 @@ struct StoreOptions {
   std::shared_ptr<FaultInjector> fault_injector;
 };
 
-// Depths count committed messages. `depth` is exact while the store is open; right after
-// Open it is last - first + 1 of the stored sequences, which overcounts by the size of any
-// batch that failed to commit in between (sequences of failed batches are never reused).
+// Depths count committed messages, exactly (Open counts the stored keys).
 struct QueueStats {
   uint64_t depth = 0;           // backlog messages not consumed
   uint64_t deferred_depth = 0;  // deferred messages not removed
