@@ -147,6 +147,12 @@ void Channel::ReleaseStoreRef(const protocol::MessageId& id, StoreWrite* write) 
     write->batch().RemoveDeferred(std::get<storage::DeferredKey>(it->second));
   }
   store_refs_.erase(it);
+  // Drained after a burst: remove the last finished messages now rather than with the next
+  // 1024, so the store can reclaim the whole range. (Not after every message of a trickle:
+  // each removal is a range tombstone that reads must step over until compaction.)
+  if (store_refs_.empty() && store_unread_ == 0 && cursor_->pending_deletes() >= 64) {
+    cursor_->FlushConsumed(&write->batch());
+  }
 }
 
 void Channel::ReleaseStoreRefNow(const protocol::MessageId& id) {

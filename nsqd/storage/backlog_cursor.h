@@ -90,6 +90,8 @@ class BacklogCursor {
   uint64_t queue_id() const { return queue_id_; }
   uint64_t head_sequence() const { return head_; }
   uint64_t read_sequence() const { return read_; }
+  // Consumed messages whose removal FlushConsumed would add.
+  uint64_t pending_deletes() const { return pending_deletes_; }
   const ReadStats& last_read_stats() const { return last_read_stats_; }
 
  private:

@@ -13,6 +13,7 @@
 #include "nsqd/storage/fault_injection_fs.h"
 #include "nsqd/storage/rocksdb_status.h"
 #include "nsqd/storage/store_internal.h"
+#include "rocksdb/convenience.h"
 #include "rocksdb/file_system.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
@@ -126,6 +127,9 @@ absl::Status Store::OpenDb() {
   rocksdb::BlockBasedTableOptions table_options;
   table_options.checksum = rocksdb::kXXH3;
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
+  // Small table files: a drained range then covers whole files, which are dropped without
+  // being rewritten (see CompactionLoop), and a compaction rewrites little live data.
+  cf_options.target_file_size_base = 8 << 20;
 
   // Every column family of an existing database must be opened, also ones a later version
   // added; a missing database lists none and is created below.
@@ -364,9 +368,12 @@ void Store::ApplyEffects(StoreBatch& batch) {
     q.depth += effect.appended;
     q.deferred_depth += effect.deferred;
     if (threshold == 0) continue;
+    // Every `threshold` removed messages, and when a queue is drained after a sixteenth of it
+    // (a trickle drains all the time: it waits for the threshold).
+    const uint64_t deleted =
+        q.deleted_since_compaction.fetch_add(effect.backlog_deleted) + effect.backlog_deleted;
     if (effect.backlog_deleted > 0 &&
-        q.deleted_since_compaction.fetch_add(effect.backlog_deleted) + effect.backlog_deleted >=
-            threshold) {
+        (deleted >= threshold || (q.depth.load() == 0 && deleted >= threshold / 16))) {
       q.deleted_since_compaction = 0;
       ScheduleCompaction(kQueueCf, BacklogKey(queue_id, 0),
                          BacklogKey(queue_id, effect.delete_end));
@@ -534,6 +541,14 @@ void Store::CompactionLoop() {
     rocksdb::Status s = rocksdb::Status::Aborted("the store is closed");
     std::shared_lock db_lock(db_mu_);
     if (r.db != nullptr) s = r.db->Flush(rocksdb::FlushOptions(), r.handles);
+    if (s.ok()) {
+      // Files wholly inside the drained range go at no cost; the compaction then only has the
+      // files at its edges (and level 0) to rewrite.
+      const rocksdb::Slice first(request.begin);
+      const rocksdb::Slice last(request.end);
+      s = rocksdb::DeleteFilesInRange(r.db.get(), r.cf(request.column_family), &first, &last,
+                                      /*include_end=*/false);
+    }
     if (s.ok()) {
       rocksdb::CompactRangeOptions options;
       options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;

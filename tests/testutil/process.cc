@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,8 +42,8 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
 }
 
 // Runs in the forked child: only async-signal-safe calls until exec.
-[[noreturn]] void ExecChild(int output_fd, int error_report_fd, pid_t parent, char* const* argv,
-                            char* const* envp) {
+[[noreturn]] void ExecChild(int output_fd, int error_report_fd, pid_t parent,
+                            uint64_t max_file_size_bytes, char* const* argv, char* const* envp) {
   // Die with the test: a crashed test binary must not leave servers listening.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(127);
@@ -50,6 +51,16 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
   if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
   dup2(output_fd, STDOUT_FILENO);
   dup2(output_fd, STDERR_FILENO);
+  if (max_file_size_bytes != 0) {
+    const rlimit limit{static_cast<rlim_t>(max_file_size_bytes),
+                       static_cast<rlim_t>(max_file_size_bytes)};
+    if (setrlimit(RLIMIT_FSIZE, &limit) != 0) {
+      int error = errno;
+      ssize_t ignored = write(error_report_fd, &error, sizeof(error));
+      (void)ignored;
+      _exit(127);
+    }
+  }
   execve(argv[0], argv, envp);
   int error = errno;
   ssize_t ignored = write(error_report_fd, &error, sizeof(error));
@@ -91,7 +102,10 @@ absl::StatusOr<std::unique_ptr<Process>> Process::Start(Options options) {
     for (int fd : {output[0], output[1], exec_report[0], exec_report[1]}) close(fd);
     return absl::InternalError(absl::StrCat("fork: ", std::strerror(error)));
   }
-  if (pid == 0) ExecChild(output[1], exec_report[1], parent, argv.data(), envp.data());
+  if (pid == 0) {
+    ExecChild(output[1], exec_report[1], parent, options.max_file_size_bytes, argv.data(),
+              envp.data());
+  }
 
   close(output[1]);
   close(exec_report[1]);
@@ -228,6 +242,8 @@ std::optional<ExitStatus> Process::Wait(std::chrono::milliseconds deadline) {
         return true;
       },
       deadline);
+  // The reader thread may not have drained the pipe yet: callers read Output() next.
+  if (exit_status_.has_value()) WaitForOutputEnd(std::chrono::seconds(2));
   return exit_status_;
 }
 

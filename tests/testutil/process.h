@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -55,6 +56,10 @@ class Process {
     // When true, every captured line is also written to the test's stderr, prefixed.
     bool echo_to_stderr = false;
     std::string echo_prefix;
+    // When non-zero, the child's RLIMIT_FSIZE (soft and hard), set after fork and before exec:
+    // a write past this size fails with EFBIG (or raises SIGXFSZ unless the program ignores
+    // it). Lets a test fill "the disk" of one process without filling the real one.
+    uint64_t max_file_size_bytes = 0;
   };
 
   // Starts the program with stdin from /dev/null and stdout+stderr into one captured pipe.
@@ -86,7 +91,8 @@ class Process {
 
   // Sends `signal` to the child. False if it has already been reaped or kill(2) failed.
   bool Signal(int signal);
-  // Waits up to `deadline` for the child to end and reaps it. nullopt if it is still running.
+  // Waits up to `deadline` for the child to end and reaps it, then (up to 2 s) for its output
+  // to be read to the end, so Output() has its last lines. nullopt if it is still running.
   // Once reaped, returns the same status on every call.
   std::optional<ExitStatus> Wait(std::chrono::milliseconds deadline);
   // SIGKILL and reap (returns at once if already reaped).

@@ -51,7 +51,13 @@ std::string TestNsqd::BinaryPath() {
 }
 
 absl::StatusOr<std::unique_ptr<TestNsqd>> TestNsqd::Start(std::vector<std::string> extra_flags) {
+  return Start(std::move(extra_flags), LaunchOptions{});
+}
+
+absl::StatusOr<std::unique_ptr<TestNsqd>> TestNsqd::Start(std::vector<std::string> extra_flags,
+                                                          LaunchOptions launch) {
   std::unique_ptr<TestNsqd> nsqd(new TestNsqd());
+  nsqd->launch_ = launch;
   nsqd->dir_ = std::make_unique<TempDir>("nsqd-test");
   nsqd->data_path_ = nsqd->dir_->File("data");
   if (mkdir(nsqd->data_path_.c_str(), 0700) != 0) {
@@ -69,6 +75,7 @@ absl::Status TestNsqd::Launch() {
                   absl::StrCat("--data-path=", data_path_)};
   options.argv.insert(options.argv.end(), extra_flags_.begin(), extra_flags_.end());
   options.log_path = dir_->File("nsqd.log");
+  options.max_file_size_bytes = launch_.max_file_size_bytes;
   options.echo_to_stderr = EnvFlag("NSQ_TEST_ECHO");
   ++launches_;
   options.echo_prefix = absl::StrCat("  nsqd#", launches_, "| ");

@@ -30,9 +30,18 @@ namespace nsq::testutil {
 
 class TestNsqd {
  public:
+  // How the process is started, beyond its flags.
+  struct LaunchOptions {
+    // When non-zero, nsqd runs with RLIMIT_FSIZE at this many bytes (every file it writes,
+    // RocksDB's WAL included, stops growing there): a "full disk" for this process only.
+    uint64_t max_file_size_bytes = 0;
+  };
+
   // Starts nsqd with --tcp-address=127.0.0.1:0 --http-address=127.0.0.1:0 --data-path=<temp>
   // followed by `extra_flags`, and waits until it has logged both listening addresses.
   static absl::StatusOr<std::unique_ptr<TestNsqd>> Start(std::vector<std::string> extra_flags = {});
+  static absl::StatusOr<std::unique_ptr<TestNsqd>> Start(std::vector<std::string> extra_flags,
+                                                         LaunchOptions launch);
 
   // The nsqd executable to run (see the file comment).
   static std::string BinaryPath();
@@ -64,6 +73,7 @@ class TestNsqd {
   std::unique_ptr<TempDir> dir_;
   std::string data_path_;
   std::vector<std::string> extra_flags_;
+  LaunchOptions launch_;
   std::unique_ptr<Process> process_;
   uint16_t tcp_port_ = 0;
   uint16_t http_port_ = 0;
