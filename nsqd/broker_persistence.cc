@@ -135,6 +135,7 @@ void BrokerPersistence::PauseChanged(const std::string& topic, const std::string
 
 absl::Status BrokerPersistence::PersistAll() {
   writer_->Stop();  // writes still queued go first; from here on this thread writes alone
+  store_->StopCompactions();
   size_t persisted = 0;
   for (Topic* topic : broker_->Topics()) {
     storage::StoreBatch batch = store_->NewBatch();

@@ -130,6 +130,9 @@ absl::Status Store::OpenDb() {
   // Small table files: a drained range then covers whole files, which are dropped without
   // being rewritten (see CompactionLoop), and a compaction rewrites little live data.
   cf_options.target_file_size_base = 8 << 20;
+  // A backlog is mostly read once and deleted: let level 0 hold more of it (8 memtables)
+  // before compacting, so a drain often deletes data before it is ever rewritten.
+  cf_options.level0_file_num_compaction_trigger = 8;
 
   // Every column family of an existing database must be opened, also ones a later version
   // added; a missing database lists none and is created below.
@@ -358,25 +361,38 @@ void Store::ApplyEffects(StoreBatch& batch) {
         if (it != queues_.end() && it->second == effect.queue) queues_.erase(it);
       }
       if (threshold > 0) {
-        ScheduleCompaction(kQueueCf, BacklogKey(queue_id, 0), BacklogKey(queue_id, kMaxSequence));
+        ScheduleCompaction(kQueueCf, BacklogKey(queue_id, 0), BacklogKey(queue_id, kMaxSequence),
+                           /*all_deleted=*/true, /*full=*/true);
         ScheduleCompaction(kDeferredCf,
                            EncodeDeferredKey({queue_id, std::numeric_limits<int64_t>::min(), 0}),
-                           DeferredQueueEnd(queue_id));
+                           DeferredQueueEnd(queue_id), /*all_deleted=*/true, /*full=*/true);
       }
       continue;
     }
     q.depth += effect.appended;
     q.deferred_depth += effect.deferred;
     if (threshold == 0) continue;
-    // Every `threshold` removed messages, and when a queue is drained after a sixteenth of it
-    // (a trickle drains all the time: it waits for the threshold).
-    const uint64_t deleted =
-        q.deleted_since_compaction.fetch_add(effect.backlog_deleted) + effect.backlog_deleted;
-    if (effect.backlog_deleted > 0 &&
-        (deleted >= threshold || (q.depth.load() == 0 && deleted >= threshold / 16))) {
-      q.deleted_since_compaction = 0;
-      ScheduleCompaction(kQueueCf, BacklogKey(queue_id, 0),
-                         BacklogKey(queue_id, effect.delete_end));
+    // Every `threshold` removed messages the table files wholly inside the removed range are
+    // dropped. A full compaction, which rewrites live data at the range's edges, waits until
+    // the queue is drained (after a sixteenth of the threshold: a trickle drains all the time)
+    // or 16 thresholds went by, so a long backlog is not rewritten over and over as it drains.
+    const uint64_t removed = effect.backlog_deleted;
+    if (removed > 0) {
+      const uint64_t since_files = q.deleted_since_compaction.fetch_add(removed) + removed;
+      const uint64_t since_full = q.deleted_since_full_compaction.fetch_add(removed) + removed;
+      const bool drained = q.depth.load() == 0 && since_full >= threshold / 16;
+      if (drained || since_full >= 16 * threshold) {
+        q.deleted_since_compaction = 0;
+        q.deleted_since_full_compaction = 0;
+        ScheduleCompaction(kQueueCf, BacklogKey(queue_id, 0),
+                           BacklogKey(queue_id, effect.delete_end), /*all_deleted=*/true,
+                           /*full=*/true);
+      } else if (since_files >= threshold) {
+        q.deleted_since_compaction = 0;
+        ScheduleCompaction(kQueueCf, BacklogKey(queue_id, 0),
+                           BacklogKey(queue_id, effect.delete_end), /*all_deleted=*/true,
+                           /*full=*/false);
+      }
     }
     if (effect.deferred_removed > 0 &&
         q.deferred_removed_since_compaction.fetch_add(effect.deferred_removed) +
@@ -385,7 +401,7 @@ void Store::ApplyEffects(StoreBatch& batch) {
       q.deferred_removed_since_compaction = 0;
       ScheduleCompaction(kDeferredCf,
                          EncodeDeferredKey({queue_id, std::numeric_limits<int64_t>::min(), 0}),
-                         DeferredQueueEnd(queue_id));
+                         DeferredQueueEnd(queue_id), /*all_deleted=*/false, /*full=*/true);
     }
   }
 }
@@ -502,19 +518,40 @@ absl::Status Store::CompactAll() {
   return absl::OkStatus();
 }
 
-void Store::ScheduleCompaction(int column_family, std::string begin, std::string end) {
+void Store::ScheduleCompaction(int column_family, std::string begin, std::string end,
+                               bool all_deleted, bool full) {
   {
     std::lock_guard lock(rocks_->compaction_mu);
+    if (rocks_->compaction_stop) return;
     for (CompactionRequest& pending : rocks_->compaction_queue) {
       // A queue drains front to back: a newer request for the same start covers the older.
-      if (pending.column_family == column_family && pending.begin == begin) {
+      if (pending.column_family == column_family && pending.begin == begin &&
+          pending.all_deleted == all_deleted) {
         pending.end = std::max(pending.end, end);
+        pending.full = pending.full || full;
         return;
       }
     }
-    rocks_->compaction_queue.push_back({column_family, std::move(begin), std::move(end)});
+    rocks_->compaction_queue.push_back(
+        {column_family, std::move(begin), std::move(end), all_deleted, full});
   }
   rocks_->compaction_cv.notify_all();
+}
+
+void Store::StopCompactions() {
+  {
+    std::lock_guard lock(rocks_->compaction_mu);
+    rocks_->compaction_stop = true;
+    rocks_->compaction_queue.clear();
+  }
+  rocks_->compaction_cv.notify_all();
+  {
+    // Aborts a running CompactRange rather than waiting for it to finish.
+    std::shared_lock db_lock(db_mu_);
+    if (rocks_->db) rocks_->db->DisableManualCompaction();
+  }
+  std::unique_lock lock(rocks_->compaction_mu);
+  rocks_->compaction_cv.wait(lock, [&] { return !rocks_->compaction_running; });
 }
 
 void Store::WaitForCompactions() {
@@ -536,25 +573,25 @@ void Store::CompactionLoop() {
     r.compaction_running = true;
     lock.unlock();
 
-    // Flush every family first: a WAL file is only deleted once all of them have flushed
-    // what it holds, and the memtable of the drained range holds the deleted messages too.
     rocksdb::Status s = rocksdb::Status::Aborted("the store is closed");
     std::shared_lock db_lock(db_mu_);
-    if (r.db != nullptr) s = r.db->Flush(rocksdb::FlushOptions(), r.handles);
-    if (s.ok()) {
-      // Files wholly inside the drained range go at no cost; the compaction then only has the
-      // files at its edges (and level 0) to rewrite.
-      const rocksdb::Slice first(request.begin);
-      const rocksdb::Slice last(request.end);
-      s = rocksdb::DeleteFilesInRange(r.db.get(), r.cf(request.column_family), &first, &last,
+    const rocksdb::Slice begin(request.begin);
+    const rocksdb::Slice end(request.end);
+    if (r.db != nullptr) s = rocksdb::Status::OK();
+    if (r.db != nullptr && request.all_deleted) {
+      // Files wholly inside the drained range go at no cost (levels 1 and up).
+      s = rocksdb::DeleteFilesInRange(r.db.get(), r.cf(request.column_family), &begin, &end,
                                       /*include_end=*/false);
     }
-    if (s.ok()) {
-      rocksdb::CompactRangeOptions options;
-      options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
-      const rocksdb::Slice begin(request.begin);
-      const rocksdb::Slice end(request.end);
-      s = r.db->CompactRange(options, r.cf(request.column_family), &begin, &end);
+    if (s.ok() && request.full) {
+      // Flush every family first: a WAL file is only deleted once all of them have flushed
+      // what it holds, and the memtable of the drained range holds the deleted messages too.
+      s = r.db->Flush(rocksdb::FlushOptions(), r.handles);
+      if (s.ok()) {
+        rocksdb::CompactRangeOptions options;
+        options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+        s = r.db->CompactRange(options, r.cf(request.column_family), &begin, &end);
+      }
     }
     db_lock.unlock();
     (s.ok() ? r.compactions : r.compaction_failures).fetch_add(1);

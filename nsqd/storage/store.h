@@ -144,6 +144,10 @@ class Store {
   absl::Status CompactAll();
   // Returns once no background compaction is queued or running (tests, shutdown).
   void WaitForCompactions();
+  // Drops queued compactions, waits for a running one and starts no other (shutdown, before
+  // BacklogCursor::PutBack writes below a head whose consumed range a compaction would
+  // otherwise treat as wholly deleted).
+  void StopCompactions();
 
   // RocksDB objects. Defined in store_internal.h, which only this directory includes.
   struct Rocks;
@@ -166,7 +170,9 @@ class Store {
   absl::Status WriteGroup(StoreBatch* const* batches, size_t count, bool sync);
   void ApplyEffects(StoreBatch& batch);
   std::shared_ptr<QueueState> Queue(uint64_t queue_id);
-  void ScheduleCompaction(int column_family, std::string begin, std::string end);
+  // See CompactionRequest (store_internal.h) for `all_deleted` and `full`.
+  void ScheduleCompaction(int column_family, std::string begin, std::string end,
+                          bool all_deleted, bool full);
   void CompactionLoop();
 
   const std::string path_;

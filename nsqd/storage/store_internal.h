@@ -29,7 +29,8 @@ struct QueueState {
   std::atomic<int64_t> depth{0};
   std::atomic<uint64_t> next_deferred_sequence{0};
   std::atomic<int64_t> deferred_depth{0};
-  std::atomic<uint64_t> deleted_since_compaction{0};
+  std::atomic<uint64_t> deleted_since_compaction{0};       // since drained files were dropped
+  std::atomic<uint64_t> deleted_since_full_compaction{0};  // since a CompactRange
   std::atomic<uint64_t> deferred_removed_since_compaction{0};
 };
 
@@ -37,6 +38,11 @@ struct CompactionRequest {
   int column_family;
   std::string begin;
   std::string end;
+  // Every key in [begin, end) is deleted: table files wholly inside it can be dropped (cheap,
+  // nothing rewritten). Not so for a deferred set, where live entries remain.
+  bool all_deleted;
+  // Flush and CompactRange, which rewrites the files at the range's edges.
+  bool full;
 };
 
 struct Store::Rocks {
