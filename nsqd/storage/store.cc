@@ -304,20 +304,25 @@ absl::Status Store::WriteGroup(StoreBatch* const* batches, size_t count, bool sy
 
   std::shared_lock lock(db_mu_);
   if (rocks_->db == nullptr) return Closed();
-  rocksdb::WriteBatch batch;
+  size_t bytes = 0;
+  for (size_t i = 0; i < count; ++i) bytes += batches[i]->byte_size() + 16 * batches[i]->ops_.size();
+  rocksdb::WriteBatch batch(/*reserved_bytes=*/bytes + 64);
   for (size_t i = 0; i < count; ++i) {
-    for (const StoreBatch::Op& op : batches[i]->ops_) {
+    const StoreBatch& from = *batches[i];
+    for (const StoreBatch::Op& op : from.ops_) {
       rocksdb::ColumnFamilyHandle* cf = rocks_->cf(op.column_family);
+      const rocksdb::Slice key(from.key(op).data(), op.key_size);
+      const rocksdb::Slice value(from.value(op).data(), op.value_size);
       rocksdb::Status added;
       switch (op.kind) {
         case StoreBatch::Op::kPut:
-          added = batch.Put(cf, op.key, op.value);
+          added = batch.Put(cf, key, value);
           break;
         case StoreBatch::Op::kDelete:
-          added = batch.Delete(cf, op.key);
+          added = batch.Delete(cf, key);
           break;
         case StoreBatch::Op::kDeleteRange:
-          added = batch.DeleteRange(cf, op.key, op.value);
+          added = batch.DeleteRange(cf, key, value);
           break;
       }
       NSQ_RETURN_IF_ERROR(FromRocksDb(added, "building a write batch"));

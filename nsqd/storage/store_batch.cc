@@ -29,17 +29,28 @@ StoreBatch::QueueEffect& StoreBatch::Effect(uint64_t queue_id) {
   return effects_.back().second;
 }
 
-void StoreBatch::AddOp(Op::Kind kind, int column_family, std::string key, std::string value) {
-  byte_size_ += key.size() + value.size();
-  ops_.push_back({kind, static_cast<uint8_t>(column_family), std::move(key), std::move(value)});
+void StoreBatch::AddOp(Op::Kind kind, int column_family, std::string_view key,
+                       std::string_view value) {
+  ops_.push_back({kind, static_cast<uint8_t>(column_family), static_cast<uint32_t>(key.size()),
+                  static_cast<uint32_t>(value.size()), data_.size()});
+  data_.append(key);
+  data_.append(value);
+}
+
+void StoreBatch::AddMessagePut(int column_family, std::string_view key,
+                               const protocol::Message& message) {
+  const size_t offset = data_.size();
+  data_.append(key);
+  protocol::EncodeMessage(message, &data_);
+  ops_.push_back({Op::kPut, static_cast<uint8_t>(column_family),
+                  static_cast<uint32_t>(key.size()),
+                  static_cast<uint32_t>(data_.size() - offset - key.size()), offset});
 }
 
 uint64_t StoreBatch::Append(uint64_t queue_id, const protocol::Message& message) {
   QueueEffect& effect = Effect(queue_id);
   const uint64_t sequence = effect.queue->next_sequence.fetch_add(1);
-  std::string value;
-  protocol::EncodeMessage(message, &value);
-  AddOp(Op::kPut, kQueueCf, BacklogKey(queue_id, sequence), std::move(value));
+  AddMessagePut(kQueueCf, BacklogKey(queue_id, sequence), message);
   ++effect.appended;
   ++message_count_;
   return sequence;
@@ -47,18 +58,14 @@ uint64_t StoreBatch::Append(uint64_t queue_id, const protocol::Message& message)
 
 void StoreBatch::Overwrite(uint64_t queue_id, uint64_t sequence,
                            const protocol::Message& message) {
-  std::string value;
-  protocol::EncodeMessage(message, &value);
-  AddOp(Op::kPut, kQueueCf, BacklogKey(queue_id, sequence), std::move(value));
+  AddMessagePut(kQueueCf, BacklogKey(queue_id, sequence), message);
 }
 
 DeferredKey StoreBatch::AppendDeferred(uint64_t queue_id, int64_t deliver_at_ns,
                                        const protocol::Message& message) {
   QueueEffect& effect = Effect(queue_id);
   const DeferredKey key{queue_id, deliver_at_ns, effect.queue->next_deferred_sequence.fetch_add(1)};
-  std::string value;
-  protocol::EncodeMessage(message, &value);
-  AddOp(Op::kPut, kDeferredCf, EncodeDeferredKey(key), std::move(value));
+  AddMessagePut(kDeferredCf, EncodeDeferredKey(key), message);
   ++effect.deferred;
   ++message_count_;
   return key;
@@ -115,9 +122,7 @@ void StoreBatch::PutBeforeHead(uint64_t queue_id, uint64_t new_head,
   QueueEffect& effect = Effect(queue_id);
   uint64_t sequence = new_head;
   for (const protocol::Message& message : messages) {
-    std::string value;
-    protocol::EncodeMessage(message, &value);
-    AddOp(Op::kPut, kQueueCf, BacklogKey(queue_id, sequence++), std::move(value));
+    AddMessagePut(kQueueCf, BacklogKey(queue_id, sequence++), message);
   }
   AddOp(Op::kPut, kMetaCf, HeadKey(queue_id), EncodeUint64(new_head));
   effect.appended += static_cast<int64_t>(messages.size());
@@ -134,7 +139,7 @@ absl::Status StoreBatch::Commit(bool sync) && { return store_->Write(*this, sync
 
 void StoreBatch::Clear() {
   ops_.clear();
-  byte_size_ = 0;
+  data_.clear();
   effects_.clear();
   message_count_ = 0;
 }

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -53,7 +54,7 @@ class StoreBatch {
   // Messages appended (backlog and deferred): what --sync-every counts.
   uint64_t message_count() const { return message_count_; }
   // Keys and values in bytes.
-  size_t byte_size() const { return byte_size_; }
+  size_t byte_size() const { return data_.size(); }
 
  private:
   friend class Store;
@@ -73,15 +74,24 @@ class StoreBatch {
 
   // One write, by column family index (store_internal.h). Kept in our own form and turned
   // into a RocksDB WriteBatch at commit, so a batch never refers to a particular DB handle.
+  // Keys and values live back to back in `data_` (one allocation for the whole batch rather
+  // than two per message).
   struct Op {
     enum Kind : uint8_t { kPut, kDelete, kDeleteRange } kind;
     uint8_t column_family;
-    std::string key;
-    std::string value;  // kPut: the value; kDeleteRange: the exclusive end key
+    uint32_t key_size;
+    uint32_t value_size;  // kPut: the value; kDeleteRange: the exclusive end key
+    size_t offset;        // of the key in data_; the value follows it
   };
+  std::string_view key(const Op& op) const { return {data_.data() + op.offset, op.key_size}; }
+  std::string_view value(const Op& op) const {
+    return {data_.data() + op.offset + op.key_size, op.value_size};
+  }
 
   explicit StoreBatch(Store* store);
-  void AddOp(Op::Kind kind, int column_family, std::string key, std::string value = {});
+  void AddOp(Op::Kind kind, int column_family, std::string_view key, std::string_view value = {});
+  // A kPut of `message`, encoded straight into data_.
+  void AddMessagePut(int column_family, std::string_view key, const protocol::Message& message);
   QueueEffect& Effect(uint64_t queue_id);
   // Removes backlog sequences [begin, end) of `queue_id` and records `end` as its head.
   void DeleteBacklogRange(uint64_t queue_id, uint64_t begin, uint64_t end);
@@ -96,7 +106,7 @@ class StoreBatch {
 
   Store* store_;
   std::vector<Op> ops_;
-  size_t byte_size_ = 0;
+  std::string data_;
   std::vector<std::pair<uint64_t, QueueEffect>> effects_;  // few entries: a linear scan
   uint64_t message_count_ = 0;
 };
