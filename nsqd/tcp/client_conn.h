@@ -56,6 +56,8 @@ class ClientConn final : public Consumer, public ClientConnection {
   void Detach();
 
   const ClientSettings& settings() const { return settings_; }
+  // Replies held back behind publishes that wait for the store.
+  size_t pending_replies() const { return replies_.size(); }
   State state() const { return state_; }
 
   // Consumer

@@ -32,6 +32,9 @@ constexpr size_t kReadChunk = 64 * 1024;
 // A connection whose unwritten output grows past this is not reading: stop reading its
 // commands until it catches up, so a pipelining client cannot grow our memory without bound.
 constexpr size_t kMaxPendingOutput = 8 * 1024 * 1024;
+// Publishes of one connection waiting for the store before it stops reading more commands
+// (a producer pipelining faster than the disk writes must not grow nsqd's memory).
+constexpr size_t kMaxPendingReplies = 1024;
 
 // Logs an exception that escaped a coroutine instead of swallowing it.
 void LogIfFailed(std::exception_ptr error) { log::LogIfFailed(error, "TCP: connection coroutine"); }
@@ -64,6 +67,8 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
     protocol::AppendFrame(type, data, &out_);
     flush_requested_ = true;
     Wake();
+    // A reply that leaves the queue of publishes waiting for the store may lift back-pressure.
+    if (read_resume_ && !ReadPaused()) read_resume_->cancel();
   }
 
   void SendMessage(const protocol::Message& message) override {
@@ -115,6 +120,13 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
     if (!writing_) wake_.cancel();
   }
 
+  // Back-pressure: too much output not yet written, or too many publishes waiting for the
+  // store. Reading resumes when the writer drains or replies go out.
+  bool ReadPaused() const {
+    return out_.size() + writing_bytes_ > kMaxPendingOutput ||
+           conn_.pending_replies() >= kMaxPendingReplies;
+  }
+
   // Ends the connection now: leave the broker first so nothing is delivered to a dead socket.
   void Close() {
     if (closed_) return;
@@ -157,8 +169,7 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
 
     std::string buffer(kReadChunk, '\0');
     while (!closed_ && !close_after_flush_) {
-      if (out_.size() + writing_bytes_ > kMaxPendingOutput) {
-        // Back-pressure: wait for the writer to drain before reading more commands.
+      if (ReadPaused()) {
         read_resume_.emplace(socket_.get_executor());
         read_resume_->expires_at(SteadyClock::time_point::max());
         co_await read_resume_->async_wait(kUseAwaitable);

@@ -401,6 +401,25 @@ TEST_CASE("100k messages across memory and store survive a clean restart, each d
   RequireChannelDrained(*nsqd, "big_restart", "ch");
 }
 
+TEST_CASE("a producer pipelining 5000 PUBs to the store gets 5000 OKs, then its messages") {
+  // More publishes in flight than a connection may have waiting for the store (1024): nsqd
+  // stops reading this connection until replies go out, then carries on.
+  auto nsqd = StartNsqd({"--mem-queue-size=0", "--sync-every=1"});
+  constexpr int kCount = 5000;
+  std::string pipeline;
+  for (int i = 0; i < kCount; ++i) protocol::EncodePub("pipelined", MakeBody(i), &pipeline);
+  auto producer = ConnectV2(*nsqd);
+  NSQ_REQUIRE_OK(producer->Send(pipeline));
+  for (int i = 0; i < kCount; ++i) {
+    auto frame = producer->ReadFrame(10s);
+    NSQ_REQUIRE_OK(frame);
+    REQUIRE(frame->type == protocol::FrameType::kResponse);
+    REQUIRE(frame->data == "OK");
+  }
+  BulkConsumer consumer(*nsqd, "pipelined", "ch", /*rdy=*/500);
+  CheckAllInOrder(consumer.Receive(kCount, 20s), kCount, "pipelined PUBs");
+}
+
 TEST_CASE("DPUB in store mode is delivered on time, also across a clean restart") {
   auto nsqd = StartNsqd({"--mem-queue-size=0"});
 
