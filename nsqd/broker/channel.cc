@@ -20,6 +20,8 @@ namespace {
 // once the ready queue is down to half of it and a consumer can take more.
 constexpr size_t kReadAheadCount = 4096;
 constexpr size_t kReadAheadBytes = 4 << 20;
+// After a failed store read, the next try (the timer's; any event tries earlier).
+constexpr int64_t kStoreRetryNs = 1'000'000'000;
 
 }  // namespace
 
@@ -117,9 +119,19 @@ void Channel::FillFromStore() {
   absl::StatusOr<std::vector<storage::BacklogEntry>> entries =
       cursor_->ReadBatch(want, kReadAheadBytes);
   if (!entries.ok()) {
-    NSQ_LOG_ERROR("CHANNEL(%s:%s): reading the store failed - %s", topic_->name(), name_,
-                  entries.status().message());
+    // Logged once per episode: Pump tries again at every chance it gets.
+    if (!store_read_failing_) {
+      NSQ_LOG_ERROR("CHANNEL(%s:%s): reading the store failed - %s", topic_->name(), name_,
+                    entries.status().message());
+    }
+    store_read_failing_ = true;
+    store_retry_ns_ = context_->clock->NowNs() + kStoreRetryNs;
+    ArmTimer();
     return;
+  }
+  if (store_read_failing_) {
+    NSQ_LOG_INFO("CHANNEL(%s:%s): reading the store works again", topic_->name(), name_);
+    store_read_failing_ = false;
   }
   if (entries->empty()) {
     store_unread_ = 0;  // everything committed was read
@@ -394,6 +406,7 @@ void Channel::ArmTimer() {
   std::optional<int64_t> next = in_flight_.NextDeadline();
   std::optional<int64_t> due = deferred_.NextDue();
   if (due && (!next || *due < *next)) next = due;
+  if (store_read_failing_ && (!next || store_retry_ns_ < *next)) next = store_retry_ns_;
   if (!next) return;
   if (armed_deadline_ns_ != 0 && armed_deadline_ns_ <= *next) return;
   armed_deadline_ns_ = *next;

@@ -18,6 +18,8 @@ namespace {
 // big backlog never blocks it.
 constexpr size_t kDrainCount = 1024;
 constexpr size_t kDrainBytes = 4 << 20;
+// After a failed store read, the next try (a publish or commit tries earlier).
+constexpr int64_t kStoreRetryNs = 1'000'000'000;
 
 }  // namespace
 
@@ -30,6 +32,7 @@ Topic::Topic(Broker* broker, std::string name, BrokerContext* context)
   if (context_->store != nullptr && !ephemeral_) {
     queue_id_ = context_->store->store()->AllocateQueueId();
     cursor_ = context_->store->store()->NewCursor(queue_id_);
+    retry_timer_ = context_->timers->Create([this] { DrainBacklogStep(); });
   }
 }
 
@@ -191,8 +194,18 @@ void Topic::DrainBacklogStep() {
   absl::StatusOr<std::vector<storage::BacklogEntry>> entries =
       cursor_->ReadBatch(kDrainCount, kDrainBytes);
   if (!entries.ok()) {
-    NSQ_LOG_ERROR("TOPIC(%s): reading the store failed - %s", name_, entries.status().message());
+    // Logged once per episode: the next publish or commit tries again.
+    if (!store_read_failing_) {
+      NSQ_LOG_ERROR("TOPIC(%s): reading the store failed - %s", name_,
+                    entries.status().message());
+    }
+    store_read_failing_ = true;
+    retry_timer_->ArmAt(context_->clock->NowNs() + kStoreRetryNs);
     return;
+  }
+  if (store_read_failing_) {
+    NSQ_LOG_INFO("TOPIC(%s): reading the store works again", name_);
+    store_read_failing_ = false;
   }
   if (entries->empty()) {
     store_unread_ = 0;  // everything committed was moved

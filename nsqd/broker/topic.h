@@ -132,6 +132,8 @@ class Topic {
   uint64_t pending_appends_ = 0;   // submitted to the store, not committed yet
   uint64_t store_generation_ = 0;  // bumped by Empty: older commits no longer count
   bool drain_scheduled_ = false;
+  bool store_read_failing_ = false;
+  std::unique_ptr<Timer> retry_timer_;  // retries a failed backlog read
   std::shared_ptr<Topic*> alive_ = std::make_shared<Topic*>(this);
   uint64_t message_count_ = 0;
   uint64_t message_bytes_ = 0;
