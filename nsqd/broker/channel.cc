@@ -132,6 +132,7 @@ void Channel::FillFromStore() {
   if (store_read_failing_) {
     NSQ_LOG_INFO("CHANNEL(%s:%s): reading the store works again", topic_->name(), name_);
     store_read_failing_ = false;
+    store_retry_ns_ = 0;
   }
   if (entries->empty()) {
     store_unread_ = 0;  // everything committed was read
@@ -313,6 +314,7 @@ void Channel::Close() {
 void Channel::ProcessTimers() {
   armed_deadline_ns_ = 0;
   const int64_t now = context_->clock->NowNs();
+  if (store_retry_ns_ != 0 && store_retry_ns_ <= now) store_retry_ns_ = 0;  // Pump retries
   while (auto expired = in_flight_.PopExpired(now)) {
     ++timeout_count_;
     expired->owner->MessageTimedOut();
@@ -406,7 +408,7 @@ void Channel::ArmTimer() {
   std::optional<int64_t> next = in_flight_.NextDeadline();
   std::optional<int64_t> due = deferred_.NextDue();
   if (due && (!next || *due < *next)) next = due;
-  if (store_read_failing_ && (!next || store_retry_ns_ < *next)) next = store_retry_ns_;
+  if (store_retry_ns_ != 0 && (!next || store_retry_ns_ < *next)) next = store_retry_ns_;
   if (!next) return;
   if (armed_deadline_ns_ != 0 && armed_deadline_ns_ <= *next) return;
   armed_deadline_ns_ = *next;

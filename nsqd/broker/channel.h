@@ -143,7 +143,7 @@ class Channel {
   uint64_t pending_appends_ = 0;   // submitted to the store, not committed yet
   uint64_t store_generation_ = 0;  // bumped by Empty: older commits no longer count
   bool store_read_failing_ = false;
-  int64_t store_retry_ns_ = 0;  // while failing: when the timer tries reading again
+  int64_t store_retry_ns_ = 0;  // after a failed read: when the timer retries (0: none due)
   absl::flat_hash_map<protocol::MessageId, StoreRef> store_refs_;
   // Pending store callbacks hold this; the destructor clears it.
   std::shared_ptr<Channel*> alive_ = std::make_shared<Channel*>(this);

@@ -68,7 +68,7 @@ void ClientConn::Detach() {
 }
 
 bool ClientConn::Handle(const Command& command) {
-  if (failed_) return false;
+  if (failed_ || fatal_queued_) return false;
   switch (command.name) {
     case CommandName::kIdentify:
       return Identify(command);
@@ -112,6 +112,7 @@ void ClientConn::Reply(FrameType type, std::string_view data, bool close_after) 
   if (failed_) return;
   if (!replies_.empty()) {
     replies_.push_back({next_ticket_++, true, type, std::string(data), close_after});
+    if (close_after) fatal_queued_ = true;  // no further command is handled
     return;
   }
   transport_->SendFrame(type, data);
@@ -253,7 +254,7 @@ bool ClientConn::Publish(const Command& command) {
                     (*alive)->PublishDone(ticket, topic_name, count, verb, failed_code, s);
                   }
                 });
-  return !failed_;
+  return !failed_ && !fatal_queued_;
 }
 
 bool ClientConn::Rdy(const Command& command) {

@@ -124,6 +124,8 @@ class ClientConn final : public Consumer, public ClientConnection {
   bool detached_ = false;
   // A fatal error was sent: nothing more is handled or sent.
   bool failed_ = false;
+  // A fatal error waits behind a publish: nothing more is handled.
+  bool fatal_queued_ = false;
 
   struct QueuedReply {
     uint64_t ticket;
