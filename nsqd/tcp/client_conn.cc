@@ -133,6 +133,7 @@ void ClientConn::SendReadyReplies() {
       transport_->CloseAfterFlush();
     }
   }
+  if (replies_.empty() && close_when_replied_ && !failed_) transport_->CloseAfterFlush();
 }
 
 void ClientConn::PublishDone(uint64_t ticket, const std::string& topic, size_t count,
@@ -380,7 +381,15 @@ void ClientConn::ChannelClosing() {
   transport_->CloseAfterFlush();
 }
 
-void ClientConn::CloseConnection() { transport_->CloseAfterFlush(); }
+void ClientConn::CloseConnection() {
+  // Publishes waiting for the store get their answer first (the writer keeps committing while
+  // nsqd shuts down), so a producer is not left guessing whether its last messages made it.
+  if (!replies_.empty()) {
+    close_when_replied_ = true;
+    return;
+  }
+  transport_->CloseAfterFlush();
+}
 
 ClientStats ClientConn::Stats() const {
   ClientStats stats;

@@ -126,6 +126,8 @@ class ClientConn final : public Consumer, public ClientConnection {
   bool failed_ = false;
   // A fatal error waits behind a publish: nothing more is handled.
   bool fatal_queued_ = false;
+  // Shutdown asked to close while publishes waited for the store: close once they are answered.
+  bool close_when_replied_ = false;
 
   struct QueuedReply {
     uint64_t ticket;

@@ -263,5 +263,16 @@ TEST_CASE("a fatal error behind a pending publish waits its turn and stops furth
   CHECK(f.broker->FindTopic("stored")->depth() == 1);  // "never" was not published
 }
 
+TEST_CASE("at shutdown a connection with a publish waiting for the store closes once it is answered") {
+  StoredFixture f;
+  CHECK(f.conn->Handle(Cmd(CommandName::kPub, {"stored"}, "a")));
+  f.conn->CloseConnection();
+  CHECK_FALSE(f.transport.closing);
+  REQUIRE(f.loop.RunNext());
+  REQUIRE(f.transport.frames.size() == 1);
+  CHECK(f.transport.frames[0].data == "OK");
+  CHECK(f.transport.closing);
+}
+
 }  // namespace
 }  // namespace nsq::nsqd
