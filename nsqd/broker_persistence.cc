@@ -139,14 +139,18 @@ absl::Status BrokerPersistence::PersistAll() {
   size_t persisted = 0;
   for (Topic* topic : broker_->Topics()) {
     storage::StoreBatch batch = store_->NewBatch();
-    persisted += topic->PersistForShutdown(&batch);
-    for (Channel* channel : topic->Channels()) persisted += channel->PersistForShutdown(&batch);
+    NSQ_ASSIGN_OR_RETURN(const size_t from_topic, topic->PersistForShutdown(&batch));
+    persisted += from_topic;
+    for (Channel* channel : topic->Channels()) {
+      NSQ_ASSIGN_OR_RETURN(const size_t from_channel, channel->PersistForShutdown(&batch));
+      persisted += from_channel;
+    }
     if (!batch.empty()) NSQ_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/false));
   }
   storage::StoreBatch topology = store_->NewBatch();
   topology.PutMetadata(CurrentMetadata());
   NSQ_RETURN_IF_ERROR(store_->Write(topology, /*sync=*/true));
-  NSQ_LOG_INFO("store: persisted %d messages from memory", persisted);
+  NSQ_LOG_INFO("store: persisted %d messages held in memory", persisted);
   return absl::OkStatus();
 }
 

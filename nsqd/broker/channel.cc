@@ -98,7 +98,7 @@ void Channel::PutFromTopic(const std::vector<protocol::Message>& messages, int64
     Pump();
     return;
   }
-  for (const protocol::Message& message : messages) write->batch().Append(queue_id_, message);
+  write->batch().Append(queue_id_, messages);
   pending_appends_ += messages.size();
   write->OnCommitted([alive = alive_, generation = store_generation_,
                       count = messages.size()](bool ok) {
@@ -327,24 +327,27 @@ void Channel::ProcessTimers() {
   ArmTimer();
 }
 
-size_t Channel::PersistForShutdown(storage::StoreBatch* batch) {
+absl::StatusOr<size_t> Channel::PersistForShutdown(storage::StoreBatch* batch) {
   if (cursor_ == nullptr) return 0;
-  std::vector<protocol::Message> memory_only;
+  // Everything the channel holds in memory goes in front of its unread backlog, in delivery
+  // order: in-flight first (with their attempts), then the ready queue. What was read from the
+  // backlog is among them, so the read part of the backlog is replaced. Messages whose stored
+  // copy is a deferred entry stay there (due now or later), not twice.
+  std::vector<protocol::Message> memory;
+  memory.reserve(in_flight_.size() + ready_.size());
   auto keep = [&](const protocol::Message& message) {
     auto ref = store_refs_.find(message.id);
-    if (ref == store_refs_.end()) {
-      memory_only.push_back(message);
-    } else if (const uint64_t* sequence = std::get_if<uint64_t>(&ref->second);
-               sequence != nullptr && message.attempts > 0) {
-      batch->Overwrite(queue_id_, *sequence, message);  // keeps its attempts
+    if (ref != store_refs_.end() && std::holds_alternative<storage::DeferredKey>(ref->second)) {
+      return;
     }
+    memory.push_back(message);
   };
   for (const InFlightQueue::Entry* entry : in_flight_.ByDeliveryTime()) keep(entry->message);
   for (const protocol::Message& message : ready_) keep(message);
-  // Stored messages not finished stay where they are; finished ones go for good.
-  cursor_->FlushAllFinished(batch);
-  cursor_->PutBack(memory_only, batch);
-  size_t persisted = memory_only.size();
+  if (absl::Status replaced = cursor_->ReplaceRead(memory, batch); !replaced.ok()) {
+    return replaced;
+  }
+  size_t persisted = memory.size();
   for (const auto& [due, message] : deferred_.Items()) {
     if (store_refs_.contains(message.id)) continue;
     batch->AppendDeferred(queue_id_, due, message);

@@ -22,6 +22,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/protocol/message.h"
 #include "nsqd/broker/broker_context.h"
 #include "nsqd/storage/keys.h"
@@ -94,10 +95,11 @@ class Channel {
   // Moves due deferred messages to the ready queue and expired in-flight messages back too.
   void ProcessTimers();
 
-  // Clean shutdown (no consumer left): adds to `batch` what lives only in memory: in-flight
-  // (oldest delivery first, redelivered with their attempts) and ready messages go in front of
-  // the stored backlog, deferred ones keep their due time. Returns how many messages.
-  size_t PersistForShutdown(storage::StoreBatch* batch);
+  // Clean shutdown (no consumer left): adds to `batch` what the channel holds in memory:
+  // in-flight (oldest delivery first, redelivered with their attempts) and ready messages go
+  // in front of the unread stored backlog, deferred ones keep their due time. Returns how
+  // many messages it wrote.
+  absl::StatusOr<size_t> PersistForShutdown(storage::StoreBatch* batch);
 
   // Messages waiting for a consumer: in memory plus in the store.
   int64_t depth() const { return static_cast<int64_t>(ready_.size() + store_unread_); }

@@ -118,12 +118,12 @@ absl::Status Topic::Hold(std::vector<protocol::Message> messages, int64_t defer_
     return absl::OkStatus();
   }
   const int64_t due = context_->clock->NowNs() + defer_ns;
-  for (const protocol::Message& message : messages) {
-    if (defer_ns > 0) {
+  if (defer_ns > 0) {
+    for (const protocol::Message& message : messages) {
       write->batch().AppendDeferred(queue_id_, due, message);
-    } else {
-      write->batch().Append(queue_id_, message);
     }
+  } else {
+    write->batch().Append(queue_id_, messages);
   }
   const uint64_t count = messages.size();
   const uint64_t backlog_count = defer_ns > 0 ? 0 : count;
@@ -313,7 +313,7 @@ void Topic::DropStoredMessages() {
   ++store_generation_;
 }
 
-size_t Topic::PersistForShutdown(storage::StoreBatch* batch) {
+absl::StatusOr<size_t> Topic::PersistForShutdown(storage::StoreBatch* batch) {
   if (cursor_ == nullptr) return 0;
   const int64_t now = context_->clock->NowNs();
   std::vector<protocol::Message> backlog;
@@ -326,8 +326,11 @@ size_t Topic::PersistForShutdown(storage::StoreBatch* batch) {
       backlog.push_back(pending.message);
     }
   }
-  cursor_->FlushConsumed(batch);
-  cursor_->PutBack(backlog, batch);
+  // What the topic read from its backlog went to its channels; the memory queue is older
+  // than what is still unread.
+  if (absl::Status replaced = cursor_->ReplaceRead(backlog, batch); !replaced.ok()) {
+    return replaced;
+  }
   return backlog.size() + deferred;
 }
 

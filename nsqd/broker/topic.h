@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/protocol/guid.h"
 #include "common/protocol/message.h"
 #include "nsqd/broker/broker_context.h"
@@ -80,9 +81,9 @@ class Topic {
   void Close();
   // The topic is deleted: its and its channels' stored messages go too.
   void DropStoredMessages();
-  // Clean shutdown: adds the topic's memory queue to `batch`, in front of its stored backlog
-  // (deferred ones keep their due time). Returns how many messages.
-  size_t PersistForShutdown(storage::StoreBatch* batch);
+  // Clean shutdown: adds the topic's memory queue to `batch`, in front of its unread stored
+  // backlog (deferred ones keep their due time). Returns how many messages it wrote.
+  absl::StatusOr<size_t> PersistForShutdown(storage::StoreBatch* batch);
 
   // Messages waiting in the topic itself (memory and store), not yet in any channel.
   int64_t depth() const {

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "nsqd/storage/chunk.h"
 #include "nsqd/storage/keys.h"
 #include "nsqd/storage/rocksdb_status.h"
 #include "nsqd/storage/store.h"
@@ -20,8 +21,8 @@ namespace nsq::nsqd::storage {
 BacklogCursor::BacklogCursor(Store* store, uint64_t queue_id, std::shared_ptr<QueueState> queue)
     : store_(store), queue_id_(queue_id), queue_(std::move(queue)) {
   head_ = queue_->head.load();
-  read_ = head_;
-  delete_from_ = head_;
+  read_ = std::min(head_, queue_->head_chunk.load());
+  delete_from_ = read_;
 }
 
 BacklogCursor::~BacklogCursor() = default;
@@ -58,25 +59,37 @@ absl::StatusOr<std::vector<BacklogEntry>> BacklogCursor::ReadBatch(size_t max_co
       rocks.db->NewIterator(read_options, rocks.cf(kQueueCf)));
   size_t bytes = 0;
   absl::Status status;
+  const uint64_t read_before = read_;
+  std::vector<std::string_view> encoded;
   for (it->Seek(lower_slice); it->Valid() && out.size() < max_count && bytes < max_bytes;
        it->Next()) {
-    BacklogEntry entry;
     uint64_t queue_id = 0;
-    if (!ParseBacklogKey({it->key().data(), it->key().size()}, &queue_id, &entry.sequence)) {
+    uint64_t first = 0;
+    if (!ParseBacklogKey({it->key().data(), it->key().size()}, &queue_id, &first)) {
       status = absl::DataLossError("a backlog key has the wrong size");
       break;
     }
-    absl::StatusOr<protocol::Message> message =
-        protocol::DecodeMessage({it->value().data(), it->value().size()});
-    if (!message.ok()) {
-      status = absl::DataLossError(absl::StrFormat("backlog message %d/%d is undecodable: %s",
-                                                   queue_id_, entry.sequence,
-                                                   message.status().message()));
+    if (!SplitChunk({it->value().data(), it->value().size()}, &encoded)) {
+      status = absl::DataLossError(
+          absl::StrFormat("backlog chunk %d/%d is malformed", queue_id_, first));
       break;
     }
-    entry.message = *std::move(message);
+    for (size_t i = 0; i < encoded.size() && status.ok(); ++i) {
+      const uint64_t sequence = first + i;
+      if (sequence < head_) continue;  // the consumed start of the head's chunk
+      absl::StatusOr<protocol::Message> message = protocol::DecodeMessage(encoded[i]);
+      if (!message.ok()) {
+        status = absl::DataLossError(absl::StrFormat("backlog message %d/%d is undecodable: %s",
+                                                     queue_id_, sequence,
+                                                     message.status().message()));
+        break;
+      }
+      out.push_back({sequence, *std::move(message)});
+      unconsumed_.push_back({sequence, first, false});
+    }
+    if (!status.ok()) break;
     bytes += it->value().size();
-    out.push_back(std::move(entry));
+    read_ = first + encoded.size();
   }
   if (status.ok()) status = FromRocksDb(it->status(), "reading a backlog");
 
@@ -91,10 +104,12 @@ absl::StatusOr<std::vector<BacklogEntry>> BacklogCursor::ReadBatch(size_t max_co
     last_read_stats_.blocks_read = perf.block_read_count;
     rocksdb::SetPerfLevel(previous_level);
   }
-  if (!status.ok()) return status;
-
-  for (const BacklogEntry& entry : out) unconsumed_.push_back({entry.sequence, false});
-  if (!out.empty()) read_ = out.back().sequence + 1;
+  if (!status.ok()) {
+    // Nothing of this read counts: the next read starts over where this one did.
+    unconsumed_.resize(unconsumed_.size() - out.size());
+    read_ = read_before;
+    return status;
+  }
   return out;
 }
 
@@ -140,52 +155,60 @@ void BacklogCursor::AfterHeadMoved(uint64_t popped, StoreBatch* batch) {
   if (pending_deletes_ >= store_->options().consume_delete_batch) FlushConsumed(batch);
 }
 
+uint64_t BacklogCursor::DeletableEnd() const {
+  return unconsumed_.empty() ? read_ : unconsumed_.front().chunk_start;
+}
+
 void BacklogCursor::FlushConsumed(StoreBatch* batch) {
-  if (delete_from_ >= head_) return;
-  batch->DeleteBacklogRange(queue_id_, delete_from_, head_);
-  delete_from_ = head_;
+  const uint64_t end = std::max(delete_from_, DeletableEnd());
+  if (end == delete_from_ && pending_deletes_ == 0) return;
+  batch->DeleteBacklogRange(queue_id_, delete_from_, end, head_);
+  delete_from_ = end;
+  queue_->head_chunk = end;
   pending_deletes_ = 0;
 }
 
-void BacklogCursor::FlushAllFinished(StoreBatch* batch) {
-  FlushConsumed(batch);
-  std::deque<ReadEntry> unfinished;
-  for (const ReadEntry& entry : unconsumed_) {
-    if (entry.finished) {
-      batch->DeleteBacklogEntry(queue_id_, entry.sequence);
-    } else {
-      unfinished.push_back(entry);
-    }
+absl::Status BacklogCursor::ReplaceRead(std::span<const protocol::Message> messages,
+                                        StoreBatch* batch) {
+  std::vector<protocol::Message> all(messages.begin(), messages.end());
+  if (unconsumed_.empty() && head_ > read_) {
+    // The head is inside a chunk nobody read since the start: the range deleted below covers
+    // that chunk, so its unconsumed messages are read and put back too.
+    absl::StatusOr<std::vector<BacklogEntry>> head_chunk = ReadBatch(1, 1);
+    if (!head_chunk.ok()) return head_chunk.status();
+    for (BacklogEntry& entry : *head_chunk) all.push_back(std::move(entry.message));
   }
-  unconsumed_.swap(unfinished);
-}
-
-void BacklogCursor::PutBack(const std::vector<protocol::Message>& messages,
-                            StoreBatch* batch) {
-  FlushConsumed(batch);
-  if (messages.empty()) return;
-  const uint64_t new_head = head_ - messages.size();
-  batch->PutBeforeHead(queue_id_, new_head, messages);
+  // Read messages not consumed yet leave the depth now; `all` joins it at the commit.
+  int64_t unfinished = 0;
+  for (const ReadEntry& entry : unconsumed_) unfinished += entry.finished ? 0 : 1;
+  queue_->depth -= unfinished;
+  const uint64_t new_head = read_ - all.size();
+  batch->DeleteBacklogRange(queue_id_, delete_from_, read_, new_head);
+  if (!all.empty()) batch->PutChunk(queue_id_, new_head, all);
   head_ = new_head;
   delete_from_ = new_head;
   queue_->head = new_head;
+  queue_->head_chunk = new_head;
+  pending_deletes_ = 0;
   Rewind();
+  return absl::OkStatus();
 }
 
 void BacklogCursor::DiscardAll(StoreBatch* batch) {
   const uint64_t end = queue_->next_sequence.load();
-  if (delete_from_ < end) batch->DeleteBacklogRange(queue_id_, delete_from_, end);
+  batch->DeleteBacklogRange(queue_id_, delete_from_, end, end);
   batch->DeleteAllDeferred(queue_id_);
   head_ = end;
   delete_from_ = end;
   pending_deletes_ = 0;
   queue_->head = end;
+  queue_->head_chunk = end;
   queue_->depth = 0;
   Rewind();
 }
 
 void BacklogCursor::Rewind() {
-  read_ = head_;
+  read_ = delete_from_;  // a chunk start at or before the head; reads skip what is before it
   unconsumed_.clear();
 }
 

@@ -3,8 +3,10 @@
 // The cursor keeps the head (first unconsumed sequence) and the read position in memory. Each
 // read seeks straight to the read position with iterate_lower_bound/iterate_upper_bound set
 // to [read position, end of queue), so the tombstones of consumed messages are never scanned
-// again. Consumed sequences are deleted with one DeleteRange per `consume_delete_batch`
-// messages, added to a batch the caller commits.
+// again. A key holds the messages of one append (chunk.h), so reads return whole chunks and
+// a chunk is deleted once all its messages are consumed: one DeleteRange per
+// `consume_delete_batch` consumed messages, added to a batch the caller commits, with the
+// exact head, so a restart skips the consumed start of a chunk.
 //
 //   auto cursor = store->NewCursor(queue);
 //   NSQ_ASSIGN_OR_RETURN(auto entries, cursor->ReadBatch(256, 1 << 20));
@@ -19,6 +21,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -55,9 +58,9 @@ class BacklogCursor {
   BacklogCursor(const BacklogCursor&) = delete;
   BacklogCursor& operator=(const BacklogCursor&) = delete;
 
-  // The next committed messages after the read position, in order: at most `max_count`, and
-  // stops after the message that reaches `max_bytes` (always returns at least one message
-  // when there is one). An empty result means the backlog is read to its end for now.
+  // The next committed messages after the read position, in order: whole keys (chunks) until
+  // `max_count` messages or `max_bytes` are reached, so possibly a chunk more than asked.
+  // An empty result means the backlog is read to its end for now.
   absl::StatusOr<std::vector<BacklogEntry>> ReadBatch(size_t max_count, size_t max_bytes);
 
   // Marks every read message up to and including `up_to_sequence` consumed (later sequences
@@ -68,16 +71,16 @@ class BacklogCursor {
   // head moves over the consumed prefix and, as with Consume, a DeleteRange goes into `batch`
   // every `consume_delete_batch` messages. False when `sequence` was not read or is consumed.
   bool Finish(uint64_t sequence, StoreBatch* batch);
-  // Adds the DeleteRange of everything consumed so far to `batch` (shutdown, idle queues).
+  // Adds the DeleteRange of every chunk consumed so far, and the head, to `batch` (idle
+  // queues, shutdown).
   void FlushConsumed(StoreBatch* batch);
-  // FlushConsumed, plus a point delete of every message finished out of order (behind one not
-  // finished yet), so that none is redelivered after a restart (clean shutdown).
-  void FlushAllFinished(StoreBatch* batch);
 
-  // Puts `messages` in front of the head, in order, so the next reader reads them first: a
-  // clean shutdown keeps memory-only messages, which are older than the backlog, that way.
-  // Rewinds the cursor (see Rewind). The depth grows when `batch` commits.
-  void PutBack(const std::vector<protocol::Message>& messages, StoreBatch* batch);
+  // Clean shutdown: every read message goes (finished or not), and `messages` (those of the
+  // queue that live in memory: the unfinished read ones with their attempts, and older ones
+  // that never reached the store, in delivery order) go in front of what was not read yet, so
+  // the next reader reads them first. Rewinds the cursor. Call after Store::StopCompactions.
+  // Fails only when it has to read the head's chunk and cannot.
+  absl::Status ReplaceRead(std::span<const protocol::Message> messages, StoreBatch* batch);
   // Removes the whole backlog and every deferred message of the queue (channel empty),
   // including appends already in batches built before this call. The cursor then reads only
   // what is appended afterwards.
@@ -102,18 +105,21 @@ class BacklogCursor {
   uint64_t queue_id_;
   std::shared_ptr<QueueState> queue_;
   uint64_t head_;          // first sequence not consumed
-  uint64_t read_;          // next sequence to read
-  uint64_t delete_from_;   // first consumed sequence whose DeleteRange is still pending
+  uint64_t read_;          // where the next read seeks: a chunk's first sequence
+  uint64_t delete_from_;   // first chunk not deleted yet
   uint64_t pending_deletes_ = 0;
   struct ReadEntry {
     uint64_t sequence;
-    bool finished;  // by Finish, out of order: waits for its predecessors
+    uint64_t chunk_start;  // the sequence of its chunk's key
+    bool finished;         // by Finish, out of order: waits for its predecessors
   };
   std::deque<ReadEntry> unconsumed_;  // read and not consumed, ascending by sequence
 
   // Pops the finished prefix of unconsumed_, moving the head; returns how many.
   uint64_t PopFinishedPrefix();
   void AfterHeadMoved(uint64_t popped, StoreBatch* batch);
+  // Where the chunks that are wholly consumed end.
+  uint64_t DeletableEnd() const;
   ReadStats last_read_stats_;
 };
 

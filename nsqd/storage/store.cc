@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "common/util/status_macros.h"
 #include "nsqd/storage/backlog_cursor.h"
+#include "nsqd/storage/chunk.h"
 #include "nsqd/storage/fault_injection_fs.h"
 #include "nsqd/storage/rocksdb_status.h"
 #include "nsqd/storage/store_internal.h"
@@ -182,36 +183,59 @@ absl::Status Store::Recover() {
       std::shared_ptr<QueueState> q = Queue(queue_id);
       q->head = head;
       q->next_sequence = head;
+      q->head_chunk = head;
       max_queue_id = std::max(max_queue_id, queue_id);
     }
     NSQ_RETURN_IF_ERROR(FromRocksDb(it->status(), "reading queue heads"));
   }
 
-  // Backlogs: one pass over the keys gives each queue's head, tail and exact depth (gaps left
-  // by failed batches and messages finished out of order are not counted). It reads every
-  // stored message once: about 0.1 s per million on a warm page cache.
+  // Backlogs: one pass over the keys (chunks: the count is the value's first 4 bytes) gives
+  // each queue's head chunk, tail and exact depth; the head watermark says how much of the
+  // first chunk is consumed. About 0.1 s per million messages on a warm page cache.
   {
     rocksdb::ReadOptions options;
     options.fill_cache = false;
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(options, rocks_->cf(kQueueCf)));
     std::shared_ptr<QueueState> q;
     uint64_t current = 0;
+    uint64_t first_key = 0;
+    uint32_t first_count = 0;
+    int64_t depth = 0;
+    auto finish_queue = [&] {
+      if (q == nullptr) return;
+      const uint64_t watermark = q->head.load();
+      uint64_t head = first_key;
+      if (watermark > first_key) {
+        head = std::min<uint64_t>(watermark, first_key + first_count);
+        depth -= static_cast<int64_t>(head - first_key);
+      }
+      q->head = head;
+      q->head_chunk = first_key;
+      q->depth = depth;
+    };
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       uint64_t queue_id = 0;
-      uint64_t sequence = 0;
-      if (!ParseBacklogKey(View(it->key()), &queue_id, &sequence)) {
+      uint64_t first = 0;
+      uint32_t count = 0;
+      if (!ParseBacklogKey(View(it->key()), &queue_id, &first)) {
         return absl::DataLossError("a backlog key has the wrong size");
       }
+      if (!ChunkCount(View(it->value()), &count)) {
+        return absl::DataLossError("a backlog value is too short");
+      }
       if (q == nullptr || queue_id != current) {
+        finish_queue();
         q = Queue(queue_id);
         current = queue_id;
         max_queue_id = std::max(max_queue_id, queue_id);
-        q->head = sequence;  // keys below the head are deleted, so the first key is the head
-        q->depth = 0;
+        first_key = first;  // keys below the head's chunk are deleted
+        first_count = count;
+        depth = 0;
       }
-      q->depth.fetch_add(1);
-      if (sequence >= q->next_sequence) q->next_sequence = sequence + 1;
+      depth += count;
+      if (first + count > q->next_sequence) q->next_sequence = first + count;
     }
+    finish_queue();
     NSQ_RETURN_IF_ERROR(FromRocksDb(it->status(), "recovering backlogs"));
   }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "nsqd/storage/chunk.h"
 #include "nsqd/storage/store.h"
 #include "nsqd/storage/store_internal.h"
 
@@ -47,18 +48,28 @@ void StoreBatch::AddMessagePut(int column_family, std::string_view key,
                   static_cast<uint32_t>(data_.size() - offset - key.size()), offset});
 }
 
-uint64_t StoreBatch::Append(uint64_t queue_id, const protocol::Message& message) {
+uint64_t StoreBatch::Append(uint64_t queue_id, std::span<const protocol::Message> messages) {
   QueueEffect& effect = Effect(queue_id);
-  const uint64_t sequence = effect.queue->next_sequence.fetch_add(1);
-  AddMessagePut(kQueueCf, BacklogKey(queue_id, sequence), message);
-  ++effect.appended;
-  ++message_count_;
-  return sequence;
+  const uint64_t first = effect.queue->next_sequence.fetch_add(messages.size());
+  PutChunk(queue_id, first, messages);
+  return first;
 }
 
-void StoreBatch::Overwrite(uint64_t queue_id, uint64_t sequence,
-                           const protocol::Message& message) {
-  AddMessagePut(kQueueCf, BacklogKey(queue_id, sequence), message);
+void StoreBatch::PutChunk(uint64_t queue_id, uint64_t first,
+                          std::span<const protocol::Message> messages) {
+  QueueEffect& effect = Effect(queue_id);
+  const std::string key = BacklogKey(queue_id, first);
+  ops_.push_back({Op::kPut, static_cast<uint8_t>(kQueueCf), static_cast<uint32_t>(key.size()), 0,
+                  data_.size()});
+  data_.append(key);
+  const size_t value_start = data_.size();
+  AppendChunk(messages, &data_);
+  ops_.back().value_size = static_cast<uint32_t>(data_.size() - value_start);
+  effect.appended += static_cast<int64_t>(messages.size());
+  message_count_ += messages.size();
+  // A put-back below a range deleted in this batch: the range is no longer all deleted, so it
+  // must not be treated as such (compaction drops files of wholly deleted ranges).
+  if (first < effect.delete_end) effect.delete_end = first;
 }
 
 DeferredKey StoreBatch::AppendDeferred(uint64_t queue_id, int64_t deliver_at_ns,
@@ -103,30 +114,17 @@ void StoreBatch::DeleteQueue(uint64_t queue_id) {
   effect.queue_deleted = true;
 }
 
-void StoreBatch::DeleteBacklogRange(uint64_t queue_id, uint64_t begin, uint64_t end) {
+void StoreBatch::DeleteBacklogRange(uint64_t queue_id, uint64_t begin, uint64_t end,
+                                    uint64_t head) {
   QueueEffect& effect = Effect(queue_id);
-  AddOp(Op::kDeleteRange, kQueueCf, BacklogKey(queue_id, begin), BacklogKey(queue_id, end));
-  // The watermark keeps sequences increasing across a restart even when the range is empty.
-  AddOp(Op::kPut, kMetaCf, HeadKey(queue_id), EncodeUint64(end));
-  effect.backlog_deleted += end - begin;
-  effect.delete_end = std::max(effect.delete_end, end);
-}
-
-void StoreBatch::DeleteBacklogEntry(uint64_t queue_id, uint64_t sequence) {
-  Effect(queue_id);
-  AddOp(Op::kDelete, kQueueCf, BacklogKey(queue_id, sequence));
-}
-
-void StoreBatch::PutBeforeHead(uint64_t queue_id, uint64_t new_head,
-                               const std::vector<protocol::Message>& messages) {
-  QueueEffect& effect = Effect(queue_id);
-  uint64_t sequence = new_head;
-  for (const protocol::Message& message : messages) {
-    AddMessagePut(kQueueCf, BacklogKey(queue_id, sequence++), message);
+  if (begin < end) {
+    AddOp(Op::kDeleteRange, kQueueCf, BacklogKey(queue_id, begin), BacklogKey(queue_id, end));
+    effect.backlog_deleted += end - begin;
+    effect.delete_end = std::max(effect.delete_end, end);
   }
-  AddOp(Op::kPut, kMetaCf, HeadKey(queue_id), EncodeUint64(new_head));
-  effect.appended += static_cast<int64_t>(messages.size());
-  message_count_ += messages.size();
+  // The watermark keeps sequences increasing across a restart even when the range is empty,
+  // and says where in the first key left the unconsumed messages start.
+  AddOp(Op::kPut, kMetaCf, HeadKey(queue_id), EncodeUint64(head));
 }
 
 void StoreBatch::DeleteAllDeferred(uint64_t queue_id) {

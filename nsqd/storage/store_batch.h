@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,11 +33,12 @@ class StoreBatch {
   StoreBatch& operator=(StoreBatch&& other) noexcept;
   ~StoreBatch();
 
-  // Adds `message` at the tail of `queue_id`'s backlog; returns its sequence.
-  uint64_t Append(uint64_t queue_id, const protocol::Message& message);
-  // Replaces the stored backlog message at `sequence` (a clean shutdown keeps the attempts
-  // of messages that were delivered). The depth does not change.
-  void Overwrite(uint64_t queue_id, uint64_t sequence, const protocol::Message& message);
+  // Adds `messages` at the tail of `queue_id`'s backlog, as one key (chunk.h); returns the
+  // first one's sequence (the others follow it).
+  uint64_t Append(uint64_t queue_id, std::span<const protocol::Message> messages);
+  uint64_t Append(uint64_t queue_id, const protocol::Message& message) {
+    return Append(queue_id, std::span<const protocol::Message>(&message, 1));
+  }
   // Stores `message` as deferred until `deliver_at_ns`; returns the key that removes it.
   DeferredKey AppendDeferred(uint64_t queue_id, int64_t deliver_at_ns,
                              const protocol::Message& message);
@@ -93,13 +95,11 @@ class StoreBatch {
   // A kPut of `message`, encoded straight into data_.
   void AddMessagePut(int column_family, std::string_view key, const protocol::Message& message);
   QueueEffect& Effect(uint64_t queue_id);
-  // Removes backlog sequences [begin, end) of `queue_id` and records `end` as its head.
-  void DeleteBacklogRange(uint64_t queue_id, uint64_t begin, uint64_t end);
-  // Removes one backlog message (already subtracted from the depth by the cursor).
-  void DeleteBacklogEntry(uint64_t queue_id, uint64_t sequence);
-  // Writes `messages` at sequences new_head, new_head+1, ... and records new_head as the head.
-  void PutBeforeHead(uint64_t queue_id, uint64_t new_head,
-                     const std::vector<protocol::Message>& messages);
+  // Removes the backlog keys [begin, end) of `queue_id` (begin may equal end) and records
+  // `head` (>= the start of the first key left) as its first unconsumed sequence.
+  void DeleteBacklogRange(uint64_t queue_id, uint64_t begin, uint64_t end, uint64_t head);
+  // Writes `messages` as one key at sequence `first` (Append, or a put-back below the head).
+  void PutChunk(uint64_t queue_id, uint64_t first, std::span<const protocol::Message> messages);
   // Removes every deferred message of `queue_id`.
   void DeleteAllDeferred(uint64_t queue_id);
   void Clear();

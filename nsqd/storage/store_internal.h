@@ -26,6 +26,8 @@ inline constexpr const char* kColumnFamilyNames[] = {"default", "meta", "queue",
 struct QueueState {
   std::atomic<uint64_t> next_sequence{kFirstSequence};
   std::atomic<uint64_t> head{kFirstSequence};
+  // The first sequence of the key that holds the head (keys are chunks of several messages).
+  std::atomic<uint64_t> head_chunk{kFirstSequence};
   std::atomic<int64_t> depth{0};
   std::atomic<uint64_t> next_deferred_sequence{0};
   std::atomic<int64_t> deferred_depth{0};

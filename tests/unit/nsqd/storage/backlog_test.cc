@@ -324,18 +324,18 @@ TEST_CASE("Finish consumes in any order; the head waits for the oldest unfinishe
     CHECK(cursor->head_sequence() == s0 + 4);  // 0..3 consumed: one DeleteRange of 4
     CHECK_FALSE(batch.empty());
     CHECK(cursor->Finish(s0 + 7, &batch));
-    // Clean shutdown: 4, 5, 6, 8, 9 stay; 7 (finished out of order) is deleted.
-    cursor->FlushAllFinished(&batch);
-    REQUIRE(std::move(batch).Commit(true).ok());
     CHECK(store->GetQueueStats(queue).depth == 5);
+    cursor->FlushConsumed(&batch);
+    REQUIRE(std::move(batch).Commit(true).ok());
   }
+  // As after a crash: everything from the head comes back, 7 too (at-least-once).
   auto store = OpenStore(dir.File("db"), options);
-  CHECK(store->GetQueueStats(queue).depth == 5);  // exact after a reopen, hole included
+  CHECK(store->GetQueueStats(queue).depth == 6);
   auto cursor = store->NewCursor(queue);
-  CHECK(DrainAll(*store, *cursor) == std::vector<uint64_t>{4, 5, 6, 8, 9});
+  CHECK(DrainAll(*store, *cursor) == std::vector<uint64_t>{4, 5, 6, 7, 8, 9});
 }
 
-TEST_CASE("PutBack puts messages in front of the head, in order, also across a reopen") {
+TEST_CASE("ReplaceRead drops what was read and puts memory's messages in front of the unread") {
   TempDir dir("store");
   uint64_t queue = 0;
   {
@@ -343,20 +343,70 @@ TEST_CASE("PutBack puts messages in front of the head, in order, also across a r
     queue = store->AllocateQueueId();
     AppendNumbered(*store, queue, 10, 5);  // the backlog: 10..14
     auto cursor = store->NewCursor(queue);
-    auto read = cursor->ReadBatch(2, 1 << 20);  // 10 and 11 read, 10 consumed
+    auto read = cursor->ReadBatch(3, 1 << 20);  // 10, 11, 12 read
     REQUIRE(read.ok());
     StoreBatch batch = store->NewBatch();
-    cursor->Consume((*read)[0].sequence, &batch);
-    std::vector<protocol::Message> older;
-    for (uint64_t i = 0; i < 3; ++i) older.push_back(NumberedMessage(i));
-    cursor->PutBack(older, &batch);
+    REQUIRE(cursor->Finish((*read)[0].sequence, &batch));
+    REQUIRE(cursor->Finish((*read)[2].sequence, &batch));  // out of order: 11 holds the head
+    // What the channel holds in memory: older messages 0..2, then 11 (delivered once).
+    std::vector<protocol::Message> memory;
+    for (uint64_t i = 0; i < 3; ++i) memory.push_back(NumberedMessage(i));
+    memory.push_back((*read)[1].message);
+    memory.back().attempts = 1;
+    REQUIRE(cursor->ReplaceRead(memory, &batch).ok());
     REQUIRE(std::move(batch).Commit(true).ok());
-    CHECK(store->GetQueueStats(queue).depth == 7);
+    CHECK(store->GetQueueStats(queue).depth == 6);
   }
   auto store = OpenStore(dir.File("db"));
-  CHECK(store->GetQueueStats(queue).depth == 7);
+  CHECK(store->GetQueueStats(queue).depth == 6);
   auto cursor = store->NewCursor(queue);
-  CHECK(DrainAll(*store, *cursor) == std::vector<uint64_t>{0, 1, 2, 11, 12, 13, 14});
+  auto all = cursor->ReadBatch(100, 1 << 30);
+  REQUIRE(all.ok());
+  std::vector<uint64_t> numbers;
+  for (const BacklogEntry& e : *all) numbers.push_back(MessageNumber(e.message));
+  CHECK(numbers == std::vector<uint64_t>{0, 1, 2, 11, 13, 14});
+  CHECK((*all)[3].message.attempts == 1);
+}
+
+TEST_CASE("an MPUB-sized append is one key; a restart resumes inside it without repeats") {
+  TempDir dir("store");
+  StoreOptions options;
+  options.consume_delete_batch = 16;
+  uint64_t queue = 0;
+  {
+    auto store = OpenStore(dir.File("db"), options);
+    queue = store->AllocateQueueId();
+    std::vector<protocol::Message> mpub;
+    for (uint64_t i = 0; i < 200; ++i) mpub.push_back(NumberedMessage(i));
+    StoreBatch batch = store->NewBatch();
+    const uint64_t first = batch.Append(queue, mpub);
+    CHECK(batch.Append(queue, NumberedMessage(200)) == first + 200);
+    REQUIRE(std::move(batch).Commit(false).ok());
+    CHECK(store->GetQueueStats(queue).depth == 201);
+    auto cursor = store->NewCursor(queue);
+    auto read = cursor->ReadBatch(10, 1 << 30);  // whole chunks: all 200 of the first
+    REQUIRE(read.ok());
+    REQUIRE(read->size() == 200);
+    StoreBatch consume = store->NewBatch();
+    for (int i = 0; i < 50; ++i) REQUIRE(cursor->Finish((*read)[i].sequence, &consume));
+    cursor->FlushConsumed(&consume);  // the chunk stays (150 unconsumed); the head moves
+    REQUIRE(std::move(consume).Commit(false).ok());
+  }
+  {
+    auto store = OpenStore(dir.File("db"), options);
+    CHECK(store->GetQueueStats(queue).depth == 151);
+    // Shut down again before reading anything: the head's chunk is read and put back.
+    auto cursor = store->NewCursor(queue);
+    StoreBatch batch = store->NewBatch();
+    REQUIRE(cursor->ReplaceRead({}, &batch).ok());
+    REQUIRE(std::move(batch).Commit(true).ok());
+  }
+  auto store = OpenStore(dir.File("db"), options);
+  CHECK(store->GetQueueStats(queue).depth == 151);
+  auto cursor = store->NewCursor(queue);
+  std::vector<uint64_t> expected;
+  for (uint64_t i = 50; i <= 200; ++i) expected.push_back(i);
+  CHECK(DrainAll(*store, *cursor) == expected);
 }
 
 TEST_CASE("DiscardAll removes the backlog, deferred messages and appends already built") {
