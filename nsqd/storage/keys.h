@@ -2,7 +2,7 @@
 // layout is in one place and unit-testable. All integers are fixed-width big-endian, so
 // RocksDB's default bytewise order is numeric order.
 //
-//   queue:    queue_id(8) | sequence(8)                       -> encoded message
+//   queue:    queue_id(8) | first sequence(8)                 -> chunk (chunk.h)
 //   deferred: queue_id(8) | deliver_at(8, offset) | sequence(8) -> encoded message
 //   meta:     "topology"            -> EncodeMetadata(...)
 //             "next_queue_id"       -> uint64
@@ -19,7 +19,7 @@ inline constexpr size_t kBacklogKeySize = 16;
 inline constexpr size_t kDeferredKeySize = 24;
 
 // A new queue's first sequence is kFirstSequence, not 0, so there is room before the head
-// for BacklogCursor::PutBack (a clean shutdown puts memory messages in front of the
+// for BacklogCursor::ReplaceRead (a clean shutdown puts memory messages in front of the
 // backlog). kMaxSequence is never assigned, so BacklogKey(q, kMaxSequence) is an exclusive
 // upper bound for every key of queue q.
 inline constexpr uint64_t kFirstSequence = uint64_t{1} << 62;

@@ -145,7 +145,7 @@ class Store {
   // Returns once no background compaction is queued or running (tests, shutdown).
   void WaitForCompactions();
   // Drops queued compactions, waits for a running one and starts no other (shutdown, before
-  // BacklogCursor::PutBack writes below a head whose consumed range a compaction would
+  // BacklogCursor::ReplaceRead writes below a head whose consumed range a compaction would
   // otherwise treat as wholly deleted).
   void StopCompactions();
 
