@@ -100,12 +100,12 @@ void RegisterFlags(config::FlagSet& flags, NsqdOptions& o, FlagScratch& s) {
                      "experimental feature to enable (may be given multiple times)")
       .ConfigKey("enable_experiment");
 
-  flags.AddString("data-path", &o.data_path, "where durable state is kept");
+  flags.AddString("data-path", &o.data_path, "directory of the message store (RocksDB)");
   flags.AddInt("mem-queue-size", &o.mem_queue_size,
-               "messages kept in memory per topic and per channel");
+               "messages kept in memory per topic and per channel; more go to the store (0: all)");
   flags.AddInt("max-bytes-per-file", &o.max_bytes_per_file,
                "bytes per disk queue file before it rolls");
-  flags.AddInt("sync-every", &o.sync_every, "messages between syncs to disk");
+  flags.AddInt("sync-every", &o.sync_every, "messages between syncs to disk (1: OK only once on disk)");
   flags.AddDuration("sync-timeout", &o.sync_timeout, "longest time between syncs to disk");
   flags.AddInt("queue-scan-worker-pool-max", &o.queue_scan_worker_pool_max,
                "most workers checking in-flight and deferred timeouts");
