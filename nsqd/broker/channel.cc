@@ -231,16 +231,12 @@ absl::Status Channel::Requeue(Consumer* consumer, const protocol::MessageId& id,
   ++requeue_count_;
   if (delay_ns > 0) {
     const int64_t due = context_->clock->NowNs() + delay_ns;
-    if (auto ref = store_refs_.find(id); ref != store_refs_.end()) {
-      // A stored message waits in the store's deferred set, so a crash keeps the delay and
-      // the backlog's head is not held back for it.
+    if (store_refs_.contains(id)) {
+      // A stored message moves to the store's deferred set (one write), so a crash keeps the
+      // delay and the backlog's head is not held back for it.
       StoreWrite write(context_->store);
-      if (const uint64_t* sequence = std::get_if<uint64_t>(&ref->second)) {
-        cursor_->Finish(*sequence, &write.batch());
-      } else {
-        write.batch().RemoveDeferred(std::get<storage::DeferredKey>(ref->second));
-      }
-      ref->second = write.batch().AppendDeferred(queue_id_, due, message);
+      ReleaseStoreRef(id, &write);
+      store_refs_[id] = write.batch().AppendDeferred(queue_id_, due, message);
       std::move(write).Submit("requeueing", nullptr);
     }
     deferred_.Push(std::move(message), due);

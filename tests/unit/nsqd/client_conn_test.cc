@@ -4,10 +4,9 @@
 #include <doctest/doctest.h>
 
 #include "common/protocol/frame.h"
-#include "nsqd/broker_persistence.h"
 #include "tests/testutil/temp_dir.h"
 #include "tests/unit/nsqd/fake_env.h"
-#include "tests/unit/nsqd/post_queue.h"
+#include "tests/unit/nsqd/stored_broker.h"
 
 namespace nsq::nsqd {
 namespace {
@@ -211,25 +210,13 @@ TEST_CASE("a vanished subscriber's in-flight messages go back to the channel") {
 // A connection over a broker with a store and --mem-queue-size=0: every publish to a durable
 // topic waits for the store's writer thread; its completion runs when the test says.
 struct StoredFixture {
-  StoredFixture() {
-    env.options.mem_queue_size = 0;
-    auto opened = BrokerPersistence::Open(dir.path(), loop.Poster(), {});
-    REQUIRE(opened.ok());
-    persistence = *std::move(opened);
-    env.context.store = persistence->broker_store();
-    broker = std::make_unique<Broker>(env.context);
-    REQUIRE(persistence->Restore(broker.get()).ok());
-    conn = std::make_unique<ClientConn>(broker.get(), &transport, "127.0.0.1:5555", "1.3.0");
-  }
-  ~StoredFixture() {
-    conn.reset();
-    broker.reset();
-  }
+  StoredFixture()
+      : node(dir.path(), /*mem_queue_size=*/0),
+        conn(std::make_unique<ClientConn>(&node.broker(), &transport, "127.0.0.1:5555",
+                                          "1.3.0")) {}
+  ~StoredFixture() { conn.reset(); }  // before the broker
   testutil::TempDir dir{"client-conn"};
-  testing::PostQueue loop;
-  testing::FakeEnv env;
-  std::unique_ptr<BrokerPersistence> persistence;
-  std::unique_ptr<Broker> broker;
+  testing::StoredBroker node;
   FakeTransport transport;
   std::unique_ptr<ClientConn> conn;
 };
@@ -241,7 +228,7 @@ TEST_CASE("replies keep command order while a publish waits for the store") {
   CHECK(f.conn->Handle(Cmd(CommandName::kPub, {"fast#ephemeral"}, "b")));
   CHECK(f.transport.frames.empty());
   CHECK(f.conn->pending_replies() == 2);
-  REQUIRE(f.loop.RunNext());  // the store committed the first publish
+  REQUIRE(f.node.RunNextCompletion());  // the store committed the first publish
   REQUIRE(f.transport.frames.size() == 2);
   CHECK(f.transport.frames[0].data == "OK");
   CHECK(f.transport.frames[1].data == "OK");
@@ -255,12 +242,12 @@ TEST_CASE("a fatal error behind a pending publish waits its turn and stops furth
   CHECK_FALSE(f.conn->Handle(Cmd(CommandName::kPub, {"stored"}, "never")));
   CHECK(f.transport.frames.empty());
   CHECK_FALSE(f.transport.closing);
-  REQUIRE(f.loop.RunNext());
+  REQUIRE(f.node.RunNextCompletion());
   REQUIRE(f.transport.frames.size() == 2);
   CHECK(f.transport.frames[0].data == "OK");
   CHECK(f.transport.frames[1].data == "E_INVALID cannot RDY in current state");
   CHECK(f.transport.closing);
-  CHECK(f.broker->FindTopic("stored")->depth() == 1);  // "never" was not published
+  CHECK(f.node.broker().FindTopic("stored")->depth() == 1);  // "never" was not published
 }
 
 TEST_CASE("at shutdown a connection with a publish waiting for the store closes once it is answered") {
@@ -268,7 +255,7 @@ TEST_CASE("at shutdown a connection with a publish waiting for the store closes 
   CHECK(f.conn->Handle(Cmd(CommandName::kPub, {"stored"}, "a")));
   f.conn->CloseConnection();
   CHECK_FALSE(f.transport.closing);
-  REQUIRE(f.loop.RunNext());
+  REQUIRE(f.node.RunNextCompletion());
   REQUIRE(f.transport.frames.size() == 1);
   CHECK(f.transport.frames[0].data == "OK");
   CHECK(f.transport.closing);
