@@ -22,6 +22,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   const nsq::nsqd::NsqdOptions& options = command_line->options;
+  if (absl::Status supported = nsq::nsqd::CheckSupported(options); !supported.ok()) {
+    std::fprintf(stderr, "nsqd: %s\n", std::string(supported.message()).c_str());
+    return 1;
+  }
   nsq::log::Level level = nsq::log::Level::kInfo;
   nsq::log::ParseLevel(options.log_level, &level);
   nsq::log::Init(options.log_prefix, level);

@@ -103,6 +103,9 @@ absl::StatusOr<std::unique_ptr<Nsqd>> Nsqd::Create(const NsqdOptions& options) {
       data_path, [p](std::function<void()> fn) { asio::post(p->io, std::move(fn)); },
       sync_policy);
   if (!persistence.ok()) return persistence.status();
+  NSQ_LOG_INFO("store: fsync every %d messages (0: not by count) or %s after a write (0: not "
+               "by time)",
+               sync_policy.sync_every, absl::FormatDuration(sync_policy.sync_timeout));
   p->persistence = std::move(*persistence);
   p->broker.context()->store = p->persistence->broker_store();
   // Before anyone listens: restoring is not news for lookupd (it hears everything when it

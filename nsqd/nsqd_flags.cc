@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/config/flag_set.h"
 #include "common/log/logger.h"
 #include "common/net/host_port.h"
@@ -71,7 +72,9 @@ void RegisterFlags(config::FlagSet& flags, NsqdOptions& o, FlagScratch& s) {
 
   flags.AddString("tcp-address", &o.tcp_address, "<addr>:<port> for TCP clients");
   flags.AddString("http-address", &o.http_address, "<addr>:<port> for HTTP clients");
-  flags.AddString("https-address", &o.https_address, "<addr>:<port> for HTTPS clients");
+  flags.AddString("https-address", &o.https_address,
+                  "<addr>:<port> for HTTPS clients (opened only with TLS, which is not supported "
+                  "yet)");
   flags.AddString("broadcast-address", &o.broadcast_address,
                   "address registered with nsqlookupd (default: the hostname)");
   flags.AddInt("broadcast-tcp-port", &o.broadcast_tcp_port,
@@ -85,32 +88,38 @@ void RegisterFlags(config::FlagSet& flags, NsqdOptions& o, FlagScratch& s) {
 
   flags
       .AddStringList("auth-http-address", &o.auth_http_addresses,
-                     "<addr>:<port> or URL of an auth server (may be given multiple times)")
+                     "<addr>:<port> or URL of an auth server (may be given multiple times; AUTH is not "
+                     "supported yet: nsqd refuses to start with it)")
       .ConfigKey("auth_http_addresses");
   flags.AddString("auth-http-request-method", &o.auth_http_request_method,
-                  "HTTP method for auth server requests: get or post");
+                  "HTTP method for auth server requests: get or post (only with "
+                  "--auth-http-address)");
   flags.AddDuration("http-client-connect-timeout", &o.http_client_connect_timeout,
-                    "connect timeout of outbound HTTP requests");
+                    "connect timeout of outbound HTTP requests (GET /channels on nsqlookupd)");
   flags.AddDuration("http-client-request-timeout", &o.http_client_request_timeout,
-                    "timeout of outbound HTTP requests");
+                    "time to wait for the answer of an outbound HTTP request");
   flags.AddString("topology-region", &o.topology_region, "region of this node");
   flags.AddString("topology-zone", &o.topology_zone, "availability zone of this node");
   flags
       .AddStringList("enable-experiment", &o.enable_experiment,
-                     "experimental feature to enable (may be given multiple times)")
+                     "experimental feature to enable (none is supported yet: nsqd refuses to start "
+                     "with it)")
       .ConfigKey("enable_experiment");
 
   flags.AddString("data-path", &o.data_path, "directory of the message store (RocksDB)");
   flags.AddInt("mem-queue-size", &o.mem_queue_size,
                "messages kept in memory per topic and per channel; more go to the store (0: all)");
   flags.AddInt("max-bytes-per-file", &o.max_bytes_per_file,
-               "bytes per disk queue file before it rolls");
+               "nsqd's disk queue file size; the RocksDB store has no such files, so only the "
+               "default is accepted");
   flags.AddInt("sync-every", &o.sync_every, "messages between syncs to disk (1: OK only once on disk)");
   flags.AddDuration("sync-timeout", &o.sync_timeout, "longest time between syncs to disk");
   flags.AddInt("queue-scan-worker-pool-max", &o.queue_scan_worker_pool_max,
-               "most workers checking in-flight and deferred timeouts");
+               "nsqd's timeout scan workers; ours fires exact timers, so only the default is "
+               "accepted");
   flags.AddInt("queue-scan-selection-count", &o.queue_scan_selection_count,
-               "channels checked per 100ms cycle for in-flight and deferred timeouts");
+               "nsqd's timeout scan sample; ours fires exact timers, so only the default is "
+               "accepted");
 
   flags.AddDuration("msg-timeout", &o.msg_timeout,
                     "default time before an unfinished message is requeued");
@@ -133,40 +142,46 @@ void RegisterFlags(config::FlagSet& flags, NsqdOptions& o, FlagScratch& s) {
   flags.AddInt("max-channel-consumers", &o.max_channel_consumers,
                "most consumers per channel (0 means unlimited)");
 
-  flags.AddString("statsd-address", &o.statsd_address, "UDP <addr>:<port> of a statsd daemon");
-  flags.AddString("statsd-prefix", &o.statsd_prefix, "prefix of statsd keys (%s becomes the host)");
-  flags.AddDuration("statsd-interval", &o.statsd_interval, "time between pushes to statsd");
-  flags.AddBool("statsd-mem-stats", &o.statsd_mem_stats, "send memory statistics to statsd");
+  flags.AddString("statsd-address", &o.statsd_address, "UDP <addr>:<port> of a statsd daemon (statsd is not supported yet: nsqd refuses "
+                  "to start with it)");
+  flags.AddString("statsd-prefix", &o.statsd_prefix, "prefix of statsd keys, %s becomes the host (only with --statsd-address)");
+  flags.AddDuration("statsd-interval", &o.statsd_interval, "time between pushes to statsd (only with --statsd-address)");
+  flags.AddBool("statsd-mem-stats", &o.statsd_mem_stats, "send memory statistics to statsd (only with --statsd-address)");
   flags.AddInt("statsd-udp-packet-size", &o.statsd_udp_packet_size,
-               "size in bytes of statsd UDP packets");
+               "size in bytes of statsd UDP packets (only with --statsd-address)");
   flags.AddBool("statsd-exclude-ephemeral", &o.statsd_exclude_ephemeral,
-                "leave ephemeral topics and channels out of statsd");
+                "leave ephemeral topics and channels out of statsd (only with --statsd-address)");
 
   flags
       .AddFloatList("e2e-processing-latency-percentile", &s.e2e_percentiles,
                     "end-to-end latency percentile to track, in (0,1] (may be given multiple "
-                    "times or comma-separated, e.g. 1.0,0.99,0.95)")
+                    "times or comma-separated, e.g. 1.0,0.99,0.95; not supported yet: nsqd refuses "
+                    "to start with it)")
       .ConfigKey("e2e_processing_latency_percentiles");
   flags.AddDuration("e2e-processing-latency-window-time", &o.e2e_processing_latency_window_time,
-                    "time window of the end-to-end latency percentiles");
+                    "time window of the end-to-end latency percentiles (only with "
+                    "--e2e-processing-latency-percentile)");
 
-  flags.AddString("tls-cert", &o.tls_cert, "path to the certificate file");
-  flags.AddString("tls-key", &o.tls_key, "path to the key file");
+  // TLS is not supported yet: every TLS flag that would turn it on makes nsqd refuse to start.
+  flags.AddString("tls-cert", &o.tls_cert, "path to the certificate file (TLS: not supported yet)");
+  flags.AddString("tls-key", &o.tls_key, "path to the key file (TLS: not supported yet)");
   flags.AddString("tls-client-auth-policy", &o.tls_client_auth_policy,
-                  "client certificate policy: require or require-verify");
+                  "client certificate policy: require or require-verify (TLS: not supported yet)");
   flags.AddString("tls-root-ca-file", &o.tls_root_ca_file,
-                  "path to the certificate authority file");
+                  "path to the certificate authority file (TLS: not supported yet)");
   flags
       .AddString("tls-required", &o.tls_required,
-                 "require TLS from clients: true, false or tcp-https")
+                 "require TLS from clients: true, false or tcp-https (TLS: not supported yet)")
       .ImplicitValue("true");
   flags.AddString("tls-min-version", &o.tls_min_version,
-                  "oldest TLS version accepted: tls1.0, tls1.1, tls1.2 or tls1.3");
+                  "oldest TLS version accepted: tls1.0, tls1.1, tls1.2 or tls1.3 (only with TLS)");
 
-  flags.AddBool("deflate", &o.deflate, "offer deflate compression to clients");
+  flags.AddBool("deflate", &o.deflate,
+                "offer deflate compression to clients (not supported yet: true is refused)");
   flags.AddInt("max-deflate-level", &o.max_deflate_level,
-               "highest deflate level a client may ask for, 1 to 9");
-  flags.AddBool("snappy", &o.snappy, "offer snappy compression to clients");
+               "highest deflate level a client may ask for, 1 to 9 (only with --deflate)");
+  flags.AddBool("snappy", &o.snappy,
+                "offer snappy compression to clients (not supported yet: true is refused)");
 }
 
 // Turns the parsed values into their canonical form and rejects the settings nsqd refuses to
@@ -235,7 +250,8 @@ absl::Status NormalizeAndValidate(NsqdOptions& o, const FlagScratch& s) {
   o.tls_required = tls_required;
   if (o.tls_required != "false" && (o.tls_cert.empty() || o.tls_key.empty())) {
     return absl::InvalidArgumentError(
-        "cannot require TLS client connections without --tls-cert and --tls-key");
+        "cannot require TLS client connections (--tls-required, --tls-client-auth-policy) "
+        "without --tls-cert and --tls-key");
   }
 
   // An empty --tls-min-version keeps the default, as in Go.
@@ -253,6 +269,57 @@ absl::Status NormalizeAndValidate(NsqdOptions& o, const FlagScratch& s) {
 }
 
 }  // namespace
+
+absl::Status CheckSupported(const NsqdOptions& o) {
+  auto not_supported = [](std::string_view flag, std::string_view why) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s is not supported by this nsqd yet: %s (remove the flag to start)", flag, why));
+  };
+  auto no_effect = [](std::string_view flag, std::string_view why) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s has no effect in this nsqd: %s (remove the flag or use its default)", flag, why));
+  };
+  constexpr std::string_view kTls =
+      "TLS is not implemented, and nsqd will not serve clients in clear text when TLS was asked "
+      "for";
+  const NsqdOptions defaults;
+  if (!o.tls_cert.empty()) return not_supported("--tls-cert", kTls);
+  if (!o.tls_key.empty()) return not_supported("--tls-key", kTls);
+  if (!o.tls_root_ca_file.empty()) return not_supported("--tls-root-ca-file", kTls);
+  if (!o.tls_client_auth_policy.empty()) return not_supported("--tls-client-auth-policy", kTls);
+  if (o.tls_required != "false") return not_supported("--tls-required", kTls);
+  if (!o.auth_http_addresses.empty()) {
+    return not_supported("--auth-http-address",
+                         "AUTH is not implemented, and nsqd will not let clients publish and "
+                         "subscribe unchecked when an auth server was given");
+  }
+  if (o.snappy) return not_supported("--snappy", "snappy compression is not implemented");
+  if (o.deflate) return not_supported("--deflate", "deflate compression is not implemented");
+  if (!o.statsd_address.empty()) {
+    return not_supported("--statsd-address", "statsd metrics are not implemented");
+  }
+  if (!o.e2e_processing_latency_percentiles.empty()) {
+    return not_supported("--e2e-processing-latency-percentile",
+                         "end-to-end latency percentiles are not implemented");
+  }
+  if (!o.enable_experiment.empty()) {
+    return not_supported(absl::StrCat("--enable-experiment=", o.enable_experiment.front()),
+                         "no experiment is implemented");
+  }
+  if (o.max_bytes_per_file != defaults.max_bytes_per_file) {
+    return no_effect("--max-bytes-per-file",
+                     "messages are stored in RocksDB, which has no rolling queue files");
+  }
+  constexpr std::string_view kTimers =
+      "in-flight and deferred timeouts fire on their own timers, there is no scan to tune";
+  if (o.queue_scan_worker_pool_max != defaults.queue_scan_worker_pool_max) {
+    return no_effect("--queue-scan-worker-pool-max", kTimers);
+  }
+  if (o.queue_scan_selection_count != defaults.queue_scan_selection_count) {
+    return no_effect("--queue-scan-selection-count", kTimers);
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<NsqdCommandLine> ParseNsqdCommandLine(int argc, const char* const* argv) {
   NsqdCommandLine command_line;

@@ -26,6 +26,13 @@ struct NsqdCommandLine {
 // message is fit to print as is.
 absl::StatusOr<NsqdCommandLine> ParseNsqdCommandLine(int argc, const char* const* argv);
 
+// Refuses the settings of features this nsqd does not have (yet): TLS, AUTH, compression,
+// statsd, e2e latency percentiles, experiments, and non-default values of Go-internal tuning
+// (--max-bytes-per-file, --queue-scan-*). Accepting such a flag and doing nothing would mislead
+// the operator (--tls-cert that leaves traffic in clear text, an auth server never asked), so
+// nsqd refuses to start with this error, which names the flag. Run by main after parsing.
+absl::Status CheckSupported(const NsqdOptions& options);
+
 // The JSON encoding of one option by its config-file key, for GET /config/:opt
 // (durations as nanosecond integers, log_level as its number). nullopt for an unknown key.
 std::optional<std::string> NsqdConfigValueJson(const NsqdOptions& options, std::string_view key);

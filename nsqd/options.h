@@ -22,7 +22,8 @@ struct NsqdOptions {
   std::string tcp_address = "0.0.0.0:4150";
   // --http-address (http_address): HTTP API; empty disables it.
   std::string http_address = "0.0.0.0:4151";
-  // --https-address (https_address): accepted for compatibility; TLS is a later issue.
+  // --https-address (https_address): as in nsqd, opened only when TLS is configured; TLS is
+  // refused at startup until it is implemented, so it is never opened yet.
   std::string https_address = "0.0.0.0:4152";
   // --broadcast-address (broadcast_address): what lookupd advertises. Default: hostname.
   std::string broadcast_address;
@@ -36,7 +37,8 @@ struct NsqdOptions {
   std::string data_path;
   // --mem-queue-size (mem_queue_size): messages kept in memory per topic and per channel.
   int64_t mem_queue_size = 10000;
-  // --max-bytes-per-file (max_bytes_per_file): accepted for compatibility (no disk files).
+  // --max-bytes-per-file (max_bytes_per_file): nsqd's disk queue file size. Our store has no
+  // rolling files, so only the default is accepted (another value is refused at startup).
   int64_t max_bytes_per_file = 104857600;
   // --sync-every (sync_every) and --sync-timeout (sync_timeout): store sync policy.
   int64_t sync_every = 2500;
@@ -65,11 +67,14 @@ struct NsqdOptions {
   // --max-channel-consumers (max_channel_consumers): 0 = unlimited.
   int64_t max_channel_consumers = 0;
 
-  // Compression and TLS flags are accepted; the features themselves arrive in a later issue,
-  // so IDENTIFY answers them as not negotiated.
-  bool deflate = true;
+  // --deflate / --snappy: offer compression to clients. Not implemented yet, so they default
+  // to false (nsqd: true) and true is refused at startup; IDENTIFY answers them as not
+  // negotiated. --max-deflate-level is validated and reported as nsqd does.
+  bool deflate = false;
   int64_t max_deflate_level = 6;
-  bool snappy = true;
+  bool snappy = false;
+  // TLS (--tls-*): not implemented yet; any setting that would turn it on is refused at startup
+  // rather than serving clients in clear text. --tls-min-version alone has no effect, as in nsqd.
   std::string tls_cert;
   std::string tls_key;
   std::string tls_root_ca_file;
@@ -77,13 +82,19 @@ struct NsqdOptions {
   std::string tls_min_version = "tls1.0";
   std::string tls_client_auth_policy;
 
-  // --auth-http-address (auth_http_addresses): accepted; AUTH answers E_AUTH_DISABLED until set.
+  // --auth-http-address (auth_http_addresses): not implemented yet, refused at startup (AUTH
+  // answers E_AUTH_DISABLED). --http-client-*-timeout bound nsqd's outbound HTTP requests
+  // (GET /channels on nsqlookupd).
   std::vector<std::string> auth_http_addresses;
   std::string auth_http_request_method = "get";
   absl::Duration http_client_connect_timeout = absl::Seconds(2);
   absl::Duration http_client_request_timeout = absl::Seconds(5);
 
-  // Statsd, e2e latency, queue-scan and topology flags are accepted for compatibility.
+  // --statsd-address and --e2e-processing-latency-percentile are not implemented yet and are
+  // refused at startup; the other statsd / e2e flags only matter with them (as in nsqd).
+  // --queue-scan-*: nsqd's timeout scanner; ours fires exact timers, so only the defaults are
+  // accepted. --topology-region/zone are registered with nsqlookupd and shown in /stats;
+  // --enable-experiment is refused (no experiment is implemented yet).
   std::string statsd_address;
   std::string statsd_prefix = "nsq.%s";
   absl::Duration statsd_interval = absl::Seconds(60);

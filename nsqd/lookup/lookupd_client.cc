@@ -17,8 +17,9 @@
 #include <deque>
 #include <exception>
 
-#include "common/log/logger.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/log/logger.h"
 #include "common/net/host_port.h"
 #include "common/protocol/names.h"
 
@@ -38,14 +39,16 @@ constexpr auto kPingInterval = 15s;
 constexpr auto kMinBackoff = 1s;
 constexpr auto kMaxBackoff = 15s;
 constexpr uint32_t kMaxReplySize = 5 << 20;
-// Channel discovery over lookupd's HTTP API: connect + request, as nsqd's HTTP client bounds.
-constexpr auto kHttpTimeout = 5s;
 
 void LogIfFailed(std::exception_ptr error) { log::LogIfFailed(error, "LOOKUP: coroutine"); }
 
 // GET http://<address>/channels?topic=<topic> (HTTP/1.0, so the body ends at EOF). Returns the
-// channel names, or nothing on any failure (which nsqd only logs).
-asio::awaitable<std::vector<std::string>> FetchChannels(std::string address, std::string topic) {
+// channel names, or nothing on any failure (which nsqd only logs). As nsqd's HTTP client, the
+// connect takes at most `connect_timeout` and the whole request at most `request_timeout`
+// (--http-client-connect-timeout / --http-client-request-timeout).
+asio::awaitable<std::vector<std::string>> FetchChannels(std::string address, std::string topic,
+                                                        absl::Duration connect_timeout,
+                                                        absl::Duration request_timeout) {
   std::vector<std::string> channels;
   auto host_port = net::SplitHostPort(address);
   if (!host_port.ok()) co_return channels;
@@ -65,17 +68,28 @@ asio::awaitable<std::vector<std::string>> FetchChannels(std::string address, std
                                            " HTTP/1.0\r\nHost: ", address,
                                            "\r\nAccept: application/vnd.nsq; version=1.0\r\n\r\n");
   std::string response;
-  timer.expires_after(kHttpTimeout);
+  const auto started = std::chrono::steady_clock::now();
+  const auto request_deadline = started + absl::ToChronoNanoseconds(request_timeout);
+  timer.expires_at(std::min(started + absl::ToChronoNanoseconds(connect_timeout), request_deadline));
   auto connected = co_await (asio::async_connect(socket, endpoints, kUseAwaitable) ||
                              timer.async_wait(kUseAwaitable));
-  if (connected.index() == 1 || std::get<0>(std::get<0>(connected))) co_return channels;
+  if (connected.index() == 1 || std::get<0>(std::get<0>(connected))) {
+    NSQ_LOG_WARN("LOOKUP: GET http://%s/channels?topic=%s - %s", address, topic,
+                 connected.index() == 1 ? std::string("connect timed out")
+                                        : std::get<0>(std::get<0>(connected)).message());
+    co_return channels;
+  }
+  timer.expires_at(request_deadline);
   auto written = co_await (asio::async_write(socket, asio::buffer(request), kUseAwaitable) ||
                            timer.async_wait(kUseAwaitable));
   if (written.index() == 1 || std::get<0>(std::get<0>(written))) co_return channels;
   auto read = co_await (asio::async_read(socket, asio::dynamic_buffer(response, kMaxReplySize),
                                          kUseAwaitable) ||
                         timer.async_wait(kUseAwaitable));
-  if (read.index() == 1) co_return channels;  // timed out; EOF is the normal end
+  if (read.index() == 1) {  // timed out; EOF is the normal end
+    NSQ_LOG_WARN("LOOKUP: GET http://%s/channels?topic=%s - request timed out", address, topic);
+    co_return channels;
+  }
   const size_t body_start = response.find("\r\n\r\n");
   if (response.rfind("HTTP/1.", 0) != 0 || response.substr(9, 3) != "200" ||
       body_start == std::string::npos) {
@@ -97,8 +111,11 @@ asio::awaitable<std::vector<std::string>> FetchChannels(std::string address, std
 asio::awaitable<void> DiscoverChannels(std::shared_ptr<bool> alive, Broker* broker,
                                        std::string topic, std::vector<std::string> addresses) {
   std::vector<std::string> found;
+  const absl::Duration connect_timeout = broker->options().http_client_connect_timeout;
+  const absl::Duration request_timeout = broker->options().http_client_request_timeout;
   for (const std::string& address : addresses) {
-    std::vector<std::string> channels = co_await FetchChannels(address, topic);
+    std::vector<std::string> channels =
+        co_await FetchChannels(address, topic, connect_timeout, request_timeout);
     found.insert(found.end(), channels.begin(), channels.end());
   }
   if (!*alive) co_return;

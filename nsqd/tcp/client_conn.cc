@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/log/logger.h"
 #include "common/protocol/frame.h"
 #include "common/protocol/identify.h"
@@ -69,6 +70,11 @@ void ClientConn::Detach() {
 
 bool ClientConn::Handle(const Command& command) {
   if (failed_ || fatal_queued_) return false;
+  if (log::Enabled(log::Level::kDebug)) {
+    // nsqd's line: the command and its parameters as Go prints a [][]byte.
+    NSQ_LOG_DEBUG("PROTOCOL(V2): [%s] [%s %s]", remote_address_,
+                  protocol::CommandNameText(command.name), absl::StrJoin(command.params, " "));
+  }
   switch (command.name) {
     case CommandName::kIdentify:
       return Identify(command);

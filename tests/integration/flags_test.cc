@@ -130,9 +130,8 @@ TEST_CASE("SIGTERM and SIGINT shut nsqd down cleanly with exit code 0") {
 
 TEST_CASE("compatibility flags are accepted and the broadcast address is reported") {
   auto nsqd = StartNsqd({"--log-level=debug", "--broadcast-address=node.example",
-                         "--sync-every=100", "--sync-timeout=1s", "--max-bytes-per-file=1000000",
-                         "--queue-scan-worker-pool-max=2", "--statsd-prefix=nsq.%s",
-                         "--e2e-processing-latency-percentile=0.99,0.95",
+                         "--sync-every=100", "--sync-timeout=1s", "--max-bytes-per-file=104857600",
+                         "--queue-scan-worker-pool-max=4", "--statsd-prefix=nsq.%s",
                          "--max-channel-consumers=0", "--node-id=7", "--verbose"});
   absl::StatusOr<HttpResponse> info = HttpGet(nsqd->http_port(), "/info");
   NSQ_REQUIRE_OK(info);

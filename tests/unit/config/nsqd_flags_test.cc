@@ -80,9 +80,9 @@ TEST_CASE("Without flags nsqd gets NSQ's defaults, with hostname-derived address
   CHECK(o.min_output_buffer_timeout == absl::Milliseconds(25));
   CHECK(o.output_buffer_timeout == absl::Milliseconds(250));
   CHECK(o.max_channel_consumers == 0);
-  CHECK(o.deflate);
+  CHECK_FALSE(o.deflate);  // nsqd: true; false until compression is implemented
   CHECK(o.max_deflate_level == 6);
-  CHECK(o.snappy);
+  CHECK_FALSE(o.snappy);
   CHECK(o.tls_cert.empty());
   CHECK(o.tls_key.empty());
   CHECK(o.tls_root_ca_file.empty());
@@ -269,9 +269,11 @@ TEST_CASE("The edges of the valid ranges are accepted") {
 
 TEST_CASE("Requiring TLS needs a certificate and a key") {
   CHECK(ParseError({"--tls-required"}) ==
-        "cannot require TLS client connections without --tls-cert and --tls-key");
+        "cannot require TLS client connections (--tls-required, --tls-client-auth-policy) "
+        "without --tls-cert and --tls-key");
   CHECK(ParseError({"--tls-client-auth-policy=require", "--tls-cert=/c"}) ==
-        "cannot require TLS client connections without --tls-cert and --tls-key");
+        "cannot require TLS client connections (--tls-required, --tls-client-auth-policy) "
+        "without --tls-cert and --tls-key");
   NsqdOptions o = ParseOk({"--tls-required", "--tls-cert=/c", "--tls-key=/k"});
   CHECK(o.tls_required == "true");
 }
@@ -429,9 +431,9 @@ TEST_CASE("GET /config renders the defaults as Go nsqd does") {
       {"tls_root_ca_file", "\"\""},
       {"tls_required", "0"},
       {"tls_min_version", "769"},
-      {"deflate", "true"},
+      {"deflate", "false"},
       {"max_deflate_level", "6"},
-      {"snappy", "true"},
+      {"snappy", "false"},
   };
   for (const auto& [key, json] : want) {
     CAPTURE(key);
@@ -456,6 +458,51 @@ TEST_CASE("GET /config reflects changed options") {
   CHECK(Json(o, "nsqlookupd_tcp_addresses") == "[\"a:4160\",\"b:4160\"]");
   CHECK(Json(o, "log_level") == "4");
   CHECK(Json(o, "msg_timeout") == "1500000000");
+}
+
+// What CheckSupported says about a command line, "" when nsqd would start.
+std::string Unsupported(std::initializer_list<std::string> args) {
+  return std::string(CheckSupported(ParseOk(args)).message());
+}
+
+TEST_CASE("The defaults are all supported") { CHECK(Unsupported({}) == ""); }
+
+TEST_CASE("A flag whose feature is missing is refused with a message naming it") {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--tls-cert=/c", "--tls-key=/k"}, "--tls-cert is not supported"},
+      {{"--tls-root-ca-file=/ca"}, "--tls-root-ca-file is not supported"},
+      {{"--tls-required", "--tls-cert=/c", "--tls-key=/k"}, "--tls-cert is not supported"},
+      {{"--auth-http-address=127.0.0.1:4181"}, "--auth-http-address is not supported"},
+      {{"--snappy"}, "--snappy is not supported"},
+      {{"--deflate=true"}, "--deflate is not supported"},
+      {{"--statsd-address=127.0.0.1:8125"}, "--statsd-address is not supported"},
+      {{"--e2e-processing-latency-percentile=0.99"},
+       "--e2e-processing-latency-percentile is not supported"},
+      {{"--enable-experiment=topology-aware-consumption"},
+       "--enable-experiment=topology-aware-consumption is not supported"},
+      {{"--max-bytes-per-file=1000"}, "--max-bytes-per-file has no effect"},
+      {{"--queue-scan-worker-pool-max=8"}, "--queue-scan-worker-pool-max has no effect"},
+      {{"--queue-scan-selection-count=30"}, "--queue-scan-selection-count has no effect"},
+  };
+  for (const auto& [args, want] : cases) {
+    CAPTURE(args.front());
+    std::vector<const char*> argv = {"nsqd"};
+    for (const std::string& arg : args) argv.push_back(arg.c_str());
+    auto parsed = ParseNsqdCommandLine(static_cast<int>(argv.size()), argv.data());
+    REQUIRE(parsed.ok());
+    std::string message(CheckSupported(parsed->options).message());
+    CHECK_MESSAGE(message.rfind(want, 0) == 0, message);
+  }
+}
+
+TEST_CASE("Settings that only matter with a refused feature are accepted, as in nsqd") {
+  CHECK(Unsupported({"--https-address=127.0.0.1:4152", "--tls-min-version=tls1.2",
+                     "--statsd-prefix=x.%s", "--statsd-interval=5s", "--statsd-mem-stats=false",
+                     "--statsd-udp-packet-size=1400", "--statsd-exclude-ephemeral",
+                     "--e2e-processing-latency-window-time=1m", "--max-deflate-level=9",
+                     "--auth-http-request-method=post", "--snappy=false", "--deflate=false",
+                     "--max-bytes-per-file=104857600", "--queue-scan-worker-pool-max=4",
+                     "--queue-scan-selection-count=20"}) == "");
 }
 
 }  // namespace

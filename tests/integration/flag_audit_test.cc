@@ -1,0 +1,599 @@
+// The flag audit: every flag that `nsqd --help` and `nsqlookupd --help` list either does what
+// the Go daemon does with it — checked here by starting the daemon with a non-default value and
+// observing the effect — or makes the daemon refuse to start with a message naming the flag.
+// A flag that is accepted and silently ignored is a security defect (an operator who sets
+// --tls-cert believes the traffic is encrypted), so a flag added to --help without an entry in
+// these tables fails the test.
+#include <arpa/inet.h>
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/protocol/lookup_v1.h"
+#include "common/protocol/message.h"
+#include "tests/integration/integration_util.h"
+#include "tests/testutil/http_client.h"
+#include "tests/testutil/listening_socket.h"
+#include "tests/testutil/process.h"
+#include "tests/testutil/temp_dir.h"
+#include "tests/testutil/test_lookupd.h"
+#include "tests/testutil/wait_for.h"
+
+namespace nsq::testutil {
+namespace {
+
+// How a flag is accounted for.
+enum class Verdict {
+  kEffect,   // the check starts the daemon with the flag and observes what it does
+  kRefused,  // the daemon exits 1 with a message that names the flag
+  kInert,    // as in Go, the flag only matters together with another one, which is refused or
+             // absent; `why` says which (the value is still parsed and validated)
+};
+
+struct FlagCase {
+  std::string value;  // the whole argument, e.g. "--max-msg-size=10"
+  Verdict verdict;
+  std::string why;                     // kInert: what the flag depends on
+  std::function<void(const std::string&)> check;  // kEffect: gets `value`
+};
+
+struct Ran {
+  ExitStatus status;
+  std::string output;
+};
+
+// Runs a daemon binary with `args` and REQUIREs that it exits within 10 s.
+Ran RunToExit(const std::string& binary, std::vector<std::string> args) {
+  Process::Options options;
+  options.argv = {binary};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  auto process = Process::Start(std::move(options));
+  NSQ_REQUIRE_OK(process);
+  std::optional<ExitStatus> status = (*process)->Wait(10s);
+  REQUIRE_MESSAGE(status.has_value(), "did not exit; output:\n", (*process)->Output());
+  (*process)->WaitForOutputEnd(2s);
+  return Ran{*status, (*process)->Output()};
+}
+
+// The flag names (without "--") that a daemon's --help lists.
+std::set<std::string> FlagsInHelp(const std::string& binary) {
+  Ran help = RunToExit(binary, {"--help"});
+  REQUIRE(help.status.exit_code == 0);
+  std::set<std::string> names;
+  std::istringstream lines(help.output);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("  --", 0) != 0) continue;
+    std::string name = line.substr(4);
+    names.insert(name.substr(0, name.find(' ')));
+  }
+  REQUIRE(names.size() > 5);
+  return names;
+}
+
+std::string FlagName(const std::string& value) {
+  std::string name = value.substr(2);
+  return name.substr(0, name.find('='));
+}
+
+// A loopback port nothing listens on right now (bound and released).
+uint16_t FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+bool Listening(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool connected = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  close(fd);
+  return connected;
+}
+
+// IDENTIFY with feature negotiation over a fresh connection: the JSON reply.
+boost::json::object Negotiated(const TestNsqd& nsqd, std::string_view json = "{}") {
+  auto conn = ConnectV2(nsqd);
+  std::string body(json);
+  body.insert(1, R"("feature_negotiation":true)" + std::string(json.size() > 2 ? "," : ""));
+  NSQ_REQUIRE_OK(conn->Identify(body));
+  absl::StatusOr<protocol::Frame> frame = conn->ReadFrame();
+  NSQ_REQUIRE_OK(frame);
+  REQUIRE_MESSAGE(frame->type == protocol::FrameType::kResponse, DescribeFrame(*frame));
+  return ParseJson(frame->data).as_object();
+}
+
+// The first error frame a command gets on a fresh connection must start with `code`.
+void ExpectErrorCode(const TestNsqd& nsqd, const std::function<void(RawConn&)>& send,
+                     std::string_view code) {
+  auto conn = ConnectV2(nsqd);
+  send(*conn);
+  absl::StatusOr<protocol::Frame> frame = conn->ReadFrame();
+  NSQ_REQUIRE_OK(frame);
+  CHECK_MESSAGE(frame->type == protocol::FrameType::kError, DescribeFrame(*frame));
+  CHECK_MESSAGE(frame->data.rfind(code, 0) == 0, DescribeFrame(*frame));
+}
+
+// A stand-in nsqlookupd for the outbound HTTP timeouts: it speaks the V1 registration protocol
+// on its TCP port and answers IDENTIFY with an HTTP port the test chooses (one that never
+// answers), so nsqd's GET /channels for a new topic meets that port.
+class FakeLookupd {
+ public:
+  explicit FakeLookupd(uint16_t http_port) : http_port_(http_port) {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    REQUIRE(bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+    REQUIRE(listen(listen_fd_, 4) == 0);
+    REQUIRE(getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    tcp_port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~FakeLookupd() {
+    shutdown(listen_fd_, SHUT_RDWR);
+    if (conn_fd_ >= 0) shutdown(conn_fd_, SHUT_RDWR);
+    thread_.join();
+    close(listen_fd_);
+    if (conn_fd_ >= 0) close(conn_fd_);
+  }
+
+  std::string tcp_address() const { return "127.0.0.1:" + std::to_string(tcp_port_); }
+  bool identified() const { return identified_; }
+
+ private:
+  void Serve() {
+    conn_fd_ = accept(listen_fd_, nullptr, nullptr);
+    if (conn_fd_ < 0) return;
+    protocol::LookupRequestDecoder decoder;
+    char buffer[4096];
+    for (;;) {
+      ssize_t n = read(conn_fd_, buffer, sizeof(buffer));
+      if (n <= 0) return;
+      std::string_view input(buffer, static_cast<size_t>(n));
+      std::string out;
+      while (!input.empty()) {
+        size_t used = 0;
+        auto result = decoder.Decode(input, &used);
+        input.remove_prefix(used);
+        if (result != protocol::LookupRequestDecoder::Result::kCommand) break;
+        if (decoder.command().type == protocol::LookupCommandType::kIdentify) {
+          protocol::LookupdInfo info;
+          info.broadcast_address = "127.0.0.1";
+          info.hostname = "fake";
+          info.tcp_port = tcp_port_;
+          info.http_port = http_port_;
+          info.version = "1.3.0";
+          protocol::AppendLookupResponse(protocol::EncodeLookupIdentifyResponse(info), &out);
+          identified_ = true;
+        } else {
+          protocol::AppendLookupResponse("OK", &out);
+        }
+      }
+      if (!out.empty() && write(conn_fd_, out.data(), out.size()) < 0) return;
+    }
+  }
+
+  uint16_t http_port_;
+  uint16_t tcp_port_ = 0;
+  int listen_fd_ = -1;
+  int conn_fd_ = -1;
+  std::atomic<bool> identified_{false};
+  std::thread thread_;
+};
+
+// A listening socket whose accept queue is full: a connect to it hangs (the kernel drops the
+// SYN), which is what an unreachable host looks like to a client with a connect timeout.
+class BlackHole {
+ public:
+  BlackHole() {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    REQUIRE(bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+    REQUIRE(listen(listen_fd_, 0) == 0);
+    REQUIRE(getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    port_ = ntohs(address.sin_port);
+    filler_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(connect(filler_fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+  }
+  ~BlackHole() {
+    close(filler_fd_);
+    close(listen_fd_);
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  int listen_fd_ = -1;
+  int filler_fd_ = -1;
+  uint16_t port_ = 0;
+};
+
+// nsqd registered with a FakeLookupd whose HTTP port is `http_port`; publishing to a new topic
+// makes nsqd ask that port for the topic's channels. Returns once nsqd logged `line`, or fails
+// if it did not within `within`.
+void ExpectChannelQueryGivesUp(const std::string& flag, uint16_t http_port,
+                               std::string_view line, std::chrono::milliseconds within) {
+  FakeLookupd lookupd(http_port);
+  auto nsqd = StartNsqd({flag, "--lookupd-tcp-address=" + lookupd.tcp_address()});
+  REQUIRE(WaitFor([&] { return lookupd.identified(); }, 5s));
+  Publish(*nsqd, "audit_new_topic", "x");
+  CHECK_MESSAGE(nsqd->process().WaitForOutput(line, within).has_value(),
+                nsqd->process().Tail(10));
+}
+
+// --- nsqd ------------------------------------------------------------------------------------
+
+std::map<std::string, FlagCase> NsqdCases() {
+  const std::string kTls = "TLS (every flag that turns it on is refused)";
+  std::map<std::string, FlagCase> cases;
+  auto effect = [&](std::string value, std::function<void(const std::string&)> check) {
+    cases[FlagName(value)] = FlagCase{value, Verdict::kEffect, "", std::move(check)};
+  };
+  auto refused = [&](std::string value) {
+    cases[FlagName(value)] = FlagCase{value, Verdict::kRefused, "", nullptr};
+  };
+  auto inert = [&](std::string value, std::string why) {
+    cases[FlagName(value)] = FlagCase{value, Verdict::kInert, std::move(why), nullptr};
+  };
+
+  effect("--version", [](const std::string& flag) {
+    Ran ran = RunToExit(TestNsqd::BinaryPath(), {flag});
+    CHECK(ran.status.exit_code == 0);
+    CHECK_MESSAGE(ran.output.rfind("nsqd v1.3.0", 0) == 0, ran.output);
+  });
+  effect("--config", [](const std::string& flag) {
+    TempDir dir("audit-config");
+    std::ofstream(dir.File("nsqd.cfg")) << "max_rdy_count = 42\n";
+    auto nsqd = StartNsqd({flag + "=" + dir.File("nsqd.cfg")});
+    CHECK(Negotiated(*nsqd)["max_rdy_count"] == 42);
+  });
+  effect("--log-level=debug", [](const std::string& flag) {
+    auto nsqd = StartNsqd({flag});
+    auto conn = ConnectV2(*nsqd);
+    NSQ_REQUIRE_OK(conn->Nop());
+    CHECK(nsqd->process().WaitForOutput("DEBUG: PROTOCOL(V2):", 5s).has_value());
+    // And a higher level hides INFO lines: a failed start logs only its error.
+    ListeningSocket busy;
+    Ran quiet = RunToExit(TestNsqd::BinaryPath(),
+                          {"--log-level=error", "--http-address=127.0.0.1:0",
+                           "--tcp-address=127.0.0.1:" + std::to_string(busy.port())});
+    CHECK(quiet.status.exit_code != 0);
+    CHECK_MESSAGE(quiet.output.find("INFO") == std::string::npos, quiet.output);
+    CHECK_MESSAGE(quiet.output.find("FATAL") != std::string::npos, quiet.output);
+  });
+  effect("--log-prefix=[audit] ", [](const std::string& flag) {
+    auto nsqd = StartNsqd({flag});
+    CHECK(nsqd->process().WaitForOutput(std::regex("^\\[audit\\] .*INFO"), 5s).has_value());
+  });
+  inert("--verbose", "deprecated in nsqd, where it has no effect either");
+  inert("--worker-id", "deprecated in nsqd (use --node-id), where it has no effect either");
+  effect("--node-id=7", [](const std::string& flag) {
+    auto nsqd = StartNsqd({flag});
+    auto consumer = Subscribe(*nsqd, "audit", "c", 1);
+    Publish(*nsqd, "audit", "x");
+    protocol::Message message = MustReadMessage(*consumer);
+    const uint64_t raw = std::stoull(std::string(message.id.view()), nullptr, 16);
+    CHECK(((raw >> 12) & 1023) == 7);
+  });
+  effect("--tcp-address", [](const std::string& flag) {
+    const uint16_t port = FreePort();
+    auto nsqd = StartNsqd({flag + "=127.0.0.1:" + std::to_string(port)});
+    CHECK(nsqd->tcp_port() == port);
+  });
+  effect("--http-address", [](const std::string& flag) {
+    const uint16_t port = FreePort();
+    auto nsqd = StartNsqd({flag + "=127.0.0.1:" + std::to_string(port)});
+    CHECK(nsqd->http_port() == port);
+    CHECK(HttpGet(port, "/ping")->status == 200);
+  });
+  effect("--https-address", [](const std::string& flag) {
+    // As in nsqd, the HTTPS listener opens only with a TLS certificate, which is refused.
+    const uint16_t port = FreePort();
+    auto nsqd = StartNsqd({flag + "=127.0.0.1:" + std::to_string(port)});
+    CHECK_FALSE(Listening(port));
+  });
+  effect("--broadcast-address=audit.example", [](const std::string& flag) {
+    auto nsqd = StartNsqd({flag});
+    CHECK(ParseJson(HttpGet(nsqd->http_port(), "/info")->body).at("broadcast_address") ==
+          "audit.example");
+  });
+  // These five reach nsqlookupd: one start checks them together.
+  auto registration = [](const std::string&) {
+    auto lookupd = TestLookupd::Start();
+    NSQ_REQUIRE_OK(lookupd);
+    auto nsqd = StartNsqd({"--lookupd-tcp-address=" + (*lookupd)->tcp_address(),
+                           "--broadcast-tcp-port=14150", "--broadcast-http-port=14151",
+                           "--topology-region=eu", "--topology-zone=eu-1"});
+    boost::json::object producer;
+    REQUIRE(WaitFor(
+        [&] {
+          auto nodes = HttpGet((*lookupd)->http_port(), "/nodes");
+          if (!nodes.ok() || nodes->status != 200) return false;
+          const boost::json::value document = ParseJson(nodes->body);
+          const auto& producers = document.at("producers").as_array();
+          if (producers.empty()) return false;
+          producer = producers[0].as_object();
+          return true;
+        },
+        5s));
+    CHECK(producer["tcp_port"] == 14150);
+    CHECK(producer["http_port"] == 14151);
+    CHECK(producer["topology_region"] == "eu");
+    CHECK(producer["topology_zone"] == "eu-1");
+  };
+  effect("--lookupd-tcp-address", registration);
+  effect("--broadcast-tcp-port", registration);
+  effect("--broadcast-http-port", registration);
+  effect("--topology-region", registration);
+  effect("--topology-zone", registration);
+  refused("--auth-http-address=127.0.0.1:4181");
+  inert("--auth-http-request-method=post", "--auth-http-address (AUTH is refused)");
+  effect("--http-client-connect-timeout=100ms", [](const std::string& flag) {
+    BlackHole unreachable;  // the default (2 s) would not give up within 1.5 s
+    ExpectChannelQueryGivesUp(flag, unreachable.port(), "connect timed out", 1500ms);
+  });
+  effect("--http-client-request-timeout=100ms", [](const std::string& flag) {
+    ListeningSocket silent;  // accepts, never answers; the default (5 s) would take longer
+    ExpectChannelQueryGivesUp(flag, silent.port(), "request timed out", 3s);
+  });
+  refused("--enable-experiment=topology-aware-consumption");
+  effect("--data-path", [](const std::string& flag) {
+    TempDir dir("audit-data");
+    { auto nsqd = StartNsqd({flag + "=" + dir.path()}); }
+    CHECK(std::ifstream(dir.path() + "/CURRENT").good());  // RocksDB's files are there
+  });
+  effect("--mem-queue-size=0", [](const std::string& flag) {
+    auto nsqd = StartNsqd({flag});
+    Publish(*nsqd, "audit", "x");
+    CHECK(TopicStat(*nsqd, "audit", "backend_depth") == 1);
+  });
+  refused("--max-bytes-per-file=1000");
+  effect("--sync-every=1", [](const std::string& flag) {
+    auto nsqd = StartNsqd({flag});
+    CHECK(nsqd->process().WaitForOutput("fsync every 1 messages", 5s).has_value());
+  });
+  effect("--sync-timeout=7s", [](const std::string& flag) {
+    auto nsqd = StartNsqd({flag});
+    CHECK(nsqd->process().WaitForOutput("or 7s after a write", 5s).has_value());
+  });
+  refused("--queue-scan-worker-pool-max=8");
+  refused("--queue-scan-selection-count=30");
+  effect("--msg-timeout=2s", [](const std::string& flag) {
+    CHECK(Negotiated(*StartNsqd({flag}))["msg_timeout"] == 2000);
+  });
+  effect("--max-msg-timeout=30s", [](const std::string& flag) {
+    CHECK(Negotiated(*StartNsqd({flag}))["max_msg_timeout"] == 30000);
+  });
+  effect("--max-msg-size=10", [](const std::string& flag) {
+    ExpectErrorCode(*StartNsqd({flag}), [](RawConn& c) { (void)c.Pub("audit", "01234567890"); },
+                    "E_BAD_MESSAGE");
+  });
+  effect("--max-body-size=100", [](const std::string& flag) {
+    ExpectErrorCode(
+        *StartNsqd({flag}),
+        [](RawConn& c) { (void)c.Mpub("audit", std::vector<std::string>(2, std::string(60, 'x'))); },
+        "E_BAD_BODY");
+  });
+  effect("--max-req-timeout=1s", [](const std::string& flag) {
+    ExpectErrorCode(*StartNsqd({flag}), [](RawConn& c) { (void)c.Dpub("audit", 2000, "x"); },
+                    "E_INVALID");
+  });
+  effect("--max-heartbeat-interval=2s", [](const std::string& flag) {
+    ExpectErrorCode(*StartNsqd({flag}),
+                    [](RawConn& c) { (void)c.Identify(R"({"heartbeat_interval":3000})"); },
+                    "E_BAD_BODY");
+  });
+  effect("--max-rdy-count=42", [](const std::string& flag) {
+    CHECK(Negotiated(*StartNsqd({flag}))["max_rdy_count"] == 42);
+  });
+  effect("--max-output-buffer-size=1000", [](const std::string& flag) {
+    ExpectErrorCode(*StartNsqd({flag}),
+                    [](RawConn& c) { (void)c.Identify(R"({"output_buffer_size":2000})"); },
+                    "E_BAD_BODY");
+  });
+  effect("--max-output-buffer-timeout=1s", [](const std::string& flag) {
+    ExpectErrorCode(*StartNsqd({flag}),
+                    [](RawConn& c) { (void)c.Identify(R"({"output_buffer_timeout":2000})"); },
+                    "E_BAD_BODY");
+  });
+  effect("--min-output-buffer-timeout=100ms", [](const std::string& flag) {
+    ExpectErrorCode(*StartNsqd({flag}),
+                    [](RawConn& c) { (void)c.Identify(R"({"output_buffer_timeout":50})"); },
+                    "E_BAD_BODY");
+  });
+  effect("--output-buffer-timeout=100ms", [](const std::string& flag) {
+    CHECK(Negotiated(*StartNsqd({flag}))["output_buffer_timeout"] == 100);
+  });
+  effect("--max-channel-consumers=1", [](const std::string& flag) {
+    auto nsqd = StartNsqd({flag});
+    auto first = Subscribe(*nsqd, "audit", "c", -1);
+    ExpectErrorCode(*nsqd, [](RawConn& c) { (void)c.Sub("audit", "c"); },
+                    "E_SUB_FAILED SUB failed consumers for audit:c exceeds limit of 1");
+  });
+  refused("--statsd-address=127.0.0.1:8125");
+  for (std::string flag : {"--statsd-prefix=audit.%s", "--statsd-interval=5s",
+                           "--statsd-mem-stats=false", "--statsd-udp-packet-size=1400",
+                           "--statsd-exclude-ephemeral"}) {
+    inert(flag, "--statsd-address (statsd is refused)");
+  }
+  refused("--e2e-processing-latency-percentile=0.99");
+  inert("--e2e-processing-latency-window-time=1m",
+        "--e2e-processing-latency-percentile (refused)");
+  refused("--tls-cert=/nonexistent/cert.pem");
+  refused("--tls-key=/nonexistent/key.pem");
+  refused("--tls-root-ca-file=/nonexistent/ca.pem");
+  refused("--tls-client-auth-policy=require-verify");
+  refused("--tls-required=true");
+  inert("--tls-min-version=tls1.2", kTls);
+  refused("--deflate=true");
+  refused("--snappy=true");
+  effect("--max-deflate-level=3", [](const std::string& flag) {
+    // Reported in IDENTIFY as nsqd does (deflate itself is refused).
+    CHECK(Negotiated(*StartNsqd({flag}))["max_deflate_level"] == 3);
+  });
+  return cases;
+}
+
+TEST_CASE("every nsqd flag in --help is accounted for, and every audited flag is in --help") {
+  const std::set<std::string> in_help = FlagsInHelp(TestNsqd::BinaryPath());
+  const std::map<std::string, FlagCase> cases = NsqdCases();
+  for (const std::string& name : in_help) {
+    CHECK_MESSAGE(cases.contains(name), "--", name, " has no entry in the flag audit");
+  }
+  for (const auto& [name, flag_case] : cases) {
+    CHECK_MESSAGE(in_help.contains(name), "--", name, " is audited but not in --help");
+  }
+}
+
+TEST_CASE("every nsqd flag whose feature is missing stops nsqd with a message naming it") {
+  TempDir dir("audit-refused");
+  for (const auto& [name, flag_case] : NsqdCases()) {
+    if (flag_case.verdict != Verdict::kRefused) continue;
+    CAPTURE(flag_case.value);
+    Ran ran = RunToExit(TestNsqd::BinaryPath(),
+                        {"--tcp-address=127.0.0.1:0", "--http-address=127.0.0.1:0",
+                         "--data-path=" + dir.path(), flag_case.value});
+    CHECK(ran.status.exit_code == 1);
+    CHECK_MESSAGE(ran.output.find("--" + name) != std::string::npos, ran.output);
+    // "not supported" / "no effect" (CheckSupported), or nsqd's own validation error.
+    CHECK_MESSAGE((ran.output.find("not supported") != std::string::npos ||
+                   ran.output.find("no effect") != std::string::npos ||
+                   ran.output.find("cannot") != std::string::npos),
+                  ran.output);
+  }
+}
+
+TEST_CASE("every nsqd flag that depends on a refused or absent one is accepted, as in nsqd") {
+  std::vector<std::string> flags;
+  for (const auto& [name, flag_case] : NsqdCases()) {
+    if (flag_case.verdict != Verdict::kInert) continue;
+    INFO("--", name, " needs ", flag_case.why);
+    flags.push_back(flag_case.value);
+  }
+  auto nsqd = StartNsqd(flags);
+  Publish(*nsqd, "audit", "x");
+}
+
+TEST_CASE("every nsqd flag with an effect has it") {
+  for (const auto& [name, flag_case] : NsqdCases()) {
+    if (flag_case.verdict != Verdict::kEffect) continue;
+    SUBCASE(name.c_str()) { flag_case.check(flag_case.value); }
+  }
+}
+
+// --- nsqlookupd -----------------------------------------------------------------------------
+
+// nsqlookupd's flags all work; the timing ones are covered where their behaviour is tested
+// (tests/integration/lookupd/lookupd_test.cc), the rest here.
+std::map<std::string, FlagCase> LookupdCases() {
+  std::map<std::string, FlagCase> cases;
+  auto effect = [&](std::string value, std::function<void(const std::string&)> check) {
+    cases[FlagName(value)] = FlagCase{value, Verdict::kEffect, "", std::move(check)};
+  };
+  effect("--version", [](const std::string& flag) {
+    Ran ran = RunToExit(TestLookupd::BinaryPath(), {flag});
+    CHECK(ran.status.exit_code == 0);
+    CHECK_MESSAGE(ran.output.rfind("nsqlookupd v1.3.0", 0) == 0, ran.output);
+  });
+  effect("--config", [](const std::string& flag) {
+    TempDir dir("audit-lookupd-config");
+    std::ofstream(dir.File("lookupd.cfg")) << "broadcast_address = \"from.config\"\n";
+    auto lookupd = TestLookupd::Start({flag + "=" + dir.File("lookupd.cfg")});
+    NSQ_REQUIRE_OK(lookupd);
+    auto conn = RawConn::Connect((*lookupd)->tcp_port());
+    NSQ_REQUIRE_OK(conn);
+    protocol::LookupPeerInfo peer{"127.0.0.1", "h", 1, 2, "1.3.0", "", ""};
+    NSQ_REQUIRE_OK((*conn)->Send(std::string(protocol::kMagicV1) +
+                                 protocol::EncodeLookupIdentify(peer)));
+    absl::StatusOr<std::string> reply = (*conn)->ReadRaw(4);
+    NSQ_REQUIRE_OK(reply);
+    const uint32_t size = ntohl(*reinterpret_cast<const uint32_t*>(reply->data()));
+    absl::StatusOr<std::string> json = (*conn)->ReadRaw(size);
+    NSQ_REQUIRE_OK(json);
+    CHECK(ParseJson(*json).at("broadcast_address") == "from.config");
+  });
+  effect("--log-level=debug", [](const std::string& flag) {
+    auto lookupd = TestLookupd::Start({flag});
+    NSQ_REQUIRE_OK(lookupd);
+    auto conn = RawConn::Connect((*lookupd)->tcp_port());
+    NSQ_REQUIRE_OK(conn);
+    protocol::LookupPeerInfo peer{"127.0.0.1", "h", 1, 2, "1.3.0", "", ""};
+    NSQ_REQUIRE_OK((*conn)->Send(std::string(protocol::kMagicV1) +
+                                 protocol::EncodeLookupIdentify(peer) + protocol::EncodeLookupPing()));
+    CHECK((*lookupd)->process().WaitForOutput("pinged", 5s).has_value());
+  });
+  effect("--log-prefix=[audit] ", [](const std::string& flag) {
+    auto lookupd = TestLookupd::Start({flag});
+    NSQ_REQUIRE_OK(lookupd);
+    CHECK((*lookupd)->process().WaitForOutput(std::regex("^\\[audit\\] .*INFO"), 5s).has_value());
+  });
+  cases["verbose"] =
+      FlagCase{"--verbose", Verdict::kInert, "deprecated in nsqlookupd, no effect there either",
+               nullptr};
+  effect("--tcp-address", [](const std::string& flag) {
+    const uint16_t port = FreePort();
+    auto lookupd = TestLookupd::Start({flag + "=127.0.0.1:" + std::to_string(port)});
+    NSQ_REQUIRE_OK(lookupd);
+    CHECK((*lookupd)->tcp_port() == port);
+  });
+  effect("--http-address", [](const std::string& flag) {
+    const uint16_t port = FreePort();
+    auto lookupd = TestLookupd::Start({flag + "=127.0.0.1:" + std::to_string(port)});
+    NSQ_REQUIRE_OK(lookupd);
+    CHECK(HttpGet(port, "/ping")->status == 200);
+  });
+  // Their behaviour has its own tests in tests/integration/lookupd/lookupd_test.cc.
+  auto covered = [&](std::string value, std::string where) {
+    cases[FlagName(value)] = FlagCase{value, Verdict::kEffect, where, [](const std::string& flag) {
+                                        auto lookupd = TestLookupd::Start({flag});
+                                        NSQ_CHECK_OK(lookupd);
+                                      }};
+  };
+  covered("--broadcast-address=lookup.example", "lookupd_test.cc: IDENTIFY reply");
+  covered("--inactive-producer-timeout=1s", "lookupd_test.cc: inactive producers are hidden");
+  covered("--tombstone-lifetime=1s", "lookupd_test.cc: tombstones expire");
+  return cases;
+}
+
+TEST_CASE("every nsqlookupd flag in --help is accounted for and has its effect") {
+  const std::set<std::string> in_help = FlagsInHelp(TestLookupd::BinaryPath());
+  const std::map<std::string, FlagCase> cases = LookupdCases();
+  for (const std::string& name : in_help) {
+    CHECK_MESSAGE(cases.contains(name), "--", name, " has no entry in the flag audit");
+  }
+  for (const auto& [name, flag_case] : cases) {
+    CHECK_MESSAGE(in_help.contains(name), "--", name, " is audited but not in --help");
+    if (flag_case.verdict == Verdict::kEffect) {
+      CAPTURE(flag_case.value);
+      flag_case.check(flag_case.value);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nsq::testutil
