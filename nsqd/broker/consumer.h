@@ -14,7 +14,8 @@ class Consumer {
   virtual ~Consumer() = default;
 
   // True while the connection can take one more message: subscribed, not closing,
-  // RDY > 0 and in-flight < RDY.
+  // RDY > 0, in-flight < RDY, and its unwritten output below the connection's bound. When it
+  // becomes true again the connection calls Channel::ConsumerReady.
   virtual bool ReadyForMessage() const = 0;
   // Sample rate 0 (all) .. 99 from IDENTIFY; a sampled-out message is consumed (NSQ semantics).
   virtual int64_t SampleRate() const = 0;

@@ -367,7 +367,11 @@ bool ClientConn::Cls(const Command& command) {
 
 bool ClientConn::ReadyForMessage() const {
   return state_ == kSubscribed && !detached_ && ready_count_ > 0 &&
-         in_flight_count_ < ready_count_;
+         in_flight_count_ < ready_count_ && !transport_->OutputBacklogged();
+}
+
+void ClientConn::OutputDrained() {
+  if (channel_ != nullptr) channel_->ConsumerReady();
 }
 
 void ClientConn::DeliverMessage(const protocol::Message& message) {

@@ -36,6 +36,10 @@ class Transport {
   virtual void CloseAfterFlush() = 0;
   // Close at once, dropping pending output.
   virtual void CloseNow() = 0;
+  // True while the output not yet written to the socket is at its bound: the connection takes
+  // no more messages until the transport calls ClientConn::OutputDrained. A consumer that
+  // stops reading thus stops receiving, instead of every redelivery piling up in our memory.
+  virtual bool OutputBacklogged() const = 0;
 };
 
 class ClientConn final : public Consumer, public ClientConnection {
@@ -54,6 +58,8 @@ class ClientConn final : public Consumer, public ClientConnection {
   // The connection is going away: leave the channel (its in-flight messages are requeued)
   // and the broker's client list. Idempotent.
   void Detach();
+  // The transport's output fell below its bound again: the channel may deliver once more.
+  void OutputDrained();
 
   const ClientSettings& settings() const { return settings_; }
   // Replies held back behind publishes that wait for the store.

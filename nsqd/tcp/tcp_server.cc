@@ -31,7 +31,12 @@ constexpr auto kUseAwaitable = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kReadChunk = 64 * 1024;
 // A connection whose unwritten output grows past this is not reading: stop reading its
 // commands until it catches up, so a pipelining client cannot grow our memory without bound.
-constexpr size_t kMaxPendingOutput = 8 * 1024 * 1024;
+constexpr size_t kMaxPendingOutput = 1024 * 1024;
+// No message is handed to a connection whose unwritten output is this large (one message may
+// take it past). A consumer that stops reading thus holds at most this much of our memory, as
+// Go's blocked write holds its 16-64 KiB buffer; the kernel's socket buffer comes on top in
+// both. Large enough that a fast consumer's writes stay big.
+constexpr size_t kMessageOutputLimit = 256 * 1024;
 // Publishes of one connection waiting for the store before it stops reading more commands
 // (a producer pipelining faster than the disk writes must not grow nsqd's memory).
 constexpr size_t kMaxPendingReplies = 1024;
@@ -106,6 +111,12 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
   }
 
   void CloseNow() override { Close(); }
+
+  bool OutputBacklogged() const override {
+    if (out_.size() + writing_bytes_ < kMessageOutputLimit) return false;
+    turned_away_ = true;  // the writer says when it drains
+    return true;
+  }
 
  private:
   static protocol::DecoderLimits LimitsFrom(const NsqdOptions& options) {
@@ -226,6 +237,10 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
           Close();
           co_return;
         }
+        if (turned_away_ && !OutputBacklogged()) {
+          turned_away_ = false;
+          conn_.OutputDrained();
+        }
         continue;
       }
       if (close_after_flush_) {
@@ -282,6 +297,8 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
   std::optional<SteadyClock::time_point> flush_deadline_;
   bool writing_ = false;
   size_t writing_bytes_ = 0;
+  // A delivery was refused because the output was backlogged (set by a const query).
+  mutable bool turned_away_ = false;
   SteadyClock::time_point write_started_;
   SteadyClock::time_point last_read_ = SteadyClock::now();
   bool close_after_flush_ = false;

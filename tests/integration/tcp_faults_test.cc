@@ -4,11 +4,14 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <boost/json.hpp>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "common/protocol/frame.h"
 #include "tests/integration/integration_util.h"
+#include "tests/testutil/wait_for.h"
 
 namespace nsq::testutil {
 namespace {
@@ -155,6 +158,110 @@ TEST_CASE("after kill -9 nsqd restarts on the same data directory and serves") {
   nsqd->Kill9();
   NSQ_REQUIRE_OK(nsqd->Restart());
   CheckStillServing(*nsqd);
+}
+
+// --- a consumer that stops reading ------------------------------------------------------------
+
+// nsqd's resident memory in bytes (VmRSS of /proc/<pid>/status).
+int64_t ResidentBytes(TestNsqd& nsqd) {
+  std::ifstream status("/proc/" + std::to_string(nsqd.process().pid()) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+  }
+  FAIL("no VmRSS for nsqd");
+  return 0;
+}
+
+// The /stats object of the one client subscribed to topic:channel.
+boost::json::object SubscribedClient(const TestNsqd& nsqd, std::string_view topic,
+                                     std::string_view channel) {
+  const boost::json::value stats = GetStats(nsqd);
+  const boost::json::object* found = FindChannel(stats, topic, channel);
+  REQUIRE(found != nullptr);
+  const boost::json::array& clients = found->at("clients").as_array();
+  REQUIRE(clients.size() == 1);
+  return clients[0].as_object();
+}
+
+TEST_CASE("a consumer that stops reading gets no more messages and costs bounded memory") {
+  // The scenario of the report: a consumer with RDY 2500 and a 1 s message timeout that never
+  // reads its socket, 2500 messages of 16 KB. Go's write blocks after a few hundred messages;
+  // ours must stop handing messages to that connection once its unwritten output is at the
+  // bound, instead of queueing every redelivery behind the stuck ones.
+  auto nsqd = StartNsqd();
+  constexpr int kMessages = 2500;
+  constexpr size_t kBodySize = 16 * 1024;
+  const std::vector<std::string> batch(250, std::string(kBodySize, 'm'));
+  for (int i = 0; i < kMessages / 250; ++i) PublishMany(*nsqd, "amp", batch);
+  const int64_t rss_loaded = ResidentBytes(*nsqd);
+
+  // A 64 KiB receive buffer keeps what the kernel takes in for the stuck client small.
+  auto stuck = RawConn::Connect(nsqd->tcp_port(), 64 * 1024);
+  NSQ_REQUIRE_OK(stuck);
+  RawConn& conn = **stuck;
+  NSQ_REQUIRE_OK(conn.SendMagic());
+  NSQ_REQUIRE_OK(conn.Identify(R"({"heartbeat_interval":60000,"msg_timeout":1000})"));
+  NSQ_REQUIRE_OK(conn.ExpectOk());
+  NSQ_REQUIRE_OK(conn.Sub("amp", "stuck"));
+  NSQ_REQUIRE_OK(conn.ExpectOk());
+  NSQ_REQUIRE_OK(conn.Rdy(kMessages));  // and from now on, never read
+
+  // Whatever it was handed times out once and goes back to the channel.
+  int64_t delivered = 0;
+  REQUIRE(WaitFor(
+      [&] {
+        delivered = SubscribedClient(*nsqd, "amp", "stuck").at("message_count").as_int64();
+        return delivered > 0 && ChannelStat(*nsqd, "amp", "stuck", "timeout_count") >= delivered;
+      },
+      10s));
+  // What it was handed is what fits in our output bound (256 KiB) plus the kernel's socket
+  // buffers (on loopback the send buffer grows to tcp_wmem's 4 MiB even towards a stuck
+  // reader; that is kernel memory, not ours): some 250 messages, a tenth of its RDY of 2500.
+  CHECK_MESSAGE(delivered * static_cast<int64_t>(kBodySize) < 6 * 1024 * 1024,
+                delivered, " messages handed to the stuck consumer");
+  // Timed out, they wait in the channel: they are not sent again to the stuck connection, however
+  // many timeout periods pass (before the fix: every second, 2500 more copies in memory).
+  CHECK_FALSE(WaitFor(
+      [&] {
+        return SubscribedClient(*nsqd, "amp", "stuck").at("message_count").as_int64() > delivered;
+      },
+      3s));
+  CHECK(ChannelStat(*nsqd, "amp", "stuck", "depth") == kMessages);
+
+  // Other topics are served as usual, and memory stayed where the messages themselves put it.
+  auto healthy = Subscribe(*nsqd, "other", "c", 1);
+  Publish(*nsqd, "other", "fine");
+  CHECK(MustReadMessage(*healthy).body.view() == "fine");
+  const int64_t growth = ResidentBytes(*nsqd) - rss_loaded;
+  CHECK_MESSAGE(growth < 32 * 1024 * 1024, "nsqd grew by ", growth, " bytes");
+}
+
+TEST_CASE("a consumer that stops reading is dropped when a write stays blocked for too long") {
+  // More than the kernel's socket buffers take in (up to 4 MiB of send buffer on loopback).
+  auto nsqd = StartNsqd();
+  const std::vector<std::string> batch(100, std::string(16 * 1024, 'm'));
+  for (int i = 0; i < 5; ++i) PublishMany(*nsqd, "amp", batch);
+  auto stuck = RawConn::Connect(nsqd->tcp_port(), 64 * 1024);
+  NSQ_REQUIRE_OK(stuck);
+  RawConn& conn = **stuck;
+  NSQ_REQUIRE_OK(conn.SendMagic());
+  NSQ_REQUIRE_OK(conn.Identify(R"({"heartbeat_interval":1000})"));
+  NSQ_REQUIRE_OK(conn.ExpectOk());
+  NSQ_REQUIRE_OK(conn.Sub("amp", "stuck"));
+  NSQ_REQUIRE_OK(conn.ExpectOk());
+  NSQ_REQUIRE_OK(conn.Rdy(500));
+  // It keeps sending NOPs (so it is not silent), but never reads: the write timeout (the
+  // heartbeat interval, as nsqd's write deadline) drops it and its messages go back.
+  REQUIRE(WaitFor(
+      [&] {
+        (void)conn.Nop();
+        const boost::json::value stats = GetStats(*nsqd);
+        const boost::json::object* channel = FindChannel(stats, "amp", "stuck");
+        return channel != nullptr && channel->at("clients").as_array().empty();
+      },
+      10s));
+  CHECK(ChannelStat(*nsqd, "amp", "stuck", "depth") == 500);
+  CHECK(ChannelStat(*nsqd, "amp", "stuck", "in_flight_count") == 0);
 }
 
 }  // namespace

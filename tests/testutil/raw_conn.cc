@@ -58,9 +58,14 @@ std::string DescribeFrame(const protocol::Frame& frame) {
   return absl::StrCat("frame of type ", static_cast<int>(frame.type));
 }
 
-absl::StatusOr<std::unique_ptr<RawConn>> RawConn::Connect(uint16_t port) {
+absl::StatusOr<std::unique_ptr<RawConn>> RawConn::Connect(uint16_t port,
+                                                         int receive_buffer_bytes) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+  // Before connect, so the advertised window follows it.
+  if (receive_buffer_bytes > 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer_bytes, sizeof(receive_buffer_bytes));
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);

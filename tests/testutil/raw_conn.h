@@ -43,8 +43,10 @@ class RawConn {
   using Millis = std::chrono::milliseconds;
   static constexpr Millis kDefaultTimeout{5000};
 
-  // Connects to 127.0.0.1:port. Nothing is sent (not even the magic).
-  static absl::StatusOr<std::unique_ptr<RawConn>> Connect(uint16_t port);
+  // Connects to 127.0.0.1:port. Nothing is sent (not even the magic). A receive buffer size
+  // (SO_RCVBUF) caps what the kernel takes in for a test that stops reading.
+  static absl::StatusOr<std::unique_ptr<RawConn>> Connect(uint16_t port,
+                                                          int receive_buffer_bytes = 0);
 
   ~RawConn();
   RawConn(const RawConn&) = delete;

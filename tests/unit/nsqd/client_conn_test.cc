@@ -24,6 +24,7 @@ class FakeTransport final : public Transport {
   void ApplySettings(const ClientSettings& settings) override { applied = settings; }
   void CloseAfterFlush() override { closing = true; }
   void CloseNow() override { closing = true; }
+  bool OutputBacklogged() const override { return backlogged; }
 
   std::string LastFrame() const { return frames.empty() ? "" : frames.back().data; }
 
@@ -32,6 +33,7 @@ class FakeTransport final : public Transport {
   ClientSettings applied;
   int flushes = 0;
   bool closing = false;
+  bool backlogged = false;
 };
 
 Command Cmd(CommandName name, std::vector<std::string> params = {}, std::string body = "") {
@@ -122,6 +124,35 @@ TEST_CASE("a subscribed connection receives messages up to its RDY and FIN frees
   CHECK(f.conn.Handle(Cmd(CommandName::kFin, {id})));
   CHECK(f.transport.messages.size() == 2);
   CHECK(f.conn.Stats().finish_count == 1);
+}
+
+TEST_CASE("a connection whose output is backlogged gets no messages, not even redeliveries") {
+  Fixture f;
+  REQUIRE(f.conn.Handle(Cmd(CommandName::kIdentify, {}, R"({"msg_timeout":1000})")));
+  REQUIRE(f.conn.Handle(Cmd(CommandName::kSub, {"t", "c"})));
+  REQUIRE(f.conn.Handle(Cmd(CommandName::kRdy, {"10"})));
+  Topic* topic = f.broker.FindTopic("t");
+  REQUIRE(testing::PublishNow(topic, {protocol::Body::Copy("a")}).ok());
+  REQUIRE(f.transport.messages.size() == 1);
+
+  // The consumer stops reading: the socket's output reaches its bound.
+  f.transport.backlogged = true;
+  REQUIRE(testing::PublishNow(topic, {protocol::Body::Copy("b")}).ok());
+  CHECK(f.transport.messages.size() == 1);
+  // "a" times out again and again; it is not sent once more to the stuck connection.
+  for (int i = 0; i < 5; ++i) f.env.timers.Advance(2'000'000'000);
+  CHECK(f.transport.messages.size() == 1);
+  Channel* channel = topic->FindChannel("c");
+  CHECK(channel->Stats(false).timeout_count == 1);
+  CHECK(channel->depth() == 2);
+
+  // Its output drains: delivery resumes where it stopped.
+  f.transport.backlogged = false;
+  f.conn.OutputDrained();
+  REQUIRE(f.transport.messages.size() == 3);
+  CHECK(f.transport.messages[1].body.view() == "b");
+  CHECK(f.transport.messages[2].body.view() == "a");
+  CHECK(f.transport.messages[2].attempts == 2);
 }
 
 TEST_CASE("FIN of an unknown id is non-fatal; a malformed id is fatal") {
