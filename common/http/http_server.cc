@@ -47,6 +47,10 @@ constexpr std::string_view kHeaderTooLarge =
     "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\n"
     "Connection: close\r\n\r\n431 Request Header Fields Too Large";
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// Go's answer to a transfer coding it does not implement (it does not echo the coding back).
+constexpr std::string_view kNotImplemented =
+    "HTTP/1.1 501 Not Implemented\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    "Connection: close\r\n\r\nUnsupported transfer encoding";
 
 void LogIfFailed(std::exception_ptr error) { log::LogIfFailed(error, "HTTP: connection task"); }
 
@@ -113,6 +117,30 @@ asio::awaitable<bool> WriteResponse(std::shared_ptr<Connection> conn, const Http
   co_return !ec;
 }
 
+// How a request's Transfer-Encoding frames its body (RFC 9112 §6). Only a single "chunked" is
+// understood, and only in HTTP/1.1; anything else must not be read as "no body", or the body's
+// bytes would be parsed as the next request on the connection (request smuggling).
+enum class TransferFraming { kNone, kChunked, kUnsupported, kFaulty };
+
+TransferFraming FramingOf(const http::request_parser<http::string_body>::value_type& header) {
+  size_t fields = 0;
+  std::string_view value;
+  for (const auto& field : header) {
+    if (field.name() != http::field::transfer_encoding) continue;
+    ++fields;
+    value = std::string_view(field.value().data(), field.value().size());
+  }
+  if (fields == 0) return TransferFraming::kNone;
+  // HTTP/1.0 has no transfer codings: RFC 9112 §6.1 says to treat the framing as faulty.
+  if (header.version() < 11) return TransferFraming::kFaulty;
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  // As Go's net/http: one field whose whole value is "chunked"; "gzip", "chunked, chunked",
+  // "identity" or a second field are not implemented.
+  if (fields == 1 && beast::iequals(value, "chunked")) return TransferFraming::kChunked;
+  return TransferFraming::kUnsupported;
+}
+
 // Answers a request that could not be parsed, as Go does, unless the client simply went
 // away or timed out.
 asio::awaitable<void> RejectMalformed(std::shared_ptr<Connection> conn, beast::error_code ec) {
@@ -144,6 +172,17 @@ asio::awaitable<void> Serve(std::shared_ptr<Connection> conn) {
     }
 
     const auto& header = parser.get();
+    switch (FramingOf(header)) {
+      case TransferFraming::kNone:
+      case TransferFraming::kChunked:
+        break;
+      case TransferFraming::kUnsupported:
+        if (co_await WriteRaw(conn, kNotImplemented)) co_await CloseGracefully(conn);
+        co_return;
+      case TransferFraming::kFaulty:
+        if (co_await WriteRaw(conn, kBadRequest)) co_await CloseGracefully(conn);
+        co_return;
+    }
     const unsigned version = header.version() == 10 ? 10 : 11;
     const bool keep_alive = header.keep_alive();
     HttpRequest request;

@@ -307,6 +307,21 @@ TEST_CASE("the V1 magic sent to the HTTP port gets an HTTP 400") {
   CHECK(answer->starts_with("HTTP/1.1 400 Bad Request"));
 }
 
+TEST_CASE("a request with an unsupported transfer coding is 501 and its body is not a request") {
+  auto lookupd = StartLookupd();
+  absl::StatusOr<std::unique_ptr<RawConn>> conn = RawConn::Connect(lookupd->http_port());
+  REQUIRE(conn.ok());
+  REQUIRE((*conn)
+              ->Send("POST /topic/create?topic=sm HTTP/1.1\r\nHost: x\r\n"
+                     "Transfer-Encoding: gzip\r\n\r\nGET /info HTTP/1.1\r\nHost: x\r\n\r\n")
+              .ok());
+  absl::StatusOr<std::string> answer = (*conn)->ReadUntilClosed();
+  REQUIRE(answer.ok());
+  CHECK(answer->starts_with("HTTP/1.1 501 Not Implemented"));
+  CHECK(answer->find("200 OK") == std::string::npos);
+  CHECK(Serialize(GetJson(lookupd->http_port(), "/topics")) == R"({"topics":[]})");
+}
+
 struct Outcome {
   ExitStatus status;
   std::string output;

@@ -249,6 +249,61 @@ TEST_CASE("a chunked body is accepted up to the limit and refused with 413 past 
   CHECK(f.broker->FindTopic("t")->depth() == 2);
 }
 
+TEST_CASE("an unsupported transfer coding is 501 and closes: its body is never a request") {
+  // The smuggling probe: a body that is itself a request. Read as "no body", it would be
+  // answered as a second request on the same connection.
+  const std::string smuggled = "GET /info HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (std::string coding : {"gzip", "chunked, chunked", "xchunked", "identity", "gzip, chunked"}) {
+    CAPTURE(coding);
+    ServerFixture f;
+    Socket s(f.port);
+    REQUIRE(s.Send("POST /pub?topic=sm HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + coding +
+                   "\r\n\r\n" + smuggled));
+    std::optional<std::string> answer = s.ReadUntilClosed();
+    REQUIRE(answer.has_value());
+    CHECK(StatusLine(*answer) == "HTTP/1.1 501 Not Implemented");
+    CHECK(answer->find("Unsupported transfer encoding") != std::string::npos);
+    CHECK(answer->find("200 OK") == std::string::npos);
+    f.StopLoop();
+    CHECK(f.broker->FindTopic("sm") == nullptr);
+  }
+}
+
+TEST_CASE("two Transfer-Encoding fields are refused and close, even when each says chunked") {
+  // Beast's parser refuses a repeated "chunked" while reading the header: 400 (Go says 501).
+  ServerFixture f;
+  Socket s(f.port);
+  REQUIRE(s.Send("POST /pub?topic=sm HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n"));
+  std::optional<std::string> answer = s.ReadUntilClosed();
+  REQUIRE(answer.has_value());
+  CHECK(StatusLine(*answer) == "HTTP/1.1 400 Bad Request");
+}
+
+TEST_CASE("a chunked body on HTTP/1.0 is faulty framing: 400 and close") {
+  ServerFixture f;
+  Socket s(f.port);
+  REQUIRE(s.Send("POST /pub?topic=sm HTTP/1.0\r\nConnection: keep-alive\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n"
+                 "GET /info HTTP/1.0\r\n\r\n"));
+  std::optional<std::string> answer = s.ReadUntilClosed();
+  REQUIRE(answer.has_value());
+  CHECK(StatusLine(*answer) == "HTTP/1.1 400 Bad Request");
+  CHECK(answer->find("200 OK") == std::string::npos);
+  f.StopLoop();
+  CHECK(f.broker->FindTopic("sm") == nullptr);
+}
+
+TEST_CASE("Transfer-Encoding together with Content-Length is 400 and closes") {
+  ServerFixture f;
+  Socket s(f.port);
+  REQUIRE(s.Send("POST /pub?topic=sm HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n"));
+  std::optional<std::string> answer = s.ReadUntilClosed();
+  REQUIRE(answer.has_value());
+  CHECK(StatusLine(*answer) == "HTTP/1.1 400 Bad Request");
+}
+
 TEST_CASE("Expect: 100-continue gets the interim answer before the body is sent") {
   ServerFixture f;
   Socket s(f.port);
