@@ -15,7 +15,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/json/parse.hpp>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -31,6 +30,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/src/conn.h"
 #include "client/src/log.h"
+#include "client/src/lookupd_query.h"
 #include "client/src/message_pool.h"
 #include "client/src/message_state.h"
 #include "common/protocol/big_endian.h"
@@ -49,9 +49,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr auto kUseAwaitable = asio::as_tuple(asio::use_awaitable);
-// A /lookup request (connect, send, read to EOF) gets this long.
-constexpr auto kLookupdTimeout = std::chrono::seconds(5);
-constexpr size_t kMaxLookupdReply = 4 << 20;
 // In backoff with no connection to test on, look again after this long.
 constexpr auto kBackoffRetry = std::chrono::seconds(1);
 
@@ -62,88 +59,6 @@ void LogCoroutineFailure(const Config& config, std::exception_ptr error) {
   } catch (const std::exception& e) {
     CLIENT_LOG(config, LogLevel::kError, "consumer coroutine failed: %s", e.what());
   }
-}
-
-// GET http://<address>/lookup?topic=<topic> over HTTP/1.0 (the body ends at EOF). Returns the
-// producers' "broadcast_address:tcp_port"; an error when lookupd cannot be asked or does not
-// know the topic (then nothing should change).
-asio::awaitable<absl::StatusOr<std::vector<std::string>>> FetchProducers(std::string address,
-                                                                         std::string topic) {
-  absl::StatusOr<std::pair<std::string, std::string>> host_port = internal::SplitAddress(address);
-  if (!host_port.ok()) co_return host_port.status();
-  auto executor = co_await asio::this_coro::executor;
-  tcp::resolver resolver(executor);
-  tcp::socket socket(executor);
-  asio::steady_timer timer(executor);
-  const std::string host = host_port->first;
-  const std::string port = host_port->second;
-  auto resolved = co_await resolver.async_resolve(host, port, kUseAwaitable);
-  if (std::get<0>(resolved)) {
-    co_return absl::UnavailableError(std::get<0>(resolved).message());
-  }
-  const tcp::resolver::results_type endpoints = std::get<1>(resolved);
-  // Topic names are [.a-zA-Z0-9_-] plus "#ephemeral": only '#' needs escaping.
-  std::string query_topic;
-  for (char c : topic) query_topic += c == '#' ? std::string("%23") : std::string(1, c);
-  const std::string request =
-      absl::StrCat("GET /lookup?topic=", query_topic, " HTTP/1.0\r\nHost: ", address,
-                   "\r\nAccept: application/vnd.nsq; version=1.0\r\n\r\n");
-  std::string response;
-  timer.expires_after(kLookupdTimeout);
-  auto connected = co_await (asio::async_connect(socket, endpoints, kUseAwaitable) ||
-                             timer.async_wait(kUseAwaitable));
-  if (connected.index() == 1) co_return absl::DeadlineExceededError("connect timed out");
-  if (std::get<0>(std::get<0>(connected))) {
-    co_return absl::UnavailableError(std::get<0>(std::get<0>(connected)).message());
-  }
-  auto request_buffer = asio::buffer(request);
-  auto written = co_await (asio::async_write(socket, request_buffer, kUseAwaitable) ||
-                           timer.async_wait(kUseAwaitable));
-  if (written.index() == 1) co_return absl::DeadlineExceededError("request timed out");
-  auto response_buffer = asio::dynamic_buffer(response, kMaxLookupdReply);
-  auto read = co_await (asio::async_read(socket, response_buffer, kUseAwaitable) ||
-                        timer.async_wait(kUseAwaitable));
-  if (read.index() == 1) co_return absl::DeadlineExceededError("response timed out");
-
-  const size_t body_start = response.find("\r\n\r\n");
-  if (response.rfind("HTTP/1.", 0) != 0 || response.size() < 12 ||
-      body_start == std::string::npos) {
-    co_return absl::DataLossError("malformed HTTP response");
-  }
-  const std::string status_code = response.substr(9, 3);
-  if (status_code != "200") {
-    co_return absl::NotFoundError(
-        absl::StrCat("HTTP ", status_code, " ", response.substr(body_start + 4, 200)));
-  }
-  boost::system::error_code ec;
-  boost::json::value json = boost::json::parse(response.substr(body_start + 4), ec);
-  if (ec || !json.is_object()) co_return absl::DataLossError("reply is not a JSON object");
-  const boost::json::object* root = &json.as_object();
-  // Before 1.0, lookupd wrapped replies in {"status_code", "data"}.
-  if (const boost::json::value* data = root->if_contains("data"); data && data->is_object()) {
-    root = &data->as_object();
-  }
-  const boost::json::value* producers = root->if_contains("producers");
-  if (producers == nullptr || !producers->is_array()) {
-    co_return absl::DataLossError("reply has no producers array");
-  }
-  std::vector<std::string> found;
-  for (const boost::json::value& item : producers->as_array()) {
-    if (!item.is_object()) continue;
-    const boost::json::object& producer = item.as_object();
-    const boost::json::value* host_value = producer.if_contains("broadcast_address");
-    if (host_value == nullptr || !host_value->is_string()) {
-      host_value = producer.if_contains("hostname");
-    }
-    const boost::json::value* port_value = producer.if_contains("tcp_port");
-    if (host_value == nullptr || !host_value->is_string() || port_value == nullptr ||
-        !port_value->is_int64()) {
-      continue;
-    }
-    const std::string producer_host(host_value->as_string().c_str());
-    found.push_back(absl::StrCat(producer_host, ":", port_value->as_int64()));
-  }
-  co_return found;
 }
 
 }  // namespace
@@ -900,7 +815,7 @@ asio::awaitable<void> Consumer::Core::QueryLookupds() {
   const std::vector<std::string> lookupds = lookupds_;
   for (const std::string& lookupd : lookupds) {
     const std::string topic = topic_;
-    absl::StatusOr<std::vector<std::string>> producers = co_await FetchProducers(lookupd, topic);
+    absl::StatusOr<std::vector<std::string>> producers = co_await internal::FetchProducers(lookupd, topic);
     if (!producers.ok()) {
       CLIENT_LOG(config_, LogLevel::kWarning, "lookupd %s: /lookup?topic=%s failed: %s", lookupd,
                  topic_, producers.status().ToString());

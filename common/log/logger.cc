@@ -22,7 +22,18 @@ std::string& Prefix() {
   return *prefix;
 }
 
+std::mutex g_sink_mutex;
+Sink& CurrentSink() {
+  static Sink* sink = new Sink();
+  return *sink;
+}
+
 }  // namespace
+
+void SetSink(Sink sink) {
+  std::lock_guard<std::mutex> lock(g_sink_mutex);
+  CurrentSink() = std::move(sink);
+}
 
 bool ParseLevel(std::string_view text, Level* out) {
   std::string lower = absl::AsciiStrToLower(std::string(text));
@@ -89,6 +100,13 @@ void Write(Level level, std::string_view message) {
     prefix = Prefix();
   }
   std::string line = FormatLine(prefix, absl::Now(), absl::LocalTimeZone(), level, message);
+  {
+    std::lock_guard<std::mutex> lock(g_sink_mutex);
+    if (CurrentSink()) {
+      CurrentSink()(line);
+      return;
+    }
+  }
   // One write(2) for the whole line; the loop only matters for a short write or a signal.
   const char* data = line.data();
   size_t left = line.size();

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <exception>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,12 @@ Level CurrentLevel();
 inline bool Enabled(Level level) {
   return static_cast<int>(level) >= static_cast<int>(CurrentLevel());
 }
+
+// Where lines go instead of stderr while set (a tool's terminal display prints them above its
+// live block); called with each complete line, newline included, one call at a time. An empty
+// sink restores stderr.
+using Sink = std::function<void(std::string_view line)>;
+void SetSink(Sink sink);
 
 // Writes one line: prefix, local timestamp, level, message. Fatal does not exit; the caller
 // decides what happens next.
