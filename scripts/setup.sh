@@ -8,6 +8,9 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
   libabsl-dev libsnappy-dev librocksdb-dev doctest-dev libtomlplusplus-dev
   redis-server
+  # redis_to_nsq talks to Redis through hiredis; its tests make real Sidekiq jobs with Ruby
+  # (tests/redis/sidekiq_fixture.rb).
+  libhiredis-dev ruby ruby-sidekiq ruby-redis-namespace ruby-activejob pkg-config
 )
 
 missing=()
