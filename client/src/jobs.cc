@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/src/log.h"
+#include "client/src/recent_jids.h"
 #include "common/protocol/names.h"
 #include "nsq/consumer.h"
 #include "nsq/producer.h"
@@ -269,7 +270,10 @@ absl::StatusOr<ParsedJob> ParseJob(const std::string& body, const std::string& q
 class Worker::Core {
  public:
   Core(std::string queue, WorkerOptions options)
-      : queue_(std::move(queue)), dead_topic_(queue_ + ".dead"), options_(std::move(options)) {
+      : queue_(std::move(queue)),
+        dead_topic_(queue_ + ".dead"),
+        options_(std::move(options)),
+        recent_(options_.dedupe_window, options_.dedupe_max_jids) {
     if (!options_.retry_delay) options_.retry_delay = SidekiqRetryDelay;
     options_.config.max_attempts = 0;
   }
@@ -295,6 +299,7 @@ class Worker::Core {
   const std::string queue_;
   const std::string dead_topic_;
   WorkerOptions options_;
+  internal::RecentJids recent_;
 
   std::mutex mu_;
   std::map<std::string, JobHandler> handlers_;
@@ -360,11 +365,21 @@ void Worker::Core::Handle(client::Message& message) {
     Fail(message, parsed, parsed.status());
     return;
   }
-  absl::Status status = Run(parsed->job);
-  if (status.ok()) {
+  const std::string& jid = parsed->job.jid;
+  const bool dedupe = options_.dedupe_window.count() > 0 && !jid.empty();
+  if (dedupe && !recent_.Claim(jid, internal::RecentJids::Clock::now())) {
+    CLIENT_LOG(options_.config, LogLevel::kInfo,
+               "queue %s: jid %s ran already (or is running): duplicate dropped", queue_, jid);
     message.Finish();
     return;
   }
+  absl::Status status = Run(parsed->job);
+  if (status.ok()) {
+    if (dedupe) recent_.Done(jid, internal::RecentJids::Clock::now());
+    message.Finish();
+    return;
+  }
+  if (dedupe) recent_.Release(jid);
   Fail(message, parsed, status);
 }
 

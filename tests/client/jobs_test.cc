@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <condition_variable>
@@ -494,6 +495,55 @@ TEST_CASE("A delayed job is not delivered before its delay") {
   REQUIRE(runs.WaitCount(1));
   CHECK(runs.time(0) - start >= 1450ms);
   CHECK(runs.time(0) - start < 10s);
+}
+
+TEST_CASE("With dedupe_window a duplicated jid runs once; a failed run's retry still runs") {
+  auto nsqd = StartNsqd();
+  client::testing::LogRecorder log;
+  WorkerOptions options = Options(*nsqd, log);
+  options.dedupe_window = std::chrono::minutes(10);
+  Worker worker("jobs_dedupe", options);
+  Runs runs;
+  std::atomic<int> failures_left{1};
+  worker.Register("Once", [&](const Job& job) {
+    runs.Add(job);
+    return absl::OkStatus();
+  });
+  worker.Register("FailsFirst", [&](const Job& job) {
+    runs.Add(job);
+    return failures_left-- > 0 ? absl::InternalError("first run fails") : absl::OkStatus();
+  });
+  CLIENT_REQUIRE_OK(worker.Start());
+  // The same job three times (as a republished migration batch would deliver it), then a job
+  // that fails once: its retry is the same jid and must run.
+  const std::string once = R"({"class":"Once","args":[],"jid":"aaaaaaaaaaaaaaaaaaaaaaaa","queue":"jobs_dedupe","retry":true})";
+  for (int i = 0; i < 3; ++i) PublishRaw(*nsqd, "jobs_dedupe", once);
+  PublishRaw(*nsqd, "jobs_dedupe",
+             R"({"class":"FailsFirst","args":[],"jid":"bbbbbbbbbbbbbbbbbbbbbbbb","queue":"jobs_dedupe","retry":true})");
+  REQUIRE(WaitFor([&] { return Settled(*nsqd, "jobs_dedupe"); }, 15s));
+  int once_runs = 0;
+  int fails_first_runs = 0;
+  for (size_t i = 0; i < runs.Count(); ++i) {
+    (runs.job(i).job_class == "Once" ? once_runs : fails_first_runs)++;
+  }
+  CHECK(once_runs == 1);
+  CHECK(fails_first_runs == 2);
+}
+
+TEST_CASE("Without dedupe_window (the default) every copy of a jid runs") {
+  auto nsqd = StartNsqd();
+  client::testing::LogRecorder log;
+  Worker worker("jobs_nodedupe", Options(*nsqd, log));
+  Runs runs;
+  worker.Register("Twice", [&](const Job& job) {
+    runs.Add(job);
+    return absl::OkStatus();
+  });
+  CLIENT_REQUIRE_OK(worker.Start());
+  const std::string body = R"({"class":"Twice","args":[],"jid":"cccccccccccccccccccccccc","queue":"jobs_nodedupe"})";
+  PublishRaw(*nsqd, "jobs_nodedupe", body);
+  PublishRaw(*nsqd, "jobs_nodedupe", body);
+  CHECK(runs.WaitCount(2));
 }
 
 }  // namespace

@@ -121,6 +121,13 @@ struct WorkerOptions {
   std::function<std::chrono::milliseconds(int retry_count)> retry_delay;
   // Upper bound of a retry delay; keep it <= nsqd's --max-req-timeout.
   std::chrono::milliseconds max_retry_delay = kNsqdMaxDelay;
+  // Off (0) by default. When set, a job whose jid this worker is running, or ran successfully
+  // less than this long ago, is finished without running again: duplicates from at-least-once
+  // delivery (a consumer that timed out, a redis_to_nsq batch republished after a crash) run
+  // once. Per worker process, in memory, at most `dedupe_max_jids` jids (the oldest are
+  // forgotten first); jobs without a jid are never deduplicated.
+  std::chrono::milliseconds dedupe_window{0};
+  size_t dedupe_max_jids = 100000;
 };
 
 // Sidekiq's retry delay: retry_count^4 + 15 + rand(10) * (retry_count + 1) seconds.
