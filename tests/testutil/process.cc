@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 
@@ -69,6 +70,26 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
 }
 
 }  // namespace
+
+bool EchoRequested() {
+  const char* value = std::getenv("NSQ_TEST_ECHO");
+  return value != nullptr && *value != '\0' && std::string_view(value) != "0";
+}
+
+std::string FindOnPath(std::string_view name, std::string fallback) {
+  const char* path = std::getenv("PATH");
+  if (path == nullptr) return fallback;
+  std::string_view dirs(path);
+  while (!dirs.empty()) {
+    const size_t colon = dirs.find(':');
+    const std::string_view dir = dirs.substr(0, colon);
+    dirs.remove_prefix(colon == std::string_view::npos ? dirs.size() : colon + 1);
+    if (dir.empty()) continue;
+    const std::string candidate = std::string(dir) + "/" + std::string(name);
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return fallback;
+}
 
 std::string ExitStatus::ToString() const {
   if (signal != 0) return absl::StrCat("killed by signal ", signal, " (", strsignal(signal), ")");

@@ -44,6 +44,13 @@ struct ExitStatus {
   std::string ToString() const;
 };
 
+// True when NSQ_TEST_ECHO is set (and not "0"): the test helpers then copy the output of the
+// servers they start to the test's stderr.
+bool EchoRequested();
+
+// `name` in a directory of $PATH, else `fallback` (Process::Start does no PATH lookup).
+std::string FindOnPath(std::string_view name, std::string fallback);
+
 class Process {
  public:
   struct Options {

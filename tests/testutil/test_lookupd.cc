@@ -18,10 +18,6 @@ namespace {
 
 constexpr std::chrono::seconds kStartupDeadline(15);
 
-bool EchoRequested() {
-  const char* value = std::getenv("NSQ_TEST_ECHO");
-  return value != nullptr && *value != '\0' && std::string_view(value) != "0";
-}
 
 // The port of the "<what>: listening on 127.0.0.1:41234" line.
 absl::StatusOr<uint16_t> ListeningPort(Process& process, const char* what) {

@@ -19,10 +19,6 @@ namespace {
 
 constexpr std::chrono::seconds kStartupDeadline(15);
 
-bool EnvFlag(const char* name) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' && std::string_view(value) != "0";
-}
 
 // Extracts the port of "...TCP: listening on 127.0.0.1:41234" style lines.
 absl::StatusOr<uint16_t> WaitForListeningPort(Process& process, const char* what) {
@@ -76,7 +72,7 @@ absl::Status TestNsqd::Launch() {
   options.argv.insert(options.argv.end(), extra_flags_.begin(), extra_flags_.end());
   options.log_path = dir_->File("nsqd.log");
   options.max_file_size_bytes = launch_.max_file_size_bytes;
-  options.echo_to_stderr = EnvFlag("NSQ_TEST_ECHO");
+  options.echo_to_stderr = EchoRequested();
   ++launches_;
   options.echo_prefix = absl::StrCat("  nsqd#", launches_, "| ");
 

@@ -413,7 +413,8 @@ int RunMigration(const Options& options) {
   absl::Time last_refresh = absl::Now();
   absl::Time last_discovery = absl::Now();
   std::unique_ptr<RedisClient> discovery;
-  while (!drainers.AllFinished()) {
+  // Without --follow the run ends when every source is drained; with it, at a stop request.
+  while (!drainers.AllFinished() || (options.follow && !RunState::StopRequested())) {
     progress.Tick();
     RunState::SleepFor(absl::FromChrono(progress.interval()));
     if (absl::Now() - last_refresh >= kLockRefresh) {

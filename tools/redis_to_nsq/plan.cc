@@ -151,6 +151,13 @@ absl::StatusOr<Plan> MakePlan(RedisClient& redis, const PlanOptions& options) {
   }
 
   NSQ_ASSIGN_OR_RETURN(std::vector<Source> lists, DiscoverLists(redis, layout));
+  // A queue named in --queues is drained even if it has no jobs yet (--follow waits for them).
+  for (const std::string& queue : options.queues) {
+    const std::string key = layout.Queue(queue);
+    if (std::none_of(lists.begin(), lists.end(), [&](const Source& s) { return s.key == key; })) {
+      lists.push_back(Source{SourceKind::kQueue, key, queue});
+    }
+  }
   for (Source& source : lists) {
     SourcePlan entry;
     entry.source = std::move(source);

@@ -1,11 +1,15 @@
 #include "tools/redis_to_nsq/redis_client.h"
 
+#include <fcntl.h>
 #include <hiredis.h>
 
 #include <cstdio>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/util/status_macros.h"
 
 namespace nsq::redis_to_nsq {
@@ -59,6 +63,37 @@ void AppendCommand(redisContext* context, const std::vector<std::string>& argv) 
 
 }  // namespace
 
+std::string RedisReply::ToString() const {
+  // Cut so that a message about a large reply (a whole queue, a DUMP) stays readable.
+  constexpr size_t kMaxShownBytes = 200;
+  constexpr size_t kMaxShownElements = 20;
+  switch (type) {
+    case Type::kNil:
+      return "nil";
+    case Type::kInteger:
+      return absl::StrCat(integer);
+    case Type::kString: {
+      const bool cut = str.size() > kMaxShownBytes;
+      return absl::StrCat("\"", absl::CHexEscape(cut ? str.substr(0, kMaxShownBytes) : str),
+                          cut ? "\"..." : "\"");
+    }
+    case Type::kStatus:
+      return absl::StrCat("+", str);
+    case Type::kArray: {
+      std::vector<std::string> parts;
+      for (const RedisReply& element : elements) {
+        if (parts.size() == kMaxShownElements) {
+          parts.push_back(absl::StrCat("... (", elements.size(), " elements)"));
+          break;
+        }
+        parts.push_back(element.ToString());
+      }
+      return absl::StrCat("[", absl::StrJoin(parts, ", "), "]");
+    }
+  }
+  return "?";
+}
+
 absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Connect(const RedisEndpoint& endpoint,
                                                                   absl::Duration timeout,
                                                                   absl::Duration command_timeout) {
@@ -75,6 +110,9 @@ absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Connect(const RedisEnd
     return absl::UnavailableError(absl::StrFormat("cannot connect to Redis at %s: %s", where, why));
   }
   redisSetTimeout(context, absl::ToTimeval(command_timeout));
+  // hiredis 0.14 opens the socket without SOCK_CLOEXEC: a child started later (the tests start
+  // the migrator and fixtures while holding a connection) would keep it open on the server.
+  fcntl(context->fd, F_SETFD, fcntl(context->fd, F_GETFD) | FD_CLOEXEC);
   std::unique_ptr<RedisClient> client(new RedisClient(context, where));
 
   if (!endpoint.password.empty()) {

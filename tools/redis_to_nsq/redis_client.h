@@ -32,6 +32,9 @@ struct RedisReply {
   std::vector<RedisReply> elements;
 
   bool is_nil() const { return type == Type::kNil; }
+  // A readable rendering for messages and test failures: 42, "bytes" (escaped, long ones cut),
+  // +OK, [a, b] (long arrays cut), nil.
+  std::string ToString() const;
 };
 
 class RedisClient {
