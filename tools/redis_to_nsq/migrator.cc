@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <deque>
 #include <map>
@@ -416,7 +417,10 @@ int RunMigration(const Options& options) {
   // Without --follow the run ends when every source is drained; with it, at a stop request.
   while (!drainers.AllFinished() || (options.follow && !RunState::StopRequested())) {
     progress.Tick();
-    RunState::SleepFor(absl::FromChrono(progress.interval()));
+    // After a stop request SleepFor no longer waits; the drainers need a moment to finish.
+    if (RunState::SleepFor(absl::FromChrono(progress.interval()))) {
+      std::this_thread::sleep_for(progress.interval());
+    }
     if (absl::Now() - last_refresh >= kLockRefresh) {
       lock.Refresh();
       last_refresh = absl::Now();
