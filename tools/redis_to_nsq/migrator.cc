@@ -277,14 +277,27 @@ int RunMigration(const Options& options) {
       RedisClient::Connect(options.redis, kRedisConnectTimeout, kRedisCommandTimeout);
   if (!connected.ok()) return Fail(connected.status());
   RedisClient& redis = **connected;
-  if (!redis.AtLeast(2, 6)) {
+  // What the server can do: Lua for every atomic move (2.6+, unless disabled), LMOVE/BLMOVE
+  // (6.2+), else their older twins RPOPLPUSH/BRPOPLPUSH.
+  auto has = [&](const std::string& command) {
+    absl::StatusOr<bool> found = redis.HasCommand(command);
+    return found.ok() && *found;
+  };
+  if (!has("EVALSHA") || !has("SCRIPT")) {
     return Fail(absl::FailedPreconditionError(absl::StrFormat(
-        "Redis %s at %s has no Lua scripting (2.6+), which every move relies on",
+        "Redis %s at %s has no Lua scripting (EVALSHA, SCRIPT: Redis 2.6+, not disabled), "
+        "which every move relies on",
         redis.server_version(), options.redis.Describe())));
   }
-  const bool use_lmove = redis.AtLeast(6, 2);
+  const bool use_lmove = has("LMOVE") && has("BLMOVE");
   if (!use_lmove) {
-    NSQ_LOG_WARN("Redis %s has no LMOVE (6.2+): using RPOPLPUSH, which does the same",
+    if (!has("RPOPLPUSH") || !has("BRPOPLPUSH")) {
+      return Fail(absl::FailedPreconditionError(absl::StrFormat(
+          "Redis %s at %s has neither LMOVE/BLMOVE nor RPOPLPUSH/BRPOPLPUSH to move jobs with",
+          redis.server_version(), options.redis.Describe())));
+    }
+    NSQ_LOG_WARN("Redis %s has no LMOVE/BLMOVE (6.2+): moving jobs with RPOPLPUSH/BRPOPLPUSH, "
+                 "which do the same",
                  redis.server_version());
   }
 

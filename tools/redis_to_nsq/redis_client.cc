@@ -162,6 +162,12 @@ bool RedisClient::AtLeast(int major, int minor) const {
   return have_major > major || (have_major == major && have_minor >= minor);
 }
 
+absl::StatusOr<bool> RedisClient::HasCommand(const std::string& command) {
+  absl::StatusOr<RedisReply> info = Command({"COMMAND", "INFO", command});
+  if (!info.ok()) return info.status();
+  return !info->elements.empty() && !info->elements[0].is_nil();
+}
+
 absl::StatusOr<RedisReply> RedisClient::ReadReply() {
   void* raw = nullptr;
   if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {

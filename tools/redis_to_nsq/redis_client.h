@@ -57,8 +57,11 @@ class RedisClient {
 
   // "7.0.15": the redis_version of INFO server.
   const std::string& server_version() const { return version_; }
-  // Whether the server has a command that arrived in `major.minor` (e.g. LMOVE: 6.2).
+  // Whether the server's version is at least `major.minor` (SCAN's TYPE filter: 6.0).
   bool AtLeast(int major, int minor) const;
+  // Whether the server runs `command` under that name: it may be older than the command, or
+  // the operator may have disabled or renamed it (rename-command). Asks COMMAND INFO.
+  absl::StatusOr<bool> HasCommand(const std::string& command);
   bool broken() const { return broken_; }
 
  private:

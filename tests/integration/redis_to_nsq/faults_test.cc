@@ -234,6 +234,54 @@ TEST_CASE("bad setups fail at once with one line that names the problem") {
   CHECK(TopicStat(*nsqd, "a_b", "depth") == 2);
 }
 
+TEST_CASE("Redis restarting mid-run: the tool waits, resumes, and loses nothing") {
+  // An append-only file that is synced at every write keeps the data through a kill -9.
+  auto redis = StartRedis({"--appendonly", "yes", "--appendfsync", "always"});
+  auto nsqd = StartNsqd({"--mem-queue-size=0", "--sync-every=1"});
+  constexpr int kJobs = 10000;
+  Enqueue(*redis, "kept", kJobs);
+  const std::vector<std::string> jobs = OldestFirst(*redis, "queue:kept");
+  std::unique_ptr<Process> tool = StartTool(
+      {"--redis-url", redis->url(), NsqdFlag(*nsqd), "--rate", "4000", "--batch", "100"});
+  REQUIRE(WaitFor([&] { return TopicStat(*nsqd, "kept", "message_count") > 1000; }, seconds(20)));
+  redis->Kill9();
+  REQUIRE(tool->WaitForOutput("retrying until it works", seconds(20)).has_value());
+  NSQ_REQUIRE_OK(redis->Restart());
+  std::optional<ExitStatus> status = tool->Wait(seconds(60));
+  REQUIRE(status.has_value());
+  CHECK_MESSAGE(status->exit_code == 0, tool->Tail(20));
+  CHECK(tool->WaitForOutput("works again", seconds(1)).has_value());
+  const int64_t published = TopicStat(*nsqd, "kept", "message_count");
+  TopicReader reader(*nsqd, "kept");
+  std::set<std::string> arrived;
+  for (std::string& body : Bodies(reader.Read(static_cast<size_t>(published), seconds(60)))) {
+    arrived.insert(std::move(body));
+  }
+  for (const std::string& job : jobs) REQUIRE(arrived.contains(job));
+}
+
+TEST_CASE("a Redis without LMOVE gets RPOPLPUSH; one without Lua is refused; unix:// works") {
+  // rename-command removes a command as an old server would lack it.
+  auto old = StartRedis({"--rename-command", "LMOVE", "LMOVE_hidden", "--rename-command",
+                         "BLMOVE", "BLMOVE_hidden"});
+  auto nsqd = StartNsqd();
+  Enqueue(*old, "oldie", 50);
+  const std::vector<std::string> jobs = OldestFirst(*old, "queue:oldie");
+  ToolRun run = RunTool({"--redis-url=unix://" + old->unix_socket(), NsqdFlag(*nsqd)});
+  CHECK_MESSAGE(run.status.exit_code == 0, run.output);
+  CHECK_MESSAGE(absl::StrContains(run.output, "moving jobs with RPOPLPUSH/BRPOPLPUSH"),
+                run.output);
+  TopicReader reader(*nsqd, "oldie");
+  CHECK(Bodies(reader.Read(jobs.size())) == jobs);
+
+  auto no_lua = StartRedis({"--rename-command", "EVALSHA", "EVALSHA_hidden"});
+  Enqueue(*no_lua, "stuck", 3);
+  ToolRun refused = RunTool({"--redis-url", no_lua->url(), NsqdFlag(*nsqd)});
+  CHECK(refused.status.exit_code == 1);
+  CHECK_MESSAGE(absl::StrContains(refused.output, "has no Lua scripting"), refused.output);
+  CHECK(no_lua->Integer({"LLEN", "queue:stuck"}) == 3);
+}
+
 TEST_CASE("--lookupd-http-address publishes to an nsqd that lookupd knows") {
   auto lookupd = TestLookupd::Start();
   NSQ_REQUIRE_OK(lookupd);
