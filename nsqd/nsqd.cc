@@ -16,6 +16,7 @@
 #include "nsqd/broker_persistence.h"
 #include "nsqd/lookup/lookupd_client.h"
 #include "nsqd/http/http_api.h"
+#include "nsqd/http/tls_required.h"
 #include "nsqd/nsqd_flags.h"
 #include "nsqd/tcp/asio_timers.h"
 #include "nsqd/tcp/tcp_server.h"
@@ -45,16 +46,41 @@ std::optional<std::vector<std::string>> ParseAddressList(const std::string& body
 
 }  // namespace
 
+// The TLS context of --tls-cert/--tls-key (null without them: no TLS at all, as nsqd).
+absl::StatusOr<std::shared_ptr<net::TlsServerContext>> MakeTlsContext(const NsqdOptions& options) {
+  if (options.tls_cert.empty() || options.tls_key.empty()) return nullptr;
+  net::TlsServerSettings settings;
+  settings.cert_file = options.tls_cert;
+  settings.key_file = options.tls_key;
+  settings.root_ca_file = options.tls_root_ca_file;
+  settings.min_version = options.tls_min_version;
+  if (options.tls_client_auth_policy == "require") {
+    settings.client_auth = net::TlsServerSettings::ClientAuth::kRequire;
+  } else if (options.tls_client_auth_policy == "require-verify") {
+    settings.client_auth = net::TlsServerSettings::ClientAuth::kRequireVerify;
+  }
+  return net::TlsServerContext::Create(settings);
+}
+
 struct Nsqd::Impl {
-  explicit Impl(const NsqdOptions& opts)
+  Impl(const NsqdOptions& opts, std::shared_ptr<net::TlsServerContext> tls_context)
       : options(opts),
+        tls(std::move(tls_context)),
         timers(&io, &clock),
         broker(BrokerContext{&options, &clock, &timers,
                              [this](std::function<void()> fn) { asio::post(io, std::move(fn)); }}),
-        tcp(&io, &broker, NsqdVersion()),
+        tcp(&io, &broker, NsqdVersion(), tls),
         api(&broker, &node),
-        http(&io, &api, std::max(options.max_body_size, options.max_msg_size)),
-        signals(io, SIGINT, SIGTERM) {}
+        tls_gate(&api, &https_port),
+        // --tls-required=true closes plain HTTP (tcp-https leaves it open).
+        http(&io, options.tls_required == "true" ? static_cast<http::HttpHandler*>(&tls_gate) : &api,
+             std::max(options.max_body_size, options.max_msg_size)),
+        signals(io, SIGINT, SIGTERM) {
+    if (tls) {
+      https = std::make_unique<http::HttpServer>(
+          &io, &api, std::max(options.max_body_size, options.max_msg_size), tls);
+    }
+  }
 
   // Graceful stop: no new connections, every connection flushes and closes, then the loop
   // runs out of work and Run() returns. A client that does not read gets 5 s.
@@ -64,6 +90,7 @@ struct Nsqd::Impl {
     NSQ_LOG_INFO("NSQ: closing");
     tcp.Stop();
     http.Stop();
+    if (https) https->Stop();
     if (lookupd) lookupd->Stop();
     signals.cancel();
     shutdown_deadline.expires_after(std::chrono::seconds(5));
@@ -74,6 +101,7 @@ struct Nsqd::Impl {
   }
 
   NsqdOptions options;
+  std::shared_ptr<net::TlsServerContext> tls;  // null without --tls-cert/--tls-key
   asio::io_context io{1};
   util::SystemClock clock;
   AsioTimerFactory timers;
@@ -81,7 +109,10 @@ struct Nsqd::Impl {
   NodeInfo node;
   TcpServer tcp;
   HttpApi api;
+  int https_port = 0;
+  TlsRequiredHandler tls_gate;  // plain HTTP's handler when --tls-required=true
   http::HttpServer http;
+  std::unique_ptr<http::HttpServer> https;  // --https-address, when there is TLS
   asio::signal_set signals;
   asio::steady_timer shutdown_deadline{io};
   std::unique_ptr<LookupdClient> lookupd;
@@ -93,7 +124,9 @@ struct Nsqd::Impl {
 };
 
 absl::StatusOr<std::unique_ptr<Nsqd>> Nsqd::Create(const NsqdOptions& options) {
-  auto impl = std::make_unique<Impl>(options);
+  absl::StatusOr<std::shared_ptr<net::TlsServerContext>> tls = MakeTlsContext(options);
+  if (!tls.ok()) return tls.status();
+  auto impl = std::make_unique<Impl>(options, *tls);
   Impl* p = impl.get();
   const std::string data_path = options.data_path.empty() ? "." : options.data_path;
   storage::SyncPolicy sync_policy;
@@ -118,6 +151,11 @@ absl::StatusOr<std::unique_ptr<Nsqd>> Nsqd::Create(const NsqdOptions& options) {
   auto tcp_port = p->tcp.Listen(options.tcp_address);
   if (!tcp_port.ok()) return tcp_port.status();
   p->tcp_port = *tcp_port;
+  if (p->https && !options.https_address.empty()) {
+    auto https_port = p->https->Listen(options.https_address);
+    if (!https_port.ok()) return https_port.status();
+    p->https_port = *https_port;
+  }
   if (!options.http_address.empty()) {
     auto http_port = p->http.Listen(options.http_address);
     if (!http_port.ok()) return http_port.status();

@@ -73,8 +73,7 @@ void RegisterFlags(config::FlagSet& flags, NsqdOptions& o, FlagScratch& s) {
   flags.AddString("tcp-address", &o.tcp_address, "<addr>:<port> for TCP clients");
   flags.AddString("http-address", &o.http_address, "<addr>:<port> for HTTP clients");
   flags.AddString("https-address", &o.https_address,
-                  "<addr>:<port> for HTTPS clients (opened only with TLS, which is not supported "
-                  "yet)");
+                  "<addr>:<port> for HTTPS clients (opened only with --tls-cert and --tls-key)");
   flags.AddString("broadcast-address", &o.broadcast_address,
                   "address registered with nsqlookupd (default: the hostname)");
   flags.AddInt("broadcast-tcp-port", &o.broadcast_tcp_port,
@@ -162,26 +161,23 @@ void RegisterFlags(config::FlagSet& flags, NsqdOptions& o, FlagScratch& s) {
                     "time window of the end-to-end latency percentiles (only with "
                     "--e2e-processing-latency-percentile)");
 
-  // TLS is not supported yet: every TLS flag that would turn it on makes nsqd refuse to start.
-  flags.AddString("tls-cert", &o.tls_cert, "path to the certificate file (TLS: not supported yet)");
-  flags.AddString("tls-key", &o.tls_key, "path to the key file (TLS: not supported yet)");
+  flags.AddString("tls-cert", &o.tls_cert, "path to the certificate file");
+  flags.AddString("tls-key", &o.tls_key, "path to the key file");
   flags.AddString("tls-client-auth-policy", &o.tls_client_auth_policy,
-                  "client certificate policy: require or require-verify (TLS: not supported yet)");
+                  "client certificate policy: require or require-verify");
   flags.AddString("tls-root-ca-file", &o.tls_root_ca_file,
-                  "path to the certificate authority file (TLS: not supported yet)");
+                  "path to the certificate authority file");
   flags
       .AddString("tls-required", &o.tls_required,
-                 "require TLS from clients: true, false or tcp-https (TLS: not supported yet)")
+                 "require TLS from clients: true, false or tcp-https")
       .ImplicitValue("true");
   flags.AddString("tls-min-version", &o.tls_min_version,
-                  "oldest TLS version accepted: tls1.0, tls1.1, tls1.2 or tls1.3 (only with TLS)");
+                  "oldest TLS version accepted: tls1.0, tls1.1, tls1.2 or tls1.3");
 
-  flags.AddBool("deflate", &o.deflate,
-                "offer deflate compression to clients (not supported yet: true is refused)");
+  flags.AddBool("deflate", &o.deflate, "offer deflate compression to clients");
   flags.AddInt("max-deflate-level", &o.max_deflate_level,
-               "highest deflate level a client may ask for, 1 to 9 (only with --deflate)");
-  flags.AddBool("snappy", &o.snappy,
-                "offer snappy compression to clients (not supported yet: true is refused)");
+               "highest deflate level a client may ask for, 1 to 9");
+  flags.AddBool("snappy", &o.snappy, "offer snappy compression to clients");
 }
 
 // Turns the parsed values into their canonical form and rejects the settings nsqd refuses to
@@ -279,22 +275,12 @@ absl::Status CheckSupported(const NsqdOptions& o) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "%s has no effect in this nsqd: %s (remove the flag or use its default)", flag, why));
   };
-  constexpr std::string_view kTls =
-      "TLS is not implemented, and nsqd will not serve clients in clear text when TLS was asked "
-      "for";
   const NsqdOptions defaults;
-  if (!o.tls_cert.empty()) return not_supported("--tls-cert", kTls);
-  if (!o.tls_key.empty()) return not_supported("--tls-key", kTls);
-  if (!o.tls_root_ca_file.empty()) return not_supported("--tls-root-ca-file", kTls);
-  if (!o.tls_client_auth_policy.empty()) return not_supported("--tls-client-auth-policy", kTls);
-  if (o.tls_required != "false") return not_supported("--tls-required", kTls);
   if (!o.auth_http_addresses.empty()) {
     return not_supported("--auth-http-address",
                          "AUTH is not implemented, and nsqd will not let clients publish and "
                          "subscribe unchecked when an auth server was given");
   }
-  if (o.snappy) return not_supported("--snappy", "snappy compression is not implemented");
-  if (o.deflate) return not_supported("--deflate", "deflate compression is not implemented");
   if (!o.statsd_address.empty()) {
     return not_supported("--statsd-address", "statsd metrics are not implemented");
   }

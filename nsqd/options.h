@@ -22,8 +22,8 @@ struct NsqdOptions {
   std::string tcp_address = "0.0.0.0:4150";
   // --http-address (http_address): HTTP API; empty disables it.
   std::string http_address = "0.0.0.0:4151";
-  // --https-address (https_address): as in nsqd, opened only when TLS is configured; TLS is
-  // refused at startup until it is implemented, so it is never opened yet.
+  // --https-address (https_address): the HTTP API over TLS; as in nsqd, opened only with
+  // --tls-cert and --tls-key.
   std::string https_address = "0.0.0.0:4152";
   // --broadcast-address (broadcast_address): what lookupd advertises. Default: hostname.
   std::string broadcast_address;
@@ -67,14 +67,15 @@ struct NsqdOptions {
   // --max-channel-consumers (max_channel_consumers): 0 = unlimited.
   int64_t max_channel_consumers = 0;
 
-  // --deflate / --snappy: offer compression to clients. Not implemented yet, so they default
-  // to false (nsqd: true) and true is refused at startup; IDENTIFY answers them as not
-  // negotiated. --max-deflate-level is validated and reported as nsqd does.
-  bool deflate = false;
+  // --deflate / --snappy: offer compression to clients (IDENTIFY deflate / snappy);
+  // --max-deflate-level caps the level a client may ask for.
+  bool deflate = true;
   int64_t max_deflate_level = 6;
-  bool snappy = false;
-  // TLS (--tls-*): not implemented yet; any setting that would turn it on is refused at startup
-  // rather than serving clients in clear text. --tls-min-version alone has no effect, as in nsqd.
+  bool snappy = true;
+  // TLS: --tls-cert and --tls-key enable it (IDENTIFY tls_v1, --https-address);
+  // --tls-root-ca-file verifies client certificates (--tls-client-auth-policy=require-verify);
+  // --tls-required=true makes every TCP client upgrade before any other command and closes
+  // plain HTTP (403 TLS_REQUIRED), tcp-https only the first; --tls-min-version.
   std::string tls_cert;
   std::string tls_key;
   std::string tls_root_ca_file;

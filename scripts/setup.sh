@@ -7,6 +7,9 @@ packages=(
   build-essential cmake pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
   libabsl-dev libsnappy-dev librocksdb-dev doctest-dev libtomlplusplus-dev
+  zlib1g-dev
+  # TLS (nsqd, the client) and the tests' certificates and s_client checks.
+  libssl-dev openssl
   redis-server
   # redis_to_nsq talks to Redis through hiredis; its tests make real Sidekiq jobs with Ruby
   # (tests/redis/sidekiq_fixture.rb).

@@ -11,6 +11,7 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <exception>
 #include <memory>
@@ -21,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log/logger.h"
 #include "common/net/listener.h"
+#include "common/net/tls_context.h"
 
 namespace nsq::http {
 namespace {
@@ -37,6 +39,8 @@ constexpr std::chrono::seconds kIdleTimeout(60);
 // After an error answer we read (and drop) what the client still sends, for at most this
 // long, so that closing does not reset the connection before the client reads the answer.
 constexpr std::chrono::seconds kLingerTimeout(2);
+// An HTTPS client gets this long for its TLS handshake (as nsqd's V2 connections).
+constexpr std::chrono::seconds kTlsHandshakeTimeout(5);
 constexpr uint32_t kHeaderLimit = 64 * 1024;
 
 // What Go's net/http answers to bytes that are not HTTP (e.g. the NSQ magic "  V2").
@@ -54,57 +58,67 @@ constexpr std::string_view kNotImplemented =
 
 void LogIfFailed(std::exception_ptr error) { log::LogIfFailed(error, "HTTP: connection task"); }
 
-struct Connection;
-
 // Shared by the server and its coroutines: a coroutine may resume once more after Stop()
 // (or after HttpServer is gone); it then sees `stopped` and ends without touching the handler.
 struct ServerState {
-  ServerState(asio::io_context* io, HttpHandler* handler, uint64_t body_limit)
-      : io(io), handler(handler), body_limit(body_limit), acceptor(*io) {}
+  ServerState(asio::io_context* io, HttpHandler* handler, uint64_t body_limit,
+              std::shared_ptr<net::TlsServerContext> tls)
+      : io(io), handler(handler), body_limit(body_limit), tls(std::move(tls)), acceptor(*io) {}
 
   asio::io_context* io;
   HttpHandler* handler;
   uint64_t body_limit;
+  std::shared_ptr<net::TlsServerContext> tls;  // HTTPS when set
   tcp::acceptor acceptor;
   bool stopped = false;
-  std::unordered_set<Connection*> connections;
+  std::unordered_set<beast::tcp_stream*> connections;  // their lowest layers, for Stop()
 };
 
-// One accepted socket. Owned by its Serve coroutine; registered in the state so Stop() can
-// close it.
-struct Connection {
-  Connection(tcp::socket socket, std::shared_ptr<ServerState> state)
-      : stream(std::move(socket)), state(std::move(state)) {
-    this->state->connections.insert(this);
-  }
-  ~Connection() { state->connections.erase(this); }
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
-  beast::tcp_stream stream;
+// One accepted socket, over plain TCP (Stream = beast::tcp_stream) or TLS (TlsStream). Owned
+// by its Serve coroutine; registered in the state so Stop() can close it.
+template <class Stream>
+struct Connection {
+  template <class... Args>
+  Connection(std::shared_ptr<ServerState> state, Args&&... args)
+      : stream(std::forward<Args>(args)...), state(std::move(state)) {
+    this->state->connections.insert(&lowest());
+  }
+  ~Connection() { state->connections.erase(&lowest()); }
+
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream); }
+
+  Stream stream;
   beast::flat_buffer buffer;
   std::shared_ptr<ServerState> state;
 };
 
 // Half-closes, drains what the client still sends (briefly), then closes.
-asio::awaitable<void> CloseGracefully(std::shared_ptr<Connection> conn) {
+template <class Stream>
+asio::awaitable<void> CloseGracefully(std::shared_ptr<Connection<Stream>> conn) {
   beast::error_code ignored;
-  conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  conn->stream.expires_after(kLingerTimeout);
+  conn->lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+  conn->lowest().expires_after(kLingerTimeout);
   char sink[4096];
   for (;;) {
     auto [ec, n] = co_await conn->stream.async_read_some(asio::buffer(sink), kUseTuple);
     if (ec || conn->state->stopped) break;
   }
-  conn->stream.close();
+  conn->lowest().close();
 }
 
-asio::awaitable<bool> WriteRaw(std::shared_ptr<Connection> conn, std::string_view bytes) {
-  conn->stream.expires_after(kIdleTimeout);
+template <class Stream>
+asio::awaitable<bool> WriteRaw(std::shared_ptr<Connection<Stream>> conn, std::string_view bytes) {
+  conn->lowest().expires_after(kIdleTimeout);
   auto [ec, n] = co_await asio::async_write(conn->stream, asio::buffer(bytes), kUseTuple);
   co_return !ec;
 }
 
-asio::awaitable<bool> WriteResponse(std::shared_ptr<Connection> conn, const HttpResponse& response,
-                                    unsigned version, bool keep_alive) {
+template <class Stream>
+asio::awaitable<bool> WriteResponse(std::shared_ptr<Connection<Stream>> conn,
+                                    const HttpResponse& response, unsigned version,
+                                    bool keep_alive) {
   http::response<http::string_body> message;
   message.version(version);
   message.result(static_cast<unsigned>(response.status));
@@ -112,7 +126,7 @@ asio::awaitable<bool> WriteResponse(std::shared_ptr<Connection> conn, const Http
   message.body() = response.body;
   message.keep_alive(keep_alive);
   message.prepare_payload();
-  conn->stream.expires_after(kIdleTimeout);
+  conn->lowest().expires_after(kIdleTimeout);
   auto [ec, n] = co_await http::async_write(conn->stream, message, kUseTuple);
   co_return !ec;
 }
@@ -143,18 +157,21 @@ TransferFraming FramingOf(const http::request_parser<http::string_body>::value_t
 
 // Answers a request that could not be parsed, as Go does, unless the client simply went
 // away or timed out.
-asio::awaitable<void> RejectMalformed(std::shared_ptr<Connection> conn, beast::error_code ec) {
+template <class Stream>
+asio::awaitable<void> RejectMalformed(std::shared_ptr<Connection<Stream>> conn,
+                                      beast::error_code ec) {
   if (ec.category() != http::make_error_code(http::error::end_of_stream).category() ||
       ec == http::error::end_of_stream || ec == http::error::partial_message) {
-    conn->stream.close();
+    conn->lowest().close();
     co_return;
   }
   const std::string_view answer = ec == http::error::header_limit ? kHeaderTooLarge : kBadRequest;
   if (co_await WriteRaw(conn, answer)) co_await CloseGracefully(conn);
-  conn->stream.close();
+  conn->lowest().close();
 }
 
-asio::awaitable<void> Serve(std::shared_ptr<Connection> conn) {
+template <class Stream>
+asio::awaitable<void> Serve(std::shared_ptr<Connection<Stream>> conn) {
   ServerState& state = *conn->state;
   for (;;) {
     http::request_parser<http::string_body> parser;
@@ -162,7 +179,7 @@ asio::awaitable<void> Serve(std::shared_ptr<Connection> conn) {
     // The declared length is judged by the handler first (CheckBeforeBody), so the header read
     // must not fail on it.
     parser.body_limit(boost::none);
-    conn->stream.expires_after(kIdleTimeout);
+    conn->lowest().expires_after(kIdleTimeout);
     auto [header_ec, header_bytes] =
         co_await http::async_read_header(conn->stream, conn->buffer, parser, kUseTuple);
     if (state.stopped) co_return;
@@ -206,7 +223,7 @@ asio::awaitable<void> Serve(std::shared_ptr<Connection> conn) {
         co_return;
       }
       parser.body_limit(state.body_limit);  // what a chunked body may add up to
-      conn->stream.expires_after(kIdleTimeout);
+      conn->lowest().expires_after(kIdleTimeout);
       auto [body_ec, body_bytes] =
           co_await http::async_read(conn->stream, conn->buffer, parser, kUseTuple);
       if (state.stopped) co_return;
@@ -231,7 +248,7 @@ asio::awaitable<void> Serve(std::shared_ptr<Connection> conn) {
       std::optional<HttpResponse> response;
       asio::steady_timer arrived;
     };
-    auto pending = std::make_shared<Pending>(conn->stream.get_executor());
+    auto pending = std::make_shared<Pending>(conn->lowest().get_executor());
     state.handler->HandleAsync(request, [pending](HttpResponse response) {
       pending->response = std::move(response);
       pending->arrived.cancel();
@@ -249,6 +266,19 @@ asio::awaitable<void> Serve(std::shared_ptr<Connection> conn) {
   }
 }
 
+// HTTPS: the TLS handshake, then the same request loop over the encrypted stream.
+asio::awaitable<void> ServeTls(std::shared_ptr<Connection<TlsStream>> conn) {
+  conn->lowest().expires_after(kTlsHandshakeTimeout);
+  auto [ec] = co_await conn->stream.async_handshake(asio::ssl::stream_base::server, kUseTuple);
+  if (conn->state->stopped) co_return;
+  if (ec) {
+    NSQ_LOG_DEBUG("HTTPS: TLS handshake failed - %s", ec.message());
+    conn->lowest().close();
+    co_return;
+  }
+  co_await Serve(std::move(conn));
+}
+
 asio::awaitable<void> AcceptLoop(std::shared_ptr<ServerState> state) {
   for (;;) {
     auto [ec, socket] = co_await state->acceptor.async_accept(kUseTuple);
@@ -263,8 +293,14 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<ServerState> state) {
     }
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    auto conn = std::make_shared<Connection>(std::move(socket), state);
-    asio::co_spawn(*state->io, Serve(std::move(conn)), LogIfFailed);
+    if (state->tls) {
+      auto conn = std::make_shared<Connection<TlsStream>>(state, std::move(socket),
+                                                          state->tls->native());
+      asio::co_spawn(*state->io, ServeTls(std::move(conn)), LogIfFailed);
+    } else {
+      auto conn = std::make_shared<Connection<beast::tcp_stream>>(state, std::move(socket));
+      asio::co_spawn(*state->io, Serve(std::move(conn)), LogIfFailed);
+    }
   }
 }
 
@@ -275,10 +311,12 @@ struct HttpServer::Impl {
   std::shared_ptr<ServerState> state;
 };
 
-HttpServer::HttpServer(boost::asio::io_context* io, HttpHandler* handler, int64_t max_body_size)
+HttpServer::HttpServer(boost::asio::io_context* io, HttpHandler* handler, int64_t max_body_size,
+                       std::shared_ptr<net::TlsServerContext> tls)
     : impl_(std::make_unique<Impl>()) {
   const int64_t limit = std::max(max_body_size, handler->MaxRequestBodySize());
-  impl_->state = std::make_shared<ServerState>(io, handler, static_cast<uint64_t>(limit));
+  impl_->state =
+      std::make_shared<ServerState>(io, handler, static_cast<uint64_t>(limit), std::move(tls));
 }
 
 HttpServer::~HttpServer() { Stop(); }
@@ -286,7 +324,7 @@ HttpServer::~HttpServer() { Stop(); }
 absl::StatusOr<int> HttpServer::Listen(const std::string& address) {
   ServerState& state = *impl_->state;
   if (state.acceptor.is_open()) return absl::FailedPreconditionError("HTTP: already listening");
-  absl::StatusOr<int> port = net::OpenListener(&state.acceptor, address, "HTTP");
+  absl::StatusOr<int> port = net::OpenListener(&state.acceptor, address, state.tls ? "HTTPS" : "HTTP");
   if (!port.ok()) return port.status();
   asio::co_spawn(*state.io, AcceptLoop(impl_->state), LogIfFailed);
   return *port;
@@ -299,8 +337,8 @@ void HttpServer::Stop() {
   beast::error_code ignored;
   state.acceptor.close(ignored);
   // Closing cancels each connection's pending read or write; its coroutine then ends.
-  const std::vector<Connection*> open(state.connections.begin(), state.connections.end());
-  for (Connection* conn : open) conn->stream.socket().close(ignored);
+  const std::vector<beast::tcp_stream*> open(state.connections.begin(), state.connections.end());
+  for (beast::tcp_stream* stream : open) stream->socket().close(ignored);
 }
 
 }  // namespace nsq::http

@@ -1,4 +1,4 @@
-// HttpServer: accepts HTTP/1.1 connections with Boost.Beast and hands each request to an
+// HttpServer: accepts HTTP/1.1 connections (or HTTPS, given a TLS context) with Boost.Beast and hands each request to an
 // HttpHandler (nsqd's or nsqlookupd's API), answering unparsable bytes as Go's net/http does.
 // Keeps Asio/Beast out of this header: the io_context is forward-declared.
 //
@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/http/http_message.h"
+#include "common/net/tls_context.h"
 
 namespace boost::asio {
 class io_context;
@@ -21,8 +22,10 @@ namespace nsq::http {
 
 class HttpServer {
  public:
-  // Bodies up to max(max_body_size, handler->MaxRequestBodySize()) are read.
-  HttpServer(boost::asio::io_context* io, HttpHandler* handler, int64_t max_body_size);
+  // Bodies up to max(max_body_size, handler->MaxRequestBodySize()) are read. With `tls`, every
+  // connection is HTTPS (a TLS handshake first).
+  HttpServer(boost::asio::io_context* io, HttpHandler* handler, int64_t max_body_size,
+             std::shared_ptr<net::TlsServerContext> tls = nullptr);
   ~HttpServer();
 
   // Binds and starts accepting on the loop; returns the actual port (address may use port 0).

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "common/net/tls_context.h"
+
 namespace nsq::nsqd {
 
 struct PubCount {
@@ -30,6 +32,7 @@ struct ClientStats {
   bool deflate = false;
   bool snappy = false;
   bool tls = false;
+  net::TlsSessionInfo tls_info;  // version, cipher suite, client certificate
   bool authed = false;
   std::string auth_identity;
   std::string auth_identity_url;

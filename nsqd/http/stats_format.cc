@@ -66,12 +66,17 @@ json::object ClientJson(const ClientStats& c) {
   }
   o["topology_region"] = c.topology_region;
   o["topology_zone"] = c.topology_zone;
-  // TLS is not negotiated yet; nsqd leaves these empty/false on plain connections.
+  // nsqd leaves these empty/false on plain connections.
   o["tls"] = c.tls;
-  o["tls_cipher_suite"] = "";
-  o["tls_version"] = "";
-  o["tls_negotiated_protocol"] = "";
-  o["tls_negotiated_protocol_is_mutual"] = false;
+  o["tls_cipher_suite"] = c.tls_info.cipher_suite;
+  o["tls_version"] = c.tls_info.version;
+  o["tls_negotiated_protocol"] = c.tls_info.negotiated_protocol;
+  o["tls_negotiated_protocol_is_mutual"] = c.tls_info.negotiated_protocol_is_mutual;
+  // Not in Go's /stats: who the client certificate says the client is (omitted without one).
+  if (!c.tls_info.client_cert_subject.empty()) {
+    o["tls_client_cert_subject"] = c.tls_info.client_cert_subject;
+    o["tls_client_cert_issuer"] = c.tls_info.client_cert_issuer;
+  }
   return o;
 }
 

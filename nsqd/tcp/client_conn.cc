@@ -75,6 +75,13 @@ bool ClientConn::Handle(const Command& command) {
     NSQ_LOG_DEBUG("PROTOCOL(V2): [%s] [%s %s]", remote_address_,
                   protocol::CommandNameText(command.name), absl::StrJoin(command.params, " "));
   }
+  // --tls-required: nothing but IDENTIFY (which asks for the upgrade) before TLS.
+  if (broker_->options().tls_required != "false" && !stream_.tls &&
+      command.name != CommandName::kIdentify) {
+    return SendFatal(protocol::kInvalid,
+                     absl::StrFormat("cannot %s in current state (TLS required)",
+                                     protocol::CommandNameText(command.name)));
+  }
   switch (command.name) {
     case CommandName::kIdentify:
       return Identify(command);
@@ -188,9 +195,33 @@ bool ClientConn::Identify(const Command& command) {
     SendOk();
     return true;
   }
-  protocol::IdentifyResponse response =
-      MakeIdentifyResponse(settings_, broker_->options(), version_);
+  const NsqdOptions& options = broker_->options();
+  const bool tls_available = !options.tls_cert.empty() && !options.tls_key.empty();
+  auto negotiated = NegotiateUpgrades(*request, settings_, options, tls_available, stream_);
+  if (auto* error = std::get_if<ClientError>(&negotiated)) {
+    Fail(*error);
+    return false;
+  }
+  const StreamUpgrades upgrades = std::get<StreamUpgrades>(negotiated);
+  if (upgrades.any() && !replies_.empty()) {
+    // The upgrade must follow the reply at once, and replies wait here behind publishes.
+    return SendFatal(protocol::kIdentifyFailed,
+                     "IDENTIFY failed cannot upgrade while publishes wait for their answer");
+  }
+  StreamUpgrades after = stream_;
+  after.tls = after.tls || upgrades.tls;
+  after.snappy = after.snappy || upgrades.snappy;
+  after.deflate = after.deflate || upgrades.deflate;
+  protocol::IdentifyResponse response = MakeIdentifyResponse(settings_, options, version_, after);
   Reply(FrameType::kResponse, protocol::EncodeIdentifyResponse(response), false);
+  if (upgrades.any()) {
+    stream_ = after;
+    stream_.deflate_level = upgrades.deflate_level;
+    NSQ_LOG_INFO("PROTOCOL(V2): [%s] upgrading connection to%s%s%s", remote_address_,
+                 upgrades.tls ? " TLS" : "", upgrades.snappy ? " snappy" : "",
+                 upgrades.deflate ? " deflate" : "");
+    transport_->StartUpgrades(upgrades);
+  }
   return true;
 }
 
@@ -418,6 +449,10 @@ ClientStats ClientConn::Stats() const {
   for (const auto& [topic, count] : pub_counts_) stats.pub_counts.push_back({topic, count});
   stats.topology_region = topology_region_;
   stats.topology_zone = topology_zone_;
+  stats.tls = stream_.tls;
+  stats.snappy = stream_.snappy;
+  stats.deflate = stream_.deflate;
+  if (stream_.tls) stats.tls_info = transport_->TlsInfo();
   return stats;
 }
 

@@ -16,6 +16,7 @@
 #include "common/protocol/message.h"
 #include "nsqd/broker/broker.h"
 #include "nsqd/broker/consumer.h"
+#include "common/net/tls_context.h"
 #include "nsqd/tcp/client_settings.h"
 
 namespace nsq::nsqd {
@@ -36,6 +37,12 @@ class Transport {
   virtual void CloseAfterFlush() = 0;
   // Close at once, dropping pending output.
   virtual void CloseNow() = 0;
+  // Switches the stream after the IDENTIFY reply that is already queued: TLS handshake, OK
+  // over TLS; then compression both ways, OK inside it (nsqd's upgrade sequence). No command
+  // is read until it is done; a failure closes the connection.
+  virtual void StartUpgrades(const StreamUpgrades& upgrades) = 0;
+  // The TLS session's details for /stats (empty without TLS).
+  virtual net::TlsSessionInfo TlsInfo() const = 0;
   // True while the output not yet written to the socket is at its bound: the connection takes
   // no more messages until the transport calls ClientConn::OutputDrained. A consumer that
   // stops reading thus stops receiving, instead of every redelivery piling up in our memory.
@@ -113,6 +120,8 @@ class ClientConn final : public Consumer, public ClientConnection {
   std::string version_;
   State state_ = kInit;
   ClientSettings settings_;
+  // TLS and compression negotiated in IDENTIFY (the transport carries them out at once).
+  StreamUpgrades stream_;
   std::string client_id_;
   std::string hostname_;
   std::string user_agent_;

@@ -84,21 +84,36 @@ std::variant<ClientSettings, protocol::ClientError> ApplyIdentify(
   return settings;
 }
 
+std::variant<StreamUpgrades, protocol::ClientError> NegotiateUpgrades(
+    const protocol::IdentifyRequest& request, const ClientSettings& settings,
+    const NsqdOptions& options, bool tls_available, const StreamUpgrades& active) {
+  StreamUpgrades upgrades;
+  upgrades.deflate_level = settings.deflate_level;
+  if (active.any()) return upgrades;
+  upgrades.tls = tls_available && request.tls_v1;
+  upgrades.snappy = options.snappy && request.snappy;
+  upgrades.deflate = options.deflate && request.deflate;
+  if (upgrades.snappy && upgrades.deflate) {
+    return protocol::ClientError::Fatal(protocol::kIdentifyFailed,
+                                        "cannot enable both deflate and snappy compression");
+  }
+  return upgrades;
+}
+
 protocol::IdentifyResponse MakeIdentifyResponse(const ClientSettings& settings,
                                                 const NsqdOptions& options,
-                                                const std::string& version) {
+                                                const std::string& version,
+                                                const StreamUpgrades& stream) {
   protocol::IdentifyResponse response;
   response.max_rdy_count = options.max_rdy_count;
   response.version = version;
   response.max_msg_timeout = Ms(options.max_msg_timeout);
   response.msg_timeout = settings.msg_timeout_ms;
-  // TLS, snappy and deflate are not offered until they are implemented: a client that asks
-  // sees false and keeps talking in the clear, which every client handles.
-  response.tls_v1 = false;
-  response.deflate = false;
+  response.tls_v1 = stream.tls;
+  response.deflate = stream.deflate;
   response.deflate_level = settings.deflate_level;
   response.max_deflate_level = options.max_deflate_level;
-  response.snappy = false;
+  response.snappy = stream.snappy;
   response.sample_rate = settings.sample_rate;
   response.auth_required = false;
   response.output_buffer_size = settings.output_buffer_size;

@@ -5,7 +5,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -17,6 +19,7 @@
 #include "common/net/listener.h"
 #include "common/protocol/command_decoder.h"
 #include "common/protocol/frame.h"
+#include "common/protocol/stream_codec.h"
 #include "nsqd/tcp/client_conn.h"
 
 namespace nsq::nsqd {
@@ -24,6 +27,8 @@ namespace nsq::nsqd {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
+using namespace asio::experimental::awaitable_operators;
+using TlsStream = asio::ssl::stream<tcp::socket&>;
 
 namespace {
 
@@ -40,6 +45,8 @@ constexpr size_t kMessageOutputLimit = 256 * 1024;
 // Publishes of one connection waiting for the store before it stops reading more commands
 // (a producer pipelining faster than the disk writes must not grow nsqd's memory).
 constexpr size_t kMaxPendingReplies = 1024;
+// nsqd gives a client this long to finish its TLS handshake.
+constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(5);
 
 // Logs an exception that escaped a coroutine instead of swallowing it.
 void LogIfFailed(std::exception_ptr error) { log::LogIfFailed(error, "TCP: connection coroutine"); }
@@ -47,8 +54,10 @@ void LogIfFailed(std::exception_ptr error) { log::LogIfFailed(error, "TCP: conne
 // One TCP connection. Lives as long as one of its coroutines holds a shared_ptr to it.
 class Session final : public Transport, public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Broker* broker, const std::string& version)
+  Session(tcp::socket socket, Broker* broker, const std::string& version,
+          std::shared_ptr<net::TlsServerContext> tls_context)
       : socket_(std::move(socket)),
+        tls_context_(std::move(tls_context)),
         wake_(socket_.get_executor()),
         heartbeat_timer_(socket_.get_executor()),
         remote_(net::FormatEndpoint(socket_.remote_endpoint(ignored_))),
@@ -112,6 +121,12 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
 
   void CloseNow() override { Close(); }
 
+  void StartUpgrades(const StreamUpgrades& upgrades) override { pending_upgrades_ = upgrades; }
+
+  net::TlsSessionInfo TlsInfo() const override {
+    return tls_ ? net::DescribeTlsSession(tls_->native_handle()) : net::TlsSessionInfo{};
+  }
+
   bool OutputBacklogged() const override {
     if (out_.size() + writing_bytes_ < kMessageOutputLimit) return false;
     turned_away_ = true;  // the writer says when it drains
@@ -150,6 +165,7 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
     wake_.cancel();
     heartbeat_timer_.cancel();
     if (read_resume_) read_resume_->cancel();
+    if (flushed_) flushed_->cancel();
   }
 
   static asio::awaitable<void> Reader(std::shared_ptr<Session> self) {
@@ -179,15 +195,21 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
     }
 
     std::string buffer(kReadChunk, '\0');
+    std::string plain;  // decompressed input
     while (!closed_ && !close_after_flush_) {
-      if (ReadPaused()) {
-        read_resume_.emplace(socket_.get_executor());
-        read_resume_->expires_at(SteadyClock::time_point::max());
-        co_await read_resume_->async_wait(kUseAwaitable);
-        read_resume_.reset();
-        continue;
+      if (!co_await WaitWhileReadPaused()) co_return;
+      boost::system::error_code ec;
+      size_t n = 0;
+      if (tls_) {
+        auto [read_ec, read_n] =
+            co_await tls_->async_read_some(asio::buffer(buffer), kUseAwaitable);
+        ec = read_ec;
+        n = read_n;
+      } else {
+        auto [read_ec, read_n] = co_await socket_.async_read_some(asio::buffer(buffer), kUseAwaitable);
+        ec = read_ec;
+        n = read_n;
       }
-      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), kUseAwaitable);
       if (ec) {
         if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
           NSQ_LOG_DEBUG("client(%s) read error: %s", remote_, ec.message());
@@ -197,28 +219,169 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
       }
       last_read_ = SteadyClock::now();
       std::string_view input(buffer.data(), n);
+      if (!decompressor_) {
+        const size_t used = Process(input);
+        if (pending_upgrades_ && !co_await Upgrade(input.substr(used))) co_return;
+        continue;
+      }
+      // Compressed: decompress in bounded pieces, pausing like plain input does, so a small
+      // compressed read cannot turn into unbounded work or memory at once.
+      decompressor_->Feed(input);
       while (!closed_ && !close_after_flush_) {
-        size_t used = 0;
-        auto result = decoder_.Decode(input, &used);
-        input.remove_prefix(used);
-        if (result == protocol::CommandDecoder::Result::kNeedMore) break;
-        if (result == protocol::CommandDecoder::Result::kError) {
-          conn_.Fail(decoder_.error());
-          break;
+        if (!co_await WaitWhileReadPaused()) co_return;
+        plain.clear();
+        absl::StatusOr<size_t> got = decompressor_->Read(kReadChunk, &plain);
+        if (!got.ok()) {
+          NSQ_LOG_ERROR("client(%s) corrupt compressed stream: %s", remote_, got.status().message());
+          Close();
+          co_return;
         }
-        if (!conn_.Handle(decoder_.command())) break;
+        if (*got == 0) break;
+        Process(plain);
       }
     }
   }
 
+  // Decodes and handles the commands in `input`; returns the bytes used. Stops early when the
+  // connection closes or an IDENTIFY asked for a stream upgrade (what follows belongs to the
+  // upgraded stream).
+  size_t Process(std::string_view input) {
+    size_t total = 0;
+    while (!closed_ && !close_after_flush_ && !pending_upgrades_) {
+      size_t used = 0;
+      auto result = decoder_.Decode(input.substr(total), &used);
+      total += used;
+      if (result == protocol::CommandDecoder::Result::kNeedMore) break;
+      if (result == protocol::CommandDecoder::Result::kError) {
+        conn_.Fail(decoder_.error());
+        break;
+      }
+      if (!conn_.Handle(decoder_.command())) break;
+    }
+    return total;
+  }
+
+  // Back-pressure: waits until reading may go on. False when the connection closed meanwhile.
+  asio::awaitable<bool> WaitWhileReadPaused() {
+    while (ReadPaused() && !closed_) {
+      read_resume_.emplace(socket_.get_executor());
+      read_resume_->expires_at(SteadyClock::time_point::max());
+      co_await read_resume_->async_wait(kUseAwaitable);
+      read_resume_.reset();
+    }
+    co_return !closed_;
+  }
+
+  // nsqd's upgrade sequence after an IDENTIFY reply that negotiated TLS and/or compression: the
+  // reply goes out in clear; the TLS handshake, then OK over TLS; then compression both ways and
+  // an OK inside it. The writer is held meanwhile, so the OKs come first whatever else is
+  // queued (a heartbeat). `leftover` is input that followed the IDENTIFY in the same read.
+  asio::awaitable<bool> Upgrade(std::string_view leftover) {
+    const StreamUpgrades upgrades = *pending_upgrades_;
+    pending_upgrades_.reset();
+    std::string pending_input(leftover);
+    if (!co_await WaitForFlush()) co_return false;
+    holding_writes_ = true;
+    if (upgrades.tls) {
+      if (!pending_input.empty() || !tls_context_) {
+        // A client sends its ClientHello only after reading the reply: anything before it is
+        // not part of a TLS stream.
+        NSQ_LOG_ERROR("client(%s) sent data before the TLS handshake", remote_);
+        Close();
+        co_return false;
+      }
+      tls_ = std::make_unique<TlsStream>(socket_, tls_context_->native());
+      asio::steady_timer deadline(socket_.get_executor());
+      deadline.expires_after(kTlsHandshakeTimeout);
+      auto handshake =
+          co_await (tls_->async_handshake(asio::ssl::stream_base::server, kUseAwaitable) ||
+                    deadline.async_wait(kUseAwaitable));
+      if (handshake.index() == 1 || std::get<0>(std::get<0>(handshake))) {
+        NSQ_LOG_ERROR("client(%s) TLS handshake failed: %s", remote_,
+                      handshake.index() == 1 ? std::string("timed out")
+                                             : std::get<0>(std::get<0>(handshake)).message());
+        Close();
+        co_return false;
+      }
+      if (!co_await WriteNow(OkFrame())) co_return false;
+    }
+    if (upgrades.compressed()) {
+      if (upgrades.snappy) {
+        compressor_ = protocol::NewSnappyCompressor();
+        decompressor_ = protocol::NewSnappyDecompressor();
+      } else {
+        compressor_ = protocol::NewDeflateCompressor(static_cast<int>(upgrades.deflate_level));
+        decompressor_ = protocol::NewDeflateDecompressor();
+      }
+      std::string compressed;
+      if (!compressor_->Write(OkFrame(), &compressed).ok()) {
+        Close();
+        co_return false;
+      }
+      if (!co_await WriteNow(compressed)) co_return false;
+    }
+    holding_writes_ = false;
+    Wake();
+    if (!pending_input.empty()) {
+      // Only a compressed stream can follow at once (a client that pipelines its commands).
+      std::string plain;
+      decompressor_->Feed(pending_input);
+      for (;;) {
+        plain.clear();
+        absl::StatusOr<size_t> got = decompressor_->Read(kReadChunk, &plain);
+        if (!got.ok()) {
+          Close();
+          co_return false;
+        }
+        if (*got == 0) break;
+        Process(plain);
+      }
+    }
+    co_return !closed_;
+  }
+
+  static std::string OkFrame() {
+    std::string frame;
+    protocol::AppendFrame(protocol::FrameType::kResponse, protocol::kOk, &frame);
+    return frame;
+  }
+
+  // Waits until everything queued so far has been written. False when the connection closed.
+  asio::awaitable<bool> WaitForFlush() {
+    while (!closed_ && (!out_.empty() || writing_)) {
+      flushed_.emplace(socket_.get_executor());
+      flushed_->expires_at(SteadyClock::time_point::max());
+      FlushSoon();
+      co_await flushed_->async_wait(kUseAwaitable);
+      flushed_.reset();
+    }
+    co_return !closed_;
+  }
+
+  // Writes `bytes` through the current stream (TLS or not, not compressed) while the writer is
+  // held. False (and closed) on an error.
+  asio::awaitable<bool> WriteNow(const std::string& bytes) {
+    boost::system::error_code ec;
+    if (tls_) {
+      auto [write_ec, n] = co_await asio::async_write(*tls_, asio::buffer(bytes), kUseAwaitable);
+      ec = write_ec;
+    } else {
+      auto [write_ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes), kUseAwaitable);
+      ec = write_ec;
+    }
+    if (ec) Close();
+    co_return !ec;
+  }
+
   bool ShouldWrite() const {
-    if (out_.empty()) return false;
+    if (out_.empty() || holding_writes_) return false;
     if (flush_requested_ || close_after_flush_) return true;
     return flush_deadline_ && SteadyClock::now() >= *flush_deadline_;
   }
 
   asio::awaitable<void> WriteLoop() {
     std::string writing;
+    std::string compressed;
     while (!closed_) {
       if (ShouldWrite()) {
         writing.swap(out_);
@@ -228,7 +391,23 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
         writing_ = true;
         writing_bytes_ = writing.size();
         write_started_ = SteadyClock::now();
-        auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(writing), kUseAwaitable);
+        const std::string* bytes = &writing;
+        if (compressor_) {
+          compressed.clear();
+          if (!compressor_->Write(writing, &compressed).ok()) {
+            Close();
+            co_return;
+          }
+          bytes = &compressed;
+        }
+        boost::system::error_code ec;
+        if (tls_) {
+          auto [write_ec, n] = co_await asio::async_write(*tls_, asio::buffer(*bytes), kUseAwaitable);
+          ec = write_ec;
+        } else {
+          auto [write_ec, n] = co_await asio::async_write(socket_, asio::buffer(*bytes), kUseAwaitable);
+          ec = write_ec;
+        }
         writing_ = false;
         writing_bytes_ = 0;
         writing.clear();
@@ -241,8 +420,10 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
           turned_away_ = false;
           conn_.OutputDrained();
         }
+        if (flushed_ && out_.empty()) flushed_->cancel();
         continue;
       }
+      if (flushed_ && out_.empty()) flushed_->cancel();
       if (close_after_flush_) {
         Close();
         co_return;
@@ -284,6 +465,13 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
 
   boost::system::error_code ignored_;
   tcp::socket socket_;
+  std::shared_ptr<net::TlsServerContext> tls_context_;  // null: nsqd has no TLS
+  std::unique_ptr<TlsStream> tls_;                       // after the TLS upgrade
+  std::unique_ptr<protocol::StreamCompressor> compressor_;      // after snappy/deflate
+  std::unique_ptr<protocol::StreamDecompressor> decompressor_;
+  std::optional<StreamUpgrades> pending_upgrades_;  // negotiated, not yet carried out
+  bool holding_writes_ = false;                     // the upgrade writes by itself
+  std::optional<asio::steady_timer> flushed_;       // cancelled when out_ has been written
   asio::steady_timer wake_;
   asio::steady_timer heartbeat_timer_;
   std::optional<asio::steady_timer> read_resume_;
@@ -308,8 +496,9 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
 }  // namespace
 
 struct TcpServer::Impl {
-  Impl(asio::io_context* io, Broker* broker, std::string version)
-      : io(io), broker(broker), version(std::move(version)), acceptor(*io) {}
+  Impl(asio::io_context* io, Broker* broker, std::string version,
+       std::shared_ptr<net::TlsServerContext> tls)
+      : io(io), broker(broker), version(std::move(version)), tls(std::move(tls)), acceptor(*io) {}
 
   static asio::awaitable<void> AcceptLoop(Impl* impl) {
     while (impl->acceptor.is_open()) {
@@ -322,7 +511,8 @@ struct TcpServer::Impl {
       if (impl->broker->closing()) continue;
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      auto session = std::make_shared<Session>(std::move(socket), impl->broker, impl->version);
+      auto session =
+          std::make_shared<Session>(std::move(socket), impl->broker, impl->version, impl->tls);
       session->Start();
     }
   }
@@ -330,11 +520,13 @@ struct TcpServer::Impl {
   asio::io_context* io;
   Broker* broker;
   std::string version;
+  std::shared_ptr<net::TlsServerContext> tls;
   tcp::acceptor acceptor;
 };
 
-TcpServer::TcpServer(asio::io_context* io, Broker* broker, std::string version)
-    : impl_(std::make_unique<Impl>(io, broker, std::move(version))) {}
+TcpServer::TcpServer(asio::io_context* io, Broker* broker, std::string version,
+                     std::shared_ptr<net::TlsServerContext> tls)
+    : impl_(std::make_unique<Impl>(io, broker, std::move(version), std::move(tls))) {}
 
 TcpServer::~TcpServer() { Stop(); }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/net/tls_context.h"
 #include "nsqd/broker/broker.h"
 
 namespace boost::asio {
@@ -17,7 +18,10 @@ namespace nsq::nsqd {
 
 class TcpServer {
  public:
-  TcpServer(boost::asio::io_context* io, Broker* broker, std::string version);
+  // `tls` is the server's TLS context, null when nsqd has no --tls-cert/--tls-key: IDENTIFY
+  // then never grants tls_v1.
+  TcpServer(boost::asio::io_context* io, Broker* broker, std::string version,
+            std::shared_ptr<net::TlsServerContext> tls = nullptr);
   ~TcpServer();
 
   // Binds `address` (host:port, port may be 0) and starts accepting. Returns the bound port.

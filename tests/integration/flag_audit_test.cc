@@ -28,6 +28,7 @@
 #include "tests/testutil/http_client.h"
 #include "tests/testutil/listening_socket.h"
 #include "tests/testutil/process.h"
+#include "tests/testutil/test_certs.h"
 #include "tests/testutil/temp_dir.h"
 #include "tests/testutil/test_lookupd.h"
 #include "tests/testutil/wait_for.h"
@@ -249,7 +250,6 @@ void ExpectChannelQueryGivesUp(const std::string& flag, uint16_t http_port,
 // --- nsqd ------------------------------------------------------------------------------------
 
 std::map<std::string, FlagCase> NsqdCases() {
-  const std::string kTls = "TLS (every flag that turns it on is refused)";
   std::map<std::string, FlagCase> cases;
   auto effect = [&](std::string value, std::function<void(const std::string&)> check) {
     cases[FlagName(value)] = FlagCase{value, Verdict::kEffect, "", std::move(check)};
@@ -312,10 +312,15 @@ std::map<std::string, FlagCase> NsqdCases() {
     CHECK(HttpGet(port, "/ping")->status == 200);
   });
   effect("--https-address", [](const std::string& flag) {
-    // As in nsqd, the HTTPS listener opens only with a TLS certificate, which is refused.
+    // As in nsqd, the HTTPS listener opens only with a TLS certificate.
     const uint16_t port = FreePort();
-    auto nsqd = StartNsqd({flag + "=127.0.0.1:" + std::to_string(port)});
+    auto plain = StartNsqd({flag + "=127.0.0.1:" + std::to_string(port)});
     CHECK_FALSE(Listening(port));
+    CertsDir dir;
+    std::vector<std::string> flags = dir.certs().NsqdFlags();
+    flags.push_back(flag + "=127.0.0.1:" + std::to_string(port));
+    auto secure = StartNsqd(flags);
+    CHECK(Listening(port));
   });
   effect("--broadcast-address=audit.example", [](const std::string& flag) {
     auto nsqd = StartNsqd({flag});
@@ -444,17 +449,63 @@ std::map<std::string, FlagCase> NsqdCases() {
   refused("--e2e-processing-latency-percentile=0.99");
   inert("--e2e-processing-latency-window-time=1m",
         "--e2e-processing-latency-percentile (refused)");
-  refused("--tls-cert=/nonexistent/cert.pem");
-  refused("--tls-key=/nonexistent/key.pem");
-  refused("--tls-root-ca-file=/nonexistent/ca.pem");
-  refused("--tls-client-auth-policy=require-verify");
-  refused("--tls-required=true");
-  inert("--tls-min-version=tls1.2", kTls);
-  refused("--deflate=true");
-  refused("--snappy=true");
+  // TLS: the certificate turns the upgrade on; the others shape it (secure_wire_test.cc checks
+  // each in depth).
+  auto tls_upgrade = [](const std::string&) {
+    CertsDir dir;
+    auto nsqd = StartNsqd(dir.certs().NsqdFlags());
+    CHECK(Negotiated(*nsqd, R"({"tls_v1":true})")["tls_v1"] == true);
+  };
+  effect("--tls-cert", tls_upgrade);
+  effect("--tls-key", tls_upgrade);
+  auto verified_clients = [](const std::string&) {
+    CertsDir dir;
+    std::vector<std::string> flags = dir.certs().NsqdFlags();
+    flags.insert(flags.end(), {"--tls-root-ca-file=" + dir.certs().ca_cert,
+                               "--tls-client-auth-policy=require-verify",
+                               "--tls-required=tcp-https"});
+    auto nsqd = StartNsqd(flags);
+    auto conn = ConnectV2(*nsqd);
+    NSQ_REQUIRE_OK(conn->Identify(R"({"feature_negotiation":true,"tls_v1":true})"));
+    NSQ_REQUIRE_OK(conn->ReadFrame());
+    RawConn::TlsOptions rogue;
+    rogue.cert_file = dir.certs().rogue_cert;
+    rogue.key_file = dir.certs().rogue_key;
+    absl::Status started = conn->StartTls(rogue);
+    if (started.ok()) started = conn->ExpectOk();
+    CHECK_FALSE(started.ok());  // a certificate the CA did not sign
+  };
+  effect("--tls-root-ca-file", verified_clients);
+  effect("--tls-client-auth-policy=require-verify", verified_clients);
+  effect("--tls-required=true", [](const std::string& flag) {
+    CertsDir dir;
+    std::vector<std::string> flags = dir.certs().NsqdFlags();
+    flags.push_back(flag);
+    ExpectErrorCode(*StartNsqd(flags), [](RawConn& c) { (void)c.Pub("audit", "x"); },
+                    "E_INVALID cannot PUB in current state (TLS required)");
+  });
+  effect("--tls-min-version=tls1.3", [](const std::string& flag) {
+    CertsDir dir;
+    std::vector<std::string> flags = dir.certs().NsqdFlags();
+    flags.push_back(flag);
+    auto nsqd = StartNsqd(flags);
+    auto conn = ConnectV2(*nsqd);
+    NSQ_REQUIRE_OK(conn->Identify(R"({"feature_negotiation":true,"tls_v1":true})"));
+    NSQ_REQUIRE_OK(conn->ReadFrame());
+    CHECK_FALSE(conn->StartTls({.max_version = "tls1.2"}).ok());
+  });
+  effect("--deflate=false", [](const std::string& flag) {
+    CHECK(Negotiated(*StartNsqd({flag}), R"({"deflate":true})")["deflate"] == false);
+    CHECK(Negotiated(*StartNsqd(), R"({"deflate":true})")["deflate"] == true);
+  });
+  effect("--snappy=false", [](const std::string& flag) {
+    CHECK(Negotiated(*StartNsqd({flag}), R"({"snappy":true})")["snappy"] == false);
+    CHECK(Negotiated(*StartNsqd(), R"({"snappy":true})")["snappy"] == true);
+  });
   effect("--max-deflate-level=3", [](const std::string& flag) {
-    // Reported in IDENTIFY as nsqd does (deflate itself is refused).
-    CHECK(Negotiated(*StartNsqd({flag}))["max_deflate_level"] == 3);
+    boost::json::object reply = Negotiated(*StartNsqd({flag}), R"({"deflate":true,"deflate_level":9})");
+    CHECK(reply["max_deflate_level"] == 3);
+    CHECK(reply["deflate_level"] == 3);
   });
   return cases;
 }

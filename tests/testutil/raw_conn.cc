@@ -6,6 +6,8 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -91,8 +93,90 @@ absl::StatusOr<std::unique_ptr<RawConn>> RawConn::Connect(uint16_t port,
 RawConn::~RawConn() { Close(); }
 
 void RawConn::Close() {
+  if (ssl_ != nullptr) SSL_free(ssl_);
+  if (ssl_ctx_ != nullptr) SSL_CTX_free(ssl_ctx_);
+  ssl_ = nullptr;
+  ssl_ctx_ = nullptr;
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
+}
+
+namespace {
+
+std::string SslErrors() {
+  std::string text;
+  while (unsigned long code = ERR_get_error()) {
+    char buffer[256];
+    ERR_error_string_n(code, buffer, sizeof(buffer));
+    absl::StrAppend(&text, text.empty() ? "" : "; ", buffer);
+  }
+  return text.empty() ? "no OpenSSL error" : text;
+}
+
+// Waits until `fd` is readable (or writable) or `until` passes.
+absl::Status WaitFd(int fd, short events, std::chrono::steady_clock::time_point until) {
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    pollfd p{fd, events, 0};
+    int ready = poll(&p, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) return absl::InternalError(absl::StrCat("poll: ", std::strerror(errno)));
+    if (ready == 0) return absl::DeadlineExceededError("timed out waiting for data");
+    return absl::OkStatus();
+  }
+}
+
+}  // namespace
+
+absl::Status RawConn::StartTls(const TlsOptions& options, Millis timeout) {
+  if (!buffer_.empty()) return absl::FailedPreconditionError("unread bytes before the handshake");
+  ssl_ctx_ = SSL_CTX_new(TLS_client_method());
+  if (!options.ca_file.empty()) {
+    if (SSL_CTX_load_verify_locations(ssl_ctx_, options.ca_file.c_str(), nullptr) != 1) {
+      return absl::InvalidArgumentError(SslErrors());
+    }
+    SSL_CTX_set_verify(ssl_ctx_, SSL_VERIFY_PEER, nullptr);
+  }
+  if (!options.cert_file.empty() &&
+      (SSL_CTX_use_certificate_file(ssl_ctx_, options.cert_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+       SSL_CTX_use_PrivateKey_file(ssl_ctx_, options.key_file.c_str(), SSL_FILETYPE_PEM) != 1)) {
+    return absl::InvalidArgumentError(SslErrors());
+  }
+  if (options.max_version == "tls1.2") SSL_CTX_set_max_proto_version(ssl_ctx_, TLS1_2_VERSION);
+  if (options.max_version == "tls1.1") SSL_CTX_set_max_proto_version(ssl_ctx_, TLS1_1_VERSION);
+  ssl_ = SSL_new(ssl_ctx_);
+  SSL_set_fd(ssl_, fd_);
+  SSL_set_tlsext_host_name(ssl_, options.server_name.c_str());
+  if (!options.ca_file.empty()) SSL_set1_host(ssl_, options.server_name.c_str());
+  const auto until = Clock::now() + timeout;
+  while (true) {
+    const int rc = SSL_connect(ssl_);
+    if (rc == 1) return absl::OkStatus();
+    const int error = SSL_get_error(ssl_, rc);
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+      absl::Status waited = WaitFd(fd_, error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, until);
+      if (!waited.ok()) return waited;
+      continue;
+    }
+    return absl::UnavailableError(absl::StrCat("TLS handshake: ", SslErrors()));
+  }
+}
+
+std::string RawConn::TlsVersion() const { return ssl_ != nullptr ? SSL_get_version(ssl_) : ""; }
+
+void RawConn::EnableCompression(std::unique_ptr<protocol::StreamCompressor> compressor,
+                                std::unique_ptr<protocol::StreamDecompressor> decompressor) {
+  compressor_ = std::move(compressor);
+  decompressor_ = std::move(decompressor);
+  // What already arrived past the last frame read is the start of the compressed stream.
+  std::string raw;
+  raw.swap(buffer_);
+  decompressor_->Feed(raw);
+  while (true) {
+    absl::StatusOr<size_t> got = decompressor_->Read(1 << 20, &buffer_);
+    if (!got.ok() || *got == 0) break;
+  }
 }
 
 void RawConn::ShutdownWrite() {
@@ -101,6 +185,24 @@ void RawConn::ShutdownWrite() {
 
 absl::Status RawConn::Send(std::string_view bytes) {
   if (fd_ < 0) return absl::FailedPreconditionError("connection closed locally");
+  if (compressor_) {
+    std::string compressed;
+    absl::Status status = compressor_->Write(bytes, &compressed);
+    if (!status.ok()) return status;
+    return SendWire(compressed);
+  }
+  return SendWire(bytes);
+}
+
+absl::Status RawConn::SendWire(std::string_view bytes) {
+  if (ssl_ != nullptr) {
+    while (!bytes.empty()) {
+      const int n = SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size()));
+      if (n <= 0) return absl::UnavailableError(absl::StrCat("TLS send: ", SslErrors()));
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return absl::OkStatus();
+  }
   while (!bytes.empty()) {
     // MSG_NOSIGNAL: a peer that closed must fail the send, not kill the test with SIGPIPE.
     ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -190,6 +292,42 @@ absl::Status RawConn::Fill(Clock::time_point until) {
   if (closed_) return absl::UnavailableError(absl::StrCat("closed by peer (", closed_reason_, ")"));
   if (fd_ < 0) return absl::FailedPreconditionError("connection closed locally");
   while (true) {
+    absl::StatusOr<std::string> wire = ReceiveWire(until);
+    if (!wire.ok()) return wire.status();
+    if (!decompressor_) {
+      buffer_.append(*wire);
+      return absl::OkStatus();
+    }
+    decompressor_->Feed(*wire);
+    const size_t before = buffer_.size();
+    while (true) {
+      absl::StatusOr<size_t> got = decompressor_->Read(1 << 20, &buffer_);
+      if (!got.ok()) return absl::DataLossError(absl::StrCat("decompressing: ", got.status().message()));
+      if (*got == 0) break;
+    }
+    if (buffer_.size() > before) return absl::OkStatus();
+    // A compressed chunk is not complete yet: read more.
+  }
+}
+
+absl::StatusOr<std::string> RawConn::ReceiveWire(Clock::time_point until) {
+  if (ssl_ != nullptr) {
+    while (true) {
+      if (SSL_pending(ssl_) == 0) {
+        absl::Status waited = WaitFd(fd_, POLLIN, until);
+        if (!waited.ok()) return waited;
+      }
+      char chunk[65536];
+      const int n = SSL_read(ssl_, chunk, sizeof(chunk));
+      if (n > 0) return std::string(chunk, static_cast<size_t>(n));
+      const int error = SSL_get_error(ssl_, n);
+      if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) continue;
+      closed_ = true;
+      closed_reason_ = error == SSL_ERROR_ZERO_RETURN ? "TLS close" : "EOF";
+      return absl::UnavailableError(absl::StrCat("closed by peer (", closed_reason_, ")"));
+    }
+  }
+  while (true) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
     pollfd p{fd_, POLLIN, 0};
     int ready = poll(&p, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
@@ -199,10 +337,7 @@ absl::Status RawConn::Fill(Clock::time_point until) {
     char chunk[65536];
     ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
     if (n < 0 && errno == EINTR) continue;
-    if (n > 0) {
-      buffer_.append(chunk, static_cast<size_t>(n));
-      return absl::OkStatus();
-    }
+    if (n > 0) return std::string(chunk, static_cast<size_t>(n));
     closed_ = true;
     closed_reason_ = n == 0 ? "EOF" : std::strerror(errno);
     return absl::UnavailableError(absl::StrCat("closed by peer (", closed_reason_, ")"));

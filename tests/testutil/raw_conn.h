@@ -27,7 +27,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/protocol/frame.h"
+#include "common/protocol/stream_codec.h"
 #include "common/protocol/message.h"
+
+struct ssl_ctx_st;
+struct ssl_st;
 
 namespace nsq::testutil {
 
@@ -105,6 +109,25 @@ class RawConn {
   void ShutdownWrite();
   void Close();
 
+  // Stream upgrades, as a client does them after IDENTIFY negotiated them (see nsqd's upgrade
+  // sequence): StartTls performs the TLS handshake on this connection (blocking, with the
+  // timeout); EnableCompression makes every later send compressed and every read decompressed.
+  // Bytes already received but not read are taken as part of the new stream.
+  struct TlsOptions {
+    std::string ca_file;      // verify the server against it; empty: no verification
+    std::string cert_file;    // a client certificate to present (with key_file)
+    std::string key_file;
+    std::string server_name = "127.0.0.1";
+    std::string max_version;  // "tls1.2": offer nothing newer; empty: the library's newest
+  };
+  absl::Status StartTls(const TlsOptions& options, Millis timeout = kDefaultTimeout);
+  // The negotiated protocol version ("TLSv1.3"), empty before StartTls.
+  std::string TlsVersion() const;
+  void EnableCompression(std::unique_ptr<protocol::StreamCompressor> compressor,
+                         std::unique_ptr<protocol::StreamDecompressor> decompressor);
+  // Bytes exactly as they go on the wire, bypassing compression (garbage tests).
+  absl::Status SendWire(std::string_view bytes);
+
  private:
   explicit RawConn(int fd) : fd_(fd) {}
   // Reads what is available (waiting up to `until`) into buffer_. DeadlineExceeded on timeout,
@@ -112,7 +135,14 @@ class RawConn {
   absl::Status Fill(std::chrono::steady_clock::time_point until);
   absl::StatusOr<protocol::Frame> ReadOneFrame(std::chrono::steady_clock::time_point until);
 
+  // Reads what the wire has (waiting up to `until`), through TLS when it is on.
+  absl::StatusOr<std::string> ReceiveWire(std::chrono::steady_clock::time_point until);
+
   int fd_;
+  ssl_ctx_st* ssl_ctx_ = nullptr;
+  ssl_st* ssl_ = nullptr;
+  std::unique_ptr<protocol::StreamCompressor> compressor_;
+  std::unique_ptr<protocol::StreamDecompressor> decompressor_;
   bool closed_ = false;        // the peer closed (EOF or reset seen)
   std::string closed_reason_;  // "EOF" or the errno text
   std::string buffer_;         // received, not yet consumed

@@ -67,8 +67,9 @@ absl::StatusOr<std::unique_ptr<TestNsqd>> TestNsqd::Start(std::vector<std::strin
 
 absl::Status TestNsqd::Launch() {
   Process::Options options;
+  // --https-address too: it is opened only with TLS, but then never on the shared default port.
   options.argv = {BinaryPath(), "--tcp-address=127.0.0.1:0", "--http-address=127.0.0.1:0",
-                  absl::StrCat("--data-path=", data_path_)};
+                  "--https-address=127.0.0.1:0", absl::StrCat("--data-path=", data_path_)};
   options.argv.insert(options.argv.end(), extra_flags_.begin(), extra_flags_.end());
   options.log_path = dir_->File("nsqd.log");
   options.max_file_size_bytes = launch_.max_file_size_bytes;

@@ -37,7 +37,8 @@ class TestNsqd {
     uint64_t max_file_size_bytes = 0;
   };
 
-  // Starts nsqd with --tcp-address=127.0.0.1:0 --http-address=127.0.0.1:0 --data-path=<temp>
+  // Starts nsqd with --tcp-address=127.0.0.1:0 --http-address=127.0.0.1:0
+  // --https-address=127.0.0.1:0 --data-path=<temp>
   // followed by `extra_flags`, and waits until it has logged both listening addresses.
   static absl::StatusOr<std::unique_ptr<TestNsqd>> Start(std::vector<std::string> extra_flags = {});
   static absl::StatusOr<std::unique_ptr<TestNsqd>> Start(std::vector<std::string> extra_flags,

@@ -80,9 +80,9 @@ TEST_CASE("Without flags nsqd gets NSQ's defaults, with hostname-derived address
   CHECK(o.min_output_buffer_timeout == absl::Milliseconds(25));
   CHECK(o.output_buffer_timeout == absl::Milliseconds(250));
   CHECK(o.max_channel_consumers == 0);
-  CHECK_FALSE(o.deflate);  // nsqd: true; false until compression is implemented
+  CHECK(o.deflate);
   CHECK(o.max_deflate_level == 6);
-  CHECK_FALSE(o.snappy);
+  CHECK(o.snappy);
   CHECK(o.tls_cert.empty());
   CHECK(o.tls_key.empty());
   CHECK(o.tls_root_ca_file.empty());
@@ -431,9 +431,9 @@ TEST_CASE("GET /config renders the defaults as Go nsqd does") {
       {"tls_root_ca_file", "\"\""},
       {"tls_required", "0"},
       {"tls_min_version", "769"},
-      {"deflate", "false"},
+      {"deflate", "true"},
       {"max_deflate_level", "6"},
-      {"snappy", "false"},
+      {"snappy", "true"},
   };
   for (const auto& [key, json] : want) {
     CAPTURE(key);
@@ -469,12 +469,7 @@ TEST_CASE("The defaults are all supported") { CHECK(Unsupported({}) == ""); }
 
 TEST_CASE("A flag whose feature is missing is refused with a message naming it") {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-      {{"--tls-cert=/c", "--tls-key=/k"}, "--tls-cert is not supported"},
-      {{"--tls-root-ca-file=/ca"}, "--tls-root-ca-file is not supported"},
-      {{"--tls-required", "--tls-cert=/c", "--tls-key=/k"}, "--tls-cert is not supported"},
       {{"--auth-http-address=127.0.0.1:4181"}, "--auth-http-address is not supported"},
-      {{"--snappy"}, "--snappy is not supported"},
-      {{"--deflate=true"}, "--deflate is not supported"},
       {{"--statsd-address=127.0.0.1:8125"}, "--statsd-address is not supported"},
       {{"--e2e-processing-latency-percentile=0.99"},
        "--e2e-processing-latency-percentile is not supported"},
@@ -496,6 +491,8 @@ TEST_CASE("A flag whose feature is missing is refused with a message naming it")
 }
 
 TEST_CASE("Settings that only matter with a refused feature are accepted, as in nsqd") {
+  CHECK(Unsupported({"--tls-cert=/c", "--tls-key=/k", "--tls-required", "--snappy=false",
+                     "--deflate=true"}) == "");
   CHECK(Unsupported({"--https-address=127.0.0.1:4152", "--tls-min-version=tls1.2",
                      "--statsd-prefix=x.%s", "--statsd-interval=5s", "--statsd-mem-stats=false",
                      "--statsd-udp-packet-size=1400", "--statsd-exclude-ephemeral",

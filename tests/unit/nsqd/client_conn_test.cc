@@ -25,6 +25,8 @@ class FakeTransport final : public Transport {
   void CloseAfterFlush() override { closing = true; }
   void CloseNow() override { closing = true; }
   bool OutputBacklogged() const override { return backlogged; }
+  void StartUpgrades(const StreamUpgrades& requested) override { upgrades.push_back(requested); }
+  net::TlsSessionInfo TlsInfo() const override { return {}; }
 
   std::string LastFrame() const { return frames.empty() ? "" : frames.back().data; }
 
@@ -34,6 +36,7 @@ class FakeTransport final : public Transport {
   int flushes = 0;
   bool closing = false;
   bool backlogged = false;
+  std::vector<StreamUpgrades> upgrades;
 };
 
 Command Cmd(CommandName name, std::vector<std::string> params = {}, std::string body = "") {
@@ -220,10 +223,37 @@ TEST_CASE("IDENTIFY with feature negotiation answers JSON and applies settings")
   auto response = protocol::ParseIdentifyResponse(f.transport.LastFrame());
   REQUIRE(response.ok());
   CHECK(response->msg_timeout == 2000);
-  CHECK_FALSE(response->snappy);
+  CHECK(response->snappy);
+  CHECK_FALSE(response->tls_v1);  // nsqd has no certificate here
   CHECK(f.transport.applied.msg_timeout_ms == 2000);
   CHECK(f.conn.Stats().client_id == "me");
+  // The transport switches to snappy right after the reply, and /stats says so.
+  REQUIRE(f.transport.upgrades.size() == 1);
+  CHECK(f.transport.upgrades[0].snappy);
+  CHECK(f.conn.Stats().snappy);
 }
+
+TEST_CASE("--tls-required: only IDENTIFY before the TLS upgrade") {
+  testing::FakeEnv env;
+  env.options.tls_required = "true";
+  env.options.tls_cert = "/c.pem";
+  env.options.tls_key = "/k.pem";
+  Broker broker(env.context);
+  FakeTransport transport;
+  ClientConn conn(&broker, &transport, "127.0.0.1:5555", "1.3.0");
+  CHECK_FALSE(conn.Handle(Cmd(CommandName::kNop)));
+  CHECK(transport.LastFrame() == "E_INVALID cannot NOP in current state (TLS required)");
+
+  ClientConn upgraded(&broker, &transport, "127.0.0.1:5556", "1.3.0");
+  REQUIRE(upgraded.Handle(
+      Cmd(CommandName::kIdentify, {}, R"({"feature_negotiation":true,"tls_v1":true})")));
+  REQUIRE(transport.upgrades.size() == 1);
+  CHECK(transport.upgrades[0].tls);
+  CHECK(upgraded.Handle(Cmd(CommandName::kSub, {"t", "c"})));
+  CHECK(transport.LastFrame() == "OK");
+}
+
+
 
 TEST_CASE("a vanished subscriber's in-flight messages go back to the channel") {
   Fixture f;
@@ -269,6 +299,19 @@ TEST_CASE("replies keep command order while a publish waits for the store") {
   CHECK(f.transport.frames[0].data == "OK");
   CHECK(f.transport.frames[1].data == "OK");
   CHECK(f.conn->pending_replies() == 0);
+}
+
+TEST_CASE("IDENTIFY asking for an upgrade while a publish waits for the store is refused") {
+  // The upgrade must follow its reply at once; queued behind a publish, it could not.
+  StoredFixture f;
+  CHECK(f.conn->Handle(Cmd(CommandName::kPub, {"stored"}, "a")));
+  CHECK_FALSE(
+      f.conn->Handle(Cmd(CommandName::kIdentify, {}, R"({"feature_negotiation":true,"snappy":true})")));
+  CHECK(f.transport.upgrades.empty());
+  f.RunUntilReplies(2);
+  CHECK(f.transport.frames[0].data == "OK");
+  CHECK(f.transport.frames[1].data ==
+        "E_IDENTIFY_FAILED IDENTIFY failed cannot upgrade while publishes wait for their answer");
 }
 
 TEST_CASE("a fatal error behind a pending publish waits its turn and stops further commands") {

@@ -74,7 +74,7 @@ TEST_CASE("the IDENTIFY response reports limits and the effective settings") {
   request.msg_timeout = 1500;
   request.output_buffer_timeout = 100;
   auto result = ApplyIdentify(request, ClientSettings::Defaults(options), options);
-  auto response = MakeIdentifyResponse(std::get<ClientSettings>(result), options, "1.3.0");
+  auto response = MakeIdentifyResponse(std::get<ClientSettings>(result), options, "1.3.0", {});
   CHECK(response.max_rdy_count == 50);
   CHECK(response.msg_timeout == 1500);
   CHECK(response.max_msg_timeout == 900000);
@@ -96,13 +96,47 @@ TEST_CASE("the IDENTIFY deflate level is the request's, else 6, capped at max-de
   options.max_deflate_level = 4;
   protocol::IdentifyRequest request;
   auto defaults = std::get<ClientSettings>(ApplyIdentify(request, ClientSettings::Defaults(options), options));
-  CHECK(MakeIdentifyResponse(defaults, options, "1.3.0").deflate_level == 4);
+  CHECK(MakeIdentifyResponse(defaults, options, "1.3.0", {}).deflate_level == 4);
   request.deflate_level = 2;
   auto asked = std::get<ClientSettings>(ApplyIdentify(request, ClientSettings::Defaults(options), options));
-  CHECK(MakeIdentifyResponse(asked, options, "1.3.0").deflate_level == 2);
+  CHECK(MakeIdentifyResponse(asked, options, "1.3.0", {}).deflate_level == 2);
   request.deflate_level = 9;
   auto capped = std::get<ClientSettings>(ApplyIdentify(request, ClientSettings::Defaults(options), options));
-  CHECK(MakeIdentifyResponse(capped, options, "1.3.0").deflate_level == 4);
+  CHECK(MakeIdentifyResponse(capped, options, "1.3.0", {}).deflate_level == 4);
+}
+
+TEST_CASE("upgrades: TLS only with a certificate, compression only when enabled, never both") {
+  NsqdOptions options;
+  ClientSettings settings = ClientSettings::Defaults(options);
+  protocol::IdentifyRequest request;
+  request.tls_v1 = true;
+  request.snappy = true;
+  auto granted = std::get<StreamUpgrades>(NegotiateUpgrades(request, settings, options, true, {}));
+  CHECK(granted.tls);
+  CHECK(granted.snappy);
+  CHECK_FALSE(granted.deflate);
+  auto no_cert = std::get<StreamUpgrades>(NegotiateUpgrades(request, settings, options, false, {}));
+  CHECK_FALSE(no_cert.tls);
+  CHECK(no_cert.snappy);
+
+  options.snappy = false;
+  auto off = std::get<StreamUpgrades>(NegotiateUpgrades(request, settings, options, false, {}));
+  CHECK_FALSE(off.any());
+
+  options.snappy = true;
+  request.deflate = true;
+  auto both = NegotiateUpgrades(request, settings, options, false, {});
+  REQUIRE(std::holds_alternative<protocol::ClientError>(both));
+  CHECK(std::get<protocol::ClientError>(both).FrameData() ==
+        "E_IDENTIFY_FAILED cannot enable both deflate and snappy compression");
+  CHECK(std::get<protocol::ClientError>(both).fatal);
+
+  // An IDENTIFY after an upgrade changes nothing.
+  StreamUpgrades active;
+  active.tls = true;
+  request.deflate = false;
+  CHECK_FALSE(
+      std::get<StreamUpgrades>(NegotiateUpgrades(request, settings, options, true, active)).any());
 }
 
 }  // namespace
