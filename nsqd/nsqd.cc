@@ -3,6 +3,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/parse.hpp>
 #include <chrono>
@@ -12,6 +13,7 @@
 #include "common/http/http_server.h"
 #include "common/log/logger.h"
 #include "common/net/host_port.h"
+#include "nsqd/auth/authenticator.h"
 #include "nsqd/broker/broker.h"
 #include "nsqd/broker_persistence.h"
 #include "nsqd/lookup/lookupd_client.h"
@@ -63,13 +65,17 @@ absl::StatusOr<std::shared_ptr<net::TlsServerContext>> MakeTlsContext(const Nsqd
 }
 
 struct Nsqd::Impl {
-  Impl(const NsqdOptions& opts, std::shared_ptr<net::TlsServerContext> tls_context)
+  // `auth_tls` is set when there are auth servers (--auth-http-address).
+  Impl(const NsqdOptions& opts, std::shared_ptr<net::TlsServerContext> tls_context,
+       std::shared_ptr<asio::ssl::context> auth_tls)
       : options(opts),
         tls(std::move(tls_context)),
+        auth(auth_tls ? std::make_unique<HttpAuthenticator>(&io, options, std::move(auth_tls))
+                      : nullptr),
         timers(&io, &clock),
         broker(BrokerContext{&options, &clock, &timers,
                              [this](std::function<void()> fn) { asio::post(io, std::move(fn)); }}),
-        tcp(&io, &broker, NsqdVersion(), tls),
+        tcp(&io, &broker, NsqdVersion(), tls, auth.get()),
         api(&broker, &node),
         tls_gate(&api, &https_port),
         // --tls-required=true closes plain HTTP (tcp-https leaves it open).
@@ -103,6 +109,7 @@ struct Nsqd::Impl {
   NsqdOptions options;
   std::shared_ptr<net::TlsServerContext> tls;  // null without --tls-cert/--tls-key
   asio::io_context io{1};
+  std::unique_ptr<Authenticator> auth;  // null without --auth-http-address
   util::SystemClock clock;
   AsioTimerFactory timers;
   Broker broker;
@@ -126,7 +133,14 @@ struct Nsqd::Impl {
 absl::StatusOr<std::unique_ptr<Nsqd>> Nsqd::Create(const NsqdOptions& options) {
   absl::StatusOr<std::shared_ptr<net::TlsServerContext>> tls = MakeTlsContext(options);
   if (!tls.ok()) return tls.status();
-  auto impl = std::make_unique<Impl>(options, *tls);
+  std::shared_ptr<asio::ssl::context> auth_tls;
+  if (!options.auth_http_addresses.empty()) {
+    absl::StatusOr<std::shared_ptr<asio::ssl::context>> made =
+        HttpAuthenticator::ClientTlsContext(options);
+    if (!made.ok()) return made.status();
+    auth_tls = std::move(*made);
+  }
+  auto impl = std::make_unique<Impl>(options, *tls, std::move(auth_tls));
   Impl* p = impl.get();
   const std::string data_path = options.data_path.empty() ? "." : options.data_path;
   storage::SyncPolicy sync_policy;

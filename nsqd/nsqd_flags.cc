@@ -87,14 +87,12 @@ void RegisterFlags(config::FlagSet& flags, NsqdOptions& o, FlagScratch& s) {
 
   flags
       .AddStringList("auth-http-address", &o.auth_http_addresses,
-                     "<addr>:<port> or URL of an auth server (may be given multiple times; AUTH is not "
-                     "supported yet: nsqd refuses to start with it)")
+                     "<addr>:<port> or URL of an auth server (may be given multiple times)")
       .ConfigKey("auth_http_addresses");
   flags.AddString("auth-http-request-method", &o.auth_http_request_method,
-                  "HTTP method for auth server requests: get or post (only with "
-                  "--auth-http-address)");
+                  "HTTP method for auth server requests: get or post");
   flags.AddDuration("http-client-connect-timeout", &o.http_client_connect_timeout,
-                    "connect timeout of outbound HTTP requests (GET /channels on nsqlookupd)");
+                    "connect timeout of outbound HTTP requests (auth servers, nsqlookupd)");
   flags.AddDuration("http-client-request-timeout", &o.http_client_request_timeout,
                     "time to wait for the answer of an outbound HTTP request");
   flags.AddString("topology-region", &o.topology_region, "region of this node");
@@ -276,11 +274,6 @@ absl::Status CheckSupported(const NsqdOptions& o) {
         "%s has no effect in this nsqd: %s (remove the flag or use its default)", flag, why));
   };
   const NsqdOptions defaults;
-  if (!o.auth_http_addresses.empty()) {
-    return not_supported("--auth-http-address",
-                         "AUTH is not implemented, and nsqd will not let clients publish and "
-                         "subscribe unchecked when an auth server was given");
-  }
   if (!o.statsd_address.empty()) {
     return not_supported("--statsd-address", "statsd metrics are not implemented");
   }

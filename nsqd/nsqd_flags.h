@@ -26,10 +26,10 @@ struct NsqdCommandLine {
 // message is fit to print as is.
 absl::StatusOr<NsqdCommandLine> ParseNsqdCommandLine(int argc, const char* const* argv);
 
-// Refuses the settings of features this nsqd does not have (yet): AUTH, statsd, e2e latency percentiles, experiments, and non-default values of Go-internal tuning
-// (--max-bytes-per-file, --queue-scan-*). Accepting such a flag and doing nothing would mislead
-// the operator (an auth server never asked lets every client in), so
-// nsqd refuses to start with this error, which names the flag. Run by main after parsing.
+// Refuses the settings of features this nsqd does not have (yet): statsd, e2e latency
+// percentiles, experiments, and non-default values of Go-internal tuning (--max-bytes-per-file,
+// --queue-scan-*). Accepting such a flag and doing nothing would mislead the operator, so nsqd
+// refuses to start with this error, which names the flag. Run by main after parsing.
 absl::Status CheckSupported(const NsqdOptions& options);
 
 // The JSON encoding of one option by its config-file key, for GET /config/:opt

@@ -83,9 +83,9 @@ struct NsqdOptions {
   std::string tls_min_version = "tls1.0";
   std::string tls_client_auth_policy;
 
-  // --auth-http-address (auth_http_addresses): not implemented yet, refused at startup (AUTH
-  // answers E_AUTH_DISABLED). --http-client-*-timeout bound nsqd's outbound HTTP requests
-  // (GET /channels on nsqlookupd).
+  // --auth-http-address (auth_http_addresses): auth servers; with them every client must AUTH
+  // before SUB/PUB/MPUB/DPUB (without: AUTH answers E_AUTH_DISABLED). --http-client-*-timeout
+  // bound nsqd's outbound HTTP requests (auth servers, GET /channels on nsqlookupd).
   std::vector<std::string> auth_http_addresses;
   std::string auth_http_request_method = "get";
   absl::Duration http_client_connect_timeout = absl::Seconds(2);

@@ -27,6 +27,14 @@ std::string NameLine(X509_NAME* name) {
   return buffer;
 }
 
+// OpenSSL's number for a --tls-min-version value (tls1.0 when unknown; flags are validated).
+int ProtocolVersion(const std::string& min_version) {
+  if (min_version == "tls1.1") return TLS1_1_VERSION;
+  if (min_version == "tls1.2") return TLS1_2_VERSION;
+  if (min_version == "tls1.3") return TLS1_3_VERSION;
+  return TLS1_VERSION;
+}
+
 // "require": a certificate must be presented, but nsqd (Go's RequireAnyClientCert) does not
 // check what signed it.
 int AcceptAnyCertificate(int /*preverified*/, X509_STORE_CTX* /*context*/) { return 1; }
@@ -42,10 +50,7 @@ absl::StatusOr<std::shared_ptr<TlsServerContext>> TlsServerContext::Create(
     const TlsServerSettings& settings) {
   auto context = std::make_unique<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
   SSL_CTX* ctx = context->native_handle();
-  int min_version = TLS1_VERSION;
-  if (settings.min_version == "tls1.1") min_version = TLS1_1_VERSION;
-  if (settings.min_version == "tls1.2") min_version = TLS1_2_VERSION;
-  if (settings.min_version == "tls1.3") min_version = TLS1_3_VERSION;
+  const int min_version = ProtocolVersion(settings.min_version);
   // Debian's OpenSSL 3 refuses TLS 1.0/1.1 at its default security level; an operator who asks
   // for them gets them, as with Go.
   if (min_version < TLS1_2_VERSION) SSL_CTX_set_security_level(ctx, 0);
@@ -91,6 +96,24 @@ absl::StatusOr<std::shared_ptr<TlsServerContext>> TlsServerContext::Create(
       break;
   }
   return std::shared_ptr<TlsServerContext>(new TlsServerContext(std::move(context)));
+}
+
+absl::StatusOr<std::shared_ptr<boost::asio::ssl::context>> MakeTlsClientContext(
+    const std::string& root_ca_file, const std::string& min_version) {
+  auto context =
+      std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_client);
+  SSL_CTX* ctx = context->native_handle();
+  SSL_CTX_set_min_proto_version(ctx, ProtocolVersion(min_version));
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  const bool loaded =
+      root_ca_file.empty()
+          ? SSL_CTX_set_default_verify_paths(ctx) == 1
+          : SSL_CTX_load_verify_locations(ctx, root_ca_file.c_str(), nullptr) == 1;
+  if (!loaded) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--tls-root-ca-file %s: %s", root_ca_file, OpenSslError()));
+  }
+  return context;
 }
 
 TlsSessionInfo DescribeTlsSession(ssl_st* ssl) {

@@ -51,6 +51,11 @@ class TlsServerContext {
   std::unique_ptr<boost::asio::ssl::context> context_;
 };
 
+// A client context for outbound TLS (nsqd asking an https:// auth server): verifies the server
+// against `root_ca_file` (the system's CAs when empty), no older than `min_version`.
+absl::StatusOr<std::shared_ptr<boost::asio::ssl::context>> MakeTlsClientContext(
+    const std::string& root_ca_file, const std::string& min_version);
+
 // What /stats reports about a client's TLS session, in Go nsqd's spelling.
 struct TlsSessionInfo {
   std::string version;               // "TLS1.0" .. "TLS1.3"

@@ -12,6 +12,7 @@
 #include "common/protocol/frame.h"
 #include "common/protocol/identify.h"
 #include "common/protocol/names.h"
+#include "common/util/json_string.h"
 
 namespace nsq::nsqd {
 namespace {
@@ -40,7 +41,7 @@ std::string HostOf(const std::string& address) {
 }  // namespace
 
 ClientConn::ClientConn(Broker* broker, Transport* transport, std::string remote_address,
-                       std::string version)
+                       std::string version, Authenticator* auth)
     : broker_(broker),
       transport_(transport),
       remote_address_(std::move(remote_address)),
@@ -48,7 +49,8 @@ ClientConn::ClientConn(Broker* broker, Transport* transport, std::string remote_
       settings_(ClientSettings::Defaults(broker->options())),
       client_id_(HostOf(remote_address_)),
       hostname_(client_id_),
-      connect_ts_(UnixSeconds()) {
+      connect_ts_(UnixSeconds()),
+      auth_(auth) {
   broker_->RegisterClient(this);
 }
 
@@ -227,8 +229,91 @@ bool ClientConn::Identify(const Command& command) {
 
 bool ClientConn::Auth(const Command& command) {
   if (state_ != kInit) return SendFatal(protocol::kInvalid, "cannot AUTH in current state");
-  // No --auth-http-address support yet, so nsqd's answer for an unconfigured server.
-  return SendFatal(protocol::kAuthDisabled, "AUTH disabled");
+  if (auth_state_ && !auth_state_->authorizations.empty()) {
+    return SendFatal(protocol::kInvalid, "AUTH already set");
+  }
+  if (auth_ == nullptr) return SendFatal(protocol::kAuthDisabled, "AUTH disabled");
+  auth_secret_ = command.body;
+  QueryAuth(auth_secret_);
+  return true;
+}
+
+void ClientConn::QueryAuth(const std::string& secret) {
+  auth_pending_ = true;
+  AuthQuery query;
+  query.remote_ip = HostOf(remote_address_);
+  query.tls = stream_.tls;
+  query.secret = secret;
+  if (stream_.tls) query.common_name = transport_->TlsInfo().client_cert_common_name;
+  auth_->Query(query, [alive = alive_](absl::StatusOr<AuthState> state) {
+    if (*alive != nullptr) (*alive)->AuthAnswered(std::move(state));
+  });
+}
+
+void ClientConn::AuthAnswered(absl::StatusOr<AuthState> state) {
+  auth_pending_ = false;
+  std::optional<DeferredCommand> deferred = std::move(deferred_);
+  deferred_.reset();
+  if (!state.ok()) {
+    // The client learns only that it failed: the auth servers' errors are for the log.
+    NSQ_LOG_WARN("PROTOCOL(V2): [%s] AUTH failed %s", remote_address_, state.status().message());
+    SendFatal(protocol::kAuthFailed, "AUTH failed");
+    return;
+  }
+  auth_state_ = std::move(*state);
+  auth_state_->expires_at_ns = broker_->context()->clock->NowNs() + auth_state_->ttl_ns;
+  if (deferred) {
+    // A SUB/PUB whose authorization had expired: decided on the fresh answer.
+    const AuthState::Permission permission =
+        deferred->channel.empty() ? AuthState::kPublish : AuthState::kSubscribe;
+    if (!auth_state_->Allowed(permission, deferred->topic, deferred->channel)) {
+      SendUnauthorized(deferred->verb, deferred->topic, deferred->channel);
+      return;
+    }
+    if (Handle(deferred->command)) transport_->ResumeCommands();
+    return;
+  }
+  if (auth_state_->authorizations.empty()) {
+    SendFatal(protocol::kUnauthorized, "AUTH no authorizations found");
+    return;
+  }
+  NSQ_LOG_INFO("PROTOCOL(V2): [%s] AUTH identity \"%s\" with %d authorizations",
+               remote_address_, auth_state_->identity, auth_state_->authorizations.size());
+  Reply(FrameType::kResponse,
+        absl::StrFormat(R"({"identity":%s,"identity_url":%s,"permission_count":%d})",
+                        util::QuoteJsonString(auth_state_->identity),
+                        util::QuoteJsonString(auth_state_->identity_url),
+                        auth_state_->authorizations.size()),
+        false);
+  transport_->ResumeCommands();
+}
+
+ClientConn::AuthCheck ClientConn::CheckAuth(std::string_view verb, const std::string& topic,
+                                            const std::string& channel, const Command& command) {
+  if (auth_ == nullptr) return AuthCheck::kAllowed;
+  if (!auth_state_ || auth_state_->authorizations.empty()) {
+    SendFatal(protocol::kAuthFirst, absl::StrFormat("AUTH required before %s", verb));
+    return AuthCheck::kRefused;
+  }
+  if (auth_state_->Expired(broker_->context()->clock->NowNs())) {
+    deferred_ = DeferredCommand{command, std::string(verb), topic, channel};
+    QueryAuth(auth_secret_);
+    return AuthCheck::kWaiting;
+  }
+  const AuthState::Permission permission =
+      channel.empty() ? AuthState::kPublish : AuthState::kSubscribe;
+  if (!auth_state_->Allowed(permission, topic, channel)) {
+    SendUnauthorized(verb, topic, channel);
+    return AuthCheck::kRefused;
+  }
+  return AuthCheck::kAllowed;
+}
+
+void ClientConn::SendUnauthorized(std::string_view verb, const std::string& topic,
+                                  const std::string& channel) {
+  SendFatal(protocol::kUnauthorized,
+            absl::StrFormat("AUTH failed for %s on %s %s", verb, protocol::QuoteName(topic),
+                            protocol::QuoteName(channel)));
 }
 
 bool ClientConn::Sub(const Command& command) {
@@ -249,6 +334,14 @@ bool ClientConn::Sub(const Command& command) {
     return SendFatal(protocol::kBadChannel,
                      absl::StrCat("SUB channel name ", protocol::QuoteName(channel_name), " is not valid"));
   }
+  switch (CheckAuth("SUB", topic_name, channel_name, command)) {
+    case AuthCheck::kRefused:
+      return false;
+    case AuthCheck::kWaiting:
+      return true;
+    case AuthCheck::kAllowed:
+      break;
+  }
   if (broker_->closing()) return SendFatal(protocol::kSubFailed, "SUB failed exiting");
   Channel* channel = broker_->GetOrCreateTopic(topic_name)->GetOrCreateChannel(channel_name);
   absl::Status added = channel->AddConsumer(this);
@@ -264,6 +357,14 @@ bool ClientConn::Sub(const Command& command) {
 bool ClientConn::Publish(const Command& command) {
   // The decoder has checked parameters, the topic name and every size.
   const std::string& topic_name = command.params[0];
+  switch (CheckAuth(protocol::CommandNameText(command.name), topic_name, "", command)) {
+    case AuthCheck::kRefused:
+      return false;
+    case AuthCheck::kWaiting:
+      return true;
+    case AuthCheck::kAllowed:
+      break;
+  }
   std::vector<protocol::Body> bodies;
   std::string_view verb;
   std::string_view failed_code;
@@ -449,6 +550,11 @@ ClientStats ClientConn::Stats() const {
   for (const auto& [topic, count] : pub_counts_) stats.pub_counts.push_back({topic, count});
   stats.topology_region = topology_region_;
   stats.topology_zone = topology_zone_;
+  if (auth_state_) {
+    stats.authed = true;
+    stats.auth_identity = auth_state_->identity;
+    stats.auth_identity_url = auth_state_->identity_url;
+  }
   stats.tls = stream_.tls;
   stats.snappy = stream_.snappy;
   stats.deflate = stream_.deflate;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -15,6 +16,7 @@
 #include "common/protocol/frame.h"
 #include "common/protocol/message.h"
 #include "nsqd/broker/broker.h"
+#include "nsqd/auth/authenticator.h"
 #include "nsqd/broker/consumer.h"
 #include "common/net/tls_context.h"
 #include "nsqd/tcp/client_settings.h"
@@ -43,6 +45,9 @@ class Transport {
   virtual void StartUpgrades(const StreamUpgrades& upgrades) = 0;
   // The TLS session's details for /stats (empty without TLS).
   virtual net::TlsSessionInfo TlsInfo() const = 0;
+  // The connection stopped taking commands (ClientConn::blocked(), an AUTH waiting for the
+  // auth server) and takes them again now: decode what is buffered, then read on.
+  virtual void ResumeCommands() = 0;
   // True while the output not yet written to the socket is at its bound: the connection takes
   // no more messages until the transport calls ClientConn::OutputDrained. A consumer that
   // stops reading thus stops receiving, instead of every redelivery piling up in our memory.
@@ -53,8 +58,9 @@ class ClientConn final : public Consumer, public ClientConnection {
  public:
   enum State { kInit = 0, kSubscribed = 3, kClosing = 4 };
 
+  // `auth` asks the auth servers (--auth-http-address); null when nsqd has none.
   ClientConn(Broker* broker, Transport* transport, std::string remote_address,
-             std::string version);
+             std::string version, Authenticator* auth = nullptr);
   ~ClientConn() override;
 
   // Handles one decoded command. Returns false when the connection must close (a fatal error
@@ -71,6 +77,9 @@ class ClientConn final : public Consumer, public ClientConnection {
   const ClientSettings& settings() const { return settings_; }
   // Replies held back behind publishes that wait for the store.
   size_t pending_replies() const { return replies_.size(); }
+  // True while no further command may be handled: the auth server's answer decides what the
+  // next commands may do. The transport holds them until ResumeCommands.
+  bool blocked() const { return auth_pending_; }
   State state() const { return state_; }
 
   // Consumer
@@ -99,6 +108,17 @@ class ClientConn final : public Consumer, public ClientConnection {
   bool Touch(const protocol::Command& command);
   bool Cls(const protocol::Command& command);
 
+  enum class AuthCheck { kAllowed, kRefused, kWaiting };
+  // The auth gate of SUB and PUB/MPUB/DPUB (`channel` empty for a publish): refused with a
+  // fatal error, or waiting while an expired authorization is asked again (the command runs
+  // when the answer comes).
+  AuthCheck CheckAuth(std::string_view verb, const std::string& topic, const std::string& channel,
+                      const protocol::Command& command);
+  void QueryAuth(const std::string& secret);
+  void AuthAnswered(absl::StatusOr<AuthState> state);
+  void SendUnauthorized(std::string_view verb, const std::string& topic,
+                        const std::string& channel);
+
   bool SendFatal(std::string_view code, std::string text);
   void SendOk();
   // Every response and error frame goes through here. While a publish waits for the store,
@@ -122,6 +142,18 @@ class ClientConn final : public Consumer, public ClientConnection {
   ClientSettings settings_;
   // TLS and compression negotiated in IDENTIFY (the transport carries them out at once).
   StreamUpgrades stream_;
+  Authenticator* auth_;
+  std::optional<AuthState> auth_state_;  // the last answer of the auth server
+  std::string auth_secret_;              // asked again when the answer expires
+  bool auth_pending_ = false;
+  // A SUB/PUB that found its authorization expired, run once the auth server answered again.
+  struct DeferredCommand {
+    protocol::Command command;
+    std::string verb;
+    std::string topic;
+    std::string channel;
+  };
+  std::optional<DeferredCommand> deferred_;
   std::string client_id_;
   std::string hostname_;
   std::string user_agent_;

@@ -115,7 +115,7 @@ protocol::IdentifyResponse MakeIdentifyResponse(const ClientSettings& settings,
   response.max_deflate_level = options.max_deflate_level;
   response.snappy = stream.snappy;
   response.sample_rate = settings.sample_rate;
-  response.auth_required = false;
+  response.auth_required = !options.auth_http_addresses.empty();
   response.output_buffer_size = settings.output_buffer_size;
   response.output_buffer_timeout = settings.output_buffer_timeout_ms;
   response.topology_region = options.topology_region;

@@ -55,13 +55,13 @@ void LogIfFailed(std::exception_ptr error) { log::LogIfFailed(error, "TCP: conne
 class Session final : public Transport, public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, Broker* broker, const std::string& version,
-          std::shared_ptr<net::TlsServerContext> tls_context)
+          std::shared_ptr<net::TlsServerContext> tls_context, Authenticator* auth)
       : socket_(std::move(socket)),
         tls_context_(std::move(tls_context)),
         wake_(socket_.get_executor()),
         heartbeat_timer_(socket_.get_executor()),
         remote_(net::FormatEndpoint(socket_.remote_endpoint(ignored_))),
-        conn_(broker, this, remote_, version),
+        conn_(broker, this, remote_, version, auth),
         decoder_(LimitsFrom(broker->options())) {
     settings_ = conn_.settings();
     wake_.expires_at(SteadyClock::time_point::max());
@@ -123,6 +123,10 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
 
   void StartUpgrades(const StreamUpgrades& upgrades) override { pending_upgrades_ = upgrades; }
 
+  void ResumeCommands() override {
+    if (read_resume_) read_resume_->cancel();
+  }
+
   net::TlsSessionInfo TlsInfo() const override {
     return tls_ ? net::DescribeTlsSession(tls_->native_handle()) : net::TlsSessionInfo{};
   }
@@ -150,7 +154,7 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
   // store. Reading resumes when the writer drains or replies go out.
   bool ReadPaused() const {
     return out_.size() + writing_bytes_ > kMaxPendingOutput ||
-           conn_.pending_replies() >= kMaxPendingReplies;
+           conn_.pending_replies() >= kMaxPendingReplies || conn_.blocked();
   }
 
   // Ends the connection now: leave the broker first so nothing is delivered to a dead socket.
@@ -198,6 +202,16 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
     std::string plain;  // decompressed input
     while (!closed_ && !close_after_flush_) {
       if (!co_await WaitWhileReadPaused()) co_return;
+      if (!unprocessed_.empty()) {
+        // Commands that arrived while the connection was blocked.
+        std::string pending = std::move(unprocessed_);
+        unprocessed_.clear();
+        const size_t used = Process(pending);
+        if (pending_upgrades_ && !co_await Upgrade(std::string_view(pending).substr(used))) {
+          co_return;
+        }
+        continue;
+      }
       boost::system::error_code ec;
       size_t n = 0;
       if (tls_) {
@@ -229,6 +243,12 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
       decompressor_->Feed(input);
       while (!closed_ && !close_after_flush_) {
         if (!co_await WaitWhileReadPaused()) co_return;
+        if (!unprocessed_.empty()) {
+          std::string pending = std::move(unprocessed_);
+          unprocessed_.clear();
+          Process(pending);
+          continue;
+        }
         plain.clear();
         absl::StatusOr<size_t> got = decompressor_->Read(kReadChunk, &plain);
         if (!got.ok()) {
@@ -244,10 +264,15 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
 
   // Decodes and handles the commands in `input`; returns the bytes used. Stops early when the
   // connection closes or an IDENTIFY asked for a stream upgrade (what follows belongs to the
-  // upgraded stream).
+  // upgraded stream). When a command blocks the connection (AUTH asking the auth server), the
+  // rest waits in unprocessed_ until ResumeCommands.
   size_t Process(std::string_view input) {
     size_t total = 0;
     while (!closed_ && !close_after_flush_ && !pending_upgrades_) {
+      if (conn_.blocked()) {
+        unprocessed_.append(input.substr(total));
+        return input.size();
+      }
       size_t used = 0;
       auto result = decoder_.Decode(input.substr(total), &used);
       total += used;
@@ -470,6 +495,9 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
   std::unique_ptr<protocol::StreamCompressor> compressor_;      // after snappy/deflate
   std::unique_ptr<protocol::StreamDecompressor> decompressor_;
   std::optional<StreamUpgrades> pending_upgrades_;  // negotiated, not yet carried out
+  // Input that arrived behind a command that blocked the connection (at most one read's worth:
+  // nothing more is read while blocked).
+  std::string unprocessed_;
   bool holding_writes_ = false;                     // the upgrade writes by itself
   std::optional<asio::steady_timer> flushed_;       // cancelled when out_ has been written
   asio::steady_timer wake_;
@@ -497,8 +525,13 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
 
 struct TcpServer::Impl {
   Impl(asio::io_context* io, Broker* broker, std::string version,
-       std::shared_ptr<net::TlsServerContext> tls)
-      : io(io), broker(broker), version(std::move(version)), tls(std::move(tls)), acceptor(*io) {}
+       std::shared_ptr<net::TlsServerContext> tls, Authenticator* auth)
+      : io(io),
+        broker(broker),
+        version(std::move(version)),
+        tls(std::move(tls)),
+        auth(auth),
+        acceptor(*io) {}
 
   static asio::awaitable<void> AcceptLoop(Impl* impl) {
     while (impl->acceptor.is_open()) {
@@ -512,7 +545,8 @@ struct TcpServer::Impl {
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       auto session =
-          std::make_shared<Session>(std::move(socket), impl->broker, impl->version, impl->tls);
+          std::make_shared<Session>(std::move(socket), impl->broker, impl->version, impl->tls,
+                                    impl->auth);
       session->Start();
     }
   }
@@ -521,12 +555,13 @@ struct TcpServer::Impl {
   Broker* broker;
   std::string version;
   std::shared_ptr<net::TlsServerContext> tls;
+  Authenticator* auth;
   tcp::acceptor acceptor;
 };
 
 TcpServer::TcpServer(asio::io_context* io, Broker* broker, std::string version,
-                     std::shared_ptr<net::TlsServerContext> tls)
-    : impl_(std::make_unique<Impl>(io, broker, std::move(version), std::move(tls))) {}
+                     std::shared_ptr<net::TlsServerContext> tls, Authenticator* auth)
+    : impl_(std::make_unique<Impl>(io, broker, std::move(version), std::move(tls), auth)) {}
 
 TcpServer::~TcpServer() { Stop(); }
 

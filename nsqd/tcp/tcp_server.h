@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/net/tls_context.h"
+#include "nsqd/auth/authenticator.h"
 #include "nsqd/broker/broker.h"
 
 namespace boost::asio {
@@ -19,9 +20,9 @@ namespace nsq::nsqd {
 class TcpServer {
  public:
   // `tls` is the server's TLS context, null when nsqd has no --tls-cert/--tls-key: IDENTIFY
-  // then never grants tls_v1.
+  // then never grants tls_v1. `auth` answers AUTH (null: no --auth-http-address).
   TcpServer(boost::asio::io_context* io, Broker* broker, std::string version,
-            std::shared_ptr<net::TlsServerContext> tls = nullptr);
+            std::shared_ptr<net::TlsServerContext> tls = nullptr, Authenticator* auth = nullptr);
   ~TcpServer();
 
   // Binds `address` (host:port, port may be 0) and starts accepting. Returns the bound port.

@@ -356,8 +356,14 @@ std::map<std::string, FlagCase> NsqdCases() {
   effect("--broadcast-http-port", registration);
   effect("--topology-region", registration);
   effect("--topology-zone", registration);
-  refused("--auth-http-address=127.0.0.1:4181");
-  inert("--auth-http-request-method=post", "--auth-http-address (AUTH is refused)");
+  // AUTH (auth_test.cc checks it in depth): with auth servers, nothing before AUTH.
+  effect("--auth-http-address=127.0.0.1:1", [](const std::string& flag) {
+    ExpectErrorCode(*StartNsqd({flag}), [](RawConn& c) { (void)c.Pub("audit", "x"); },
+                    "E_AUTH_FIRST AUTH required before PUB");
+    ExpectErrorCode(*StartNsqd(), [](RawConn& c) { (void)c.Auth("s"); }, "E_AUTH_DISABLED");
+  });
+  inert("--auth-http-request-method=post",
+        "--auth-http-address; auth_test.cc checks the POST nsqd then sends");
   effect("--http-client-connect-timeout=100ms", [](const std::string& flag) {
     BlackHole unreachable;  // the default (2 s) would not give up within 1.5 s
     ExpectChannelQueryGivesUp(flag, unreachable.port(), "connect timed out", 1500ms);

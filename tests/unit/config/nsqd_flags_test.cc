@@ -469,7 +469,6 @@ TEST_CASE("The defaults are all supported") { CHECK(Unsupported({}) == ""); }
 
 TEST_CASE("A flag whose feature is missing is refused with a message naming it") {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-      {{"--auth-http-address=127.0.0.1:4181"}, "--auth-http-address is not supported"},
       {{"--statsd-address=127.0.0.1:8125"}, "--statsd-address is not supported"},
       {{"--e2e-processing-latency-percentile=0.99"},
        "--e2e-processing-latency-percentile is not supported"},
@@ -492,7 +491,7 @@ TEST_CASE("A flag whose feature is missing is refused with a message naming it")
 
 TEST_CASE("Settings that only matter with a refused feature are accepted, as in nsqd") {
   CHECK(Unsupported({"--tls-cert=/c", "--tls-key=/k", "--tls-required", "--snappy=false",
-                     "--deflate=true"}) == "");
+                     "--deflate=true", "--auth-http-address=127.0.0.1:4181"}) == "");
   CHECK(Unsupported({"--https-address=127.0.0.1:4152", "--tls-min-version=tls1.2",
                      "--statsd-prefix=x.%s", "--statsd-interval=5s", "--statsd-mem-stats=false",
                      "--statsd-udp-packet-size=1400", "--statsd-exclude-ephemeral",

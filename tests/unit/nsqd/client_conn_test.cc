@@ -27,6 +27,7 @@ class FakeTransport final : public Transport {
   bool OutputBacklogged() const override { return backlogged; }
   void StartUpgrades(const StreamUpgrades& requested) override { upgrades.push_back(requested); }
   net::TlsSessionInfo TlsInfo() const override { return {}; }
+  void ResumeCommands() override { ++resumes; }
 
   std::string LastFrame() const { return frames.empty() ? "" : frames.back().data; }
 
@@ -37,6 +38,26 @@ class FakeTransport final : public Transport {
   bool closing = false;
   bool backlogged = false;
   std::vector<StreamUpgrades> upgrades;
+  int resumes = 0;
+};
+
+// An auth server the test answers by hand: each query waits in `pending` until answered.
+class FakeAuthenticator final : public Authenticator {
+ public:
+  void Query(const AuthQuery& query,
+             std::function<void(absl::StatusOr<AuthState>)> done) override {
+    queries.push_back(query);
+    pending.push_back(std::move(done));
+  }
+  // Answers the oldest query with this JSON (or an error when it does not parse).
+  void Answer(std::string_view json) {
+    REQUIRE(!pending.empty());
+    auto done = std::move(pending.front());
+    pending.erase(pending.begin());
+    done(ParseAuthResponse(json));
+  }
+  std::vector<AuthQuery> queries;
+  std::vector<std::function<void(absl::StatusOr<AuthState>)>> pending;
 };
 
 Command Cmd(CommandName name, std::vector<std::string> params = {}, std::string body = "") {
@@ -338,6 +359,82 @@ TEST_CASE("at shutdown a connection with a publish waiting for the store closes 
   REQUIRE(f.transport.frames.size() == 1);
   CHECK(f.transport.frames[0].data == "OK");
   CHECK(f.transport.closing);
+}
+
+constexpr std::string_view kPubSubOrders =
+    R"({"ttl":60,"identity":"svc","identity_url":"https://id/svc","authorizations":[)"
+    R"({"topic":"^orders$","channels":[".*"],"permissions":["subscribe","publish"]}]})";
+
+struct AuthFixture {
+  AuthFixture() : broker(env.context), conn(&broker, &transport, "10.1.2.3:5555", "1.3.0", &auth) {}
+  testing::FakeEnv env;
+  Broker broker;
+  FakeTransport transport;
+  FakeAuthenticator auth;
+  ClientConn conn;
+};
+
+TEST_CASE("with auth servers: SUB and PUB before AUTH are E_AUTH_FIRST") {
+  for (CommandName name : {CommandName::kSub, CommandName::kPub}) {
+    AuthFixture f;
+    CHECK_FALSE(f.conn.Handle(Cmd(name, {"orders", "c"}, "x")));
+    CHECK(f.transport.LastFrame() ==
+          (name == CommandName::kSub ? "E_AUTH_FIRST AUTH required before SUB"
+                                     : "E_AUTH_FIRST AUTH required before PUB"));
+  }
+}
+
+TEST_CASE("AUTH blocks the connection until the auth server answers, then allows what it says") {
+  AuthFixture f;
+  REQUIRE(f.conn.Handle(Cmd(CommandName::kAuth, {}, "s3cret")));
+  CHECK(f.conn.blocked());
+  REQUIRE(f.auth.queries.size() == 1);
+  CHECK(f.auth.queries[0].secret == "s3cret");
+  CHECK(f.auth.queries[0].remote_ip == "10.1.2.3");
+  CHECK_FALSE(f.auth.queries[0].tls);
+  f.auth.Answer(kPubSubOrders);
+  CHECK_FALSE(f.conn.blocked());
+  CHECK(f.transport.resumes == 1);
+  CHECK(f.transport.LastFrame() ==
+        R"({"identity":"svc","identity_url":"https://id/svc","permission_count":1})");
+  CHECK(f.conn.Stats().authed);
+  CHECK(f.conn.Stats().auth_identity == "svc");
+  CHECK(f.conn.Handle(Cmd(CommandName::kPub, {"orders"}, "x")));
+  CHECK(f.transport.LastFrame() == "OK");
+  CHECK_FALSE(f.conn.Handle(Cmd(CommandName::kPub, {"payments"}, "x")));
+  CHECK(f.transport.LastFrame() == R"(E_UNAUTHORIZED AUTH failed for PUB on "payments" "")");
+  // AUTH twice is refused.
+  AuthFixture g;
+  REQUIRE(g.conn.Handle(Cmd(CommandName::kAuth, {}, "s")));
+  g.auth.Answer(kPubSubOrders);
+  CHECK_FALSE(g.conn.Handle(Cmd(CommandName::kAuth, {}, "s")));
+  CHECK(g.transport.LastFrame() == "E_INVALID AUTH already set");
+}
+
+TEST_CASE("AUTH failures: a bad answer is E_AUTH_FAILED, no authorizations E_UNAUTHORIZED") {
+  AuthFixture f;
+  REQUIRE(f.conn.Handle(Cmd(CommandName::kAuth, {}, "s")));
+  f.auth.Answer(R"({"ttl":0,"authorizations":[]})");
+  CHECK(f.transport.LastFrame() == "E_AUTH_FAILED AUTH failed");
+  CHECK(f.transport.closing);
+  AuthFixture g;
+  REQUIRE(g.conn.Handle(Cmd(CommandName::kAuth, {}, "s")));
+  g.auth.Answer(R"({"ttl":60,"authorizations":[]})");
+  CHECK(g.transport.LastFrame() == "E_UNAUTHORIZED AUTH no authorizations found");
+}
+
+TEST_CASE("an expired authorization is asked again before the next SUB runs") {
+  AuthFixture f;
+  REQUIRE(f.conn.Handle(Cmd(CommandName::kAuth, {}, "s")));
+  f.auth.Answer(kPubSubOrders);
+  f.env.clock.Set(f.env.clock.NowNs() + 61'000'000'000);  // past the 60 s ttl
+  CHECK(f.conn.Handle(Cmd(CommandName::kSub, {"orders", "billing"})));
+  CHECK(f.conn.blocked());
+  REQUIRE(f.auth.queries.size() == 2);
+  CHECK(f.auth.queries[1].secret == "s");
+  f.auth.Answer(kPubSubOrders);
+  CHECK(f.transport.LastFrame() == "OK");  // the SUB ran on the fresh answer
+  CHECK(f.conn.state() == ClientConn::kSubscribed);
 }
 
 }  // namespace

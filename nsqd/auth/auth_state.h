@@ -1,0 +1,54 @@
+// What an auth server answered for a client's AUTH secret (NSQ-REFERENCE §10), and nsqd's rules
+// for it. Pure: parsing and matching only; the request is made by AuthClient.
+//
+//   absl::StatusOr<AuthState> state = ParseAuthResponse(body);
+//   state->Allowed(AuthState::kSubscribe, "orders", "billing");   // SUB orders billing
+//   state->Allowed(AuthState::kPublish, "orders", "");            // PUB orders
+//
+// The auth server's answer:
+//   {"ttl": 3600, "identity": "...", "identity_url": "...",
+//    "authorizations": [{"topic": "<regex>", "channels": ["<regex>", ...],
+//                        "permissions": ["subscribe", "publish"]}]}
+// Regexes match anywhere in the name (Go's regexp.MatchString), so "test" allows "mytest1".
+#pragma once
+
+#include <cstdint>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace nsq::nsqd {
+
+struct AuthState {
+  enum Permission { kSubscribe, kPublish };
+
+  struct Authorization {
+    std::string topic_pattern;
+    std::regex topic;
+    std::vector<std::regex> channels;
+    bool subscribe = false;
+    bool publish = false;
+  };
+
+  std::string identity;
+  std::string identity_url;
+  std::vector<Authorization> authorizations;
+  int64_t ttl_ns = 0;         // how long the answer holds (the server's "ttl")
+  int64_t expires_at_ns = 0;  // set by the connection when the answer arrives: now + ttl
+
+  bool Expired(int64_t now_ns) const { return now_ns >= expires_at_ns; }
+  // SUB: an entry with "subscribe" whose topic regex matches `topic` and one of whose channel
+  // regexes matches `channel`. PUB (kPublish, channel ""): an entry with "publish" whose topic
+  // regex matches, and one of whose channel regexes matches the empty string (nsqd's quirk: an
+  // entry with "channels": [] cannot publish; [".*"] can).
+  bool Allowed(Permission permission, std::string_view topic, std::string_view channel) const;
+};
+
+// Parses the auth server's JSON. InvalidArgument (nsqd then answers E_AUTH_FAILED) when ttl is
+// not positive, a permission is not subscribe/publish, or a regex does not compile.
+absl::StatusOr<AuthState> ParseAuthResponse(std::string_view json);
+
+}  // namespace nsq::nsqd
