@@ -108,6 +108,11 @@ CommandDecoder::Result CommandDecoder::Decode(std::string_view input, size_t* co
         body.append(rest.substr(0, take));
         pos += take;
         *consumed = pos;
+        if (command_.name == CommandName::kMpub && !mpub_count_checked_ && body.size() >= 4) {
+          // nsqd reads the count first: an impossible one is refused before the rest arrives.
+          mpub_count_checked_ = true;
+          if (std::optional<ClientError> error = CheckMpubCount(body)) return Fail(*error);
+        }
         if (body.size() < body_expected_) return Result::kNeedMore;
         return OnBody();
       }
@@ -116,6 +121,10 @@ CommandDecoder::Result CommandDecoder::Decode(std::string_view input, size_t* co
 }
 
 CommandDecoder::Result CommandDecoder::Fail(ClientError error) {
+  // An MPUB whose line was accepted: nsqd has created its topic before reading the body.
+  if (command_.name == CommandName::kMpub && state_ != State::kLine && !command_.params.empty()) {
+    refused_mpub_topic_ = command_.params[0];
+  }
   state_ = State::kBroken;
   error_ = std::move(error);
   // Nothing more will be decoded: give the buffers back now.
@@ -229,6 +238,7 @@ CommandDecoder::Result CommandDecoder::OnBodySize(int32_t size) {
   }
   // The size is within the limits now, so reserving it up front is safe (and one allocation).
   body_expected_ = static_cast<size_t>(size);
+  mpub_count_checked_ = false;
   command_.body.reserve(body_expected_);
   state_ = State::kBody;
   return Result::kNeedMore;
@@ -237,52 +247,89 @@ CommandDecoder::Result CommandDecoder::OnBodySize(int32_t size) {
 CommandDecoder::Result CommandDecoder::OnBody() {
   state_ = State::kLine;
   if (command_.name != CommandName::kMpub) return Result::kCommand;
-
   // MPUB: the whole declared body is here; split it into messages with nsqd's checks and texts.
-  std::string_view rest = command_.body;
-  if (rest.size() < 4) {
-    return Fail(ClientError::Fatal(kBadBody, "MPUB failed to read message count"));
+  if (std::optional<ClientError> error = ParseMpub(command_.body, true, &command_.messages)) {
+    state_ = State::kBody;  // for Fail: the line was accepted
+    return Fail(*error);
   }
-  const int32_t count = static_cast<int32_t>(LoadBigEndian32(rest.data()));
-  rest.remove_prefix(4);
+  command_.body = std::string();
+  return Result::kCommand;
+}
+
+std::optional<ClientError> CommandDecoder::CheckMpubCount(std::string_view body) const {
+  const int32_t count = static_cast<int32_t>(LoadBigEndian32(body.data()));
   // Each message takes at least 5 bytes (size + one byte), after the 4-byte count.
   const int64_t max_messages = (limits_.max_body_size - 4) / 5;
   if (count <= 0 || count > max_messages) {
-    return Fail(ClientError::Fatal(kBadBody, absl::StrCat("MPUB invalid message count ", count)));
+    return ClientError::Fatal(kBadBody, absl::StrCat("MPUB invalid message count ", count));
   }
+  return std::nullopt;
+}
+
+std::optional<ClientError> CommandDecoder::ParseMpub(std::string_view rest, bool complete,
+                                                     std::vector<std::string>* messages) const {
+  if (rest.size() < 4) return ClientError::Fatal(kBadBody, "MPUB failed to read message count");
+  if (std::optional<ClientError> error = CheckMpubCount(rest)) return error;
+  const int32_t count = static_cast<int32_t>(LoadBigEndian32(rest.data()));
+  const size_t declared = rest.size();
+  rest.remove_prefix(4);
   // The count is only an upper bound until the bytes back it up.
-  command_.messages.reserve(std::min<size_t>(static_cast<size_t>(count), rest.size() / 5));
+  messages->reserve(std::min<size_t>(static_cast<size_t>(count), rest.size() / 5));
   for (int32_t i = 0; i < count; ++i) {
     if (rest.size() < 4) {
-      return Fail(ClientError::Fatal(
-          kBadMessage, absl::StrCat("MPUB failed to read message(", i, ") body size")));
+      return ClientError::Fatal(kBadMessage,
+                                absl::StrCat("MPUB failed to read message(", i, ") body size"));
     }
     const int32_t size = static_cast<int32_t>(LoadBigEndian32(rest.data()));
     rest.remove_prefix(4);
     if (size <= 0) {
-      return Fail(ClientError::Fatal(
-          kBadMessage, absl::StrCat("MPUB invalid message(", i, ") body size ", size)));
+      return ClientError::Fatal(kBadMessage,
+                                absl::StrCat("MPUB invalid message(", i, ") body size ", size));
     }
     if (size > limits_.max_msg_size) {
-      return Fail(ClientError::Fatal(
-          kBadMessage, absl::StrCat("MPUB message too big ", size, " > ", limits_.max_msg_size)));
+      return ClientError::Fatal(
+          kBadMessage, absl::StrCat("MPUB message too big ", size, " > ", limits_.max_msg_size));
     }
     if (rest.size() < static_cast<size_t>(size)) {
-      return Fail(ClientError::Fatal(kBadMessage, "MPUB failed to read message body"));
+      return ClientError::Fatal(kBadMessage, "MPUB failed to read message body");
     }
-    command_.messages.emplace_back(rest.substr(0, size));
+    messages->emplace_back(rest.substr(0, size));
     rest.remove_prefix(size);
   }
   // nsqd never checks that the declared size matches the messages, and a mismatch silently
   // desynchronises its stream. We read exactly the declared size, so leftover bytes mean the
   // client and we disagree about the framing: refuse instead of guessing.
-  if (!rest.empty()) {
-    return Fail(ClientError::Fatal(
-        kBadBody, absl::StrCat("MPUB invalid body size ", body_expected_, ": ", rest.size(),
-                               " bytes left after message(", count - 1, ")")));
+  if (complete && !rest.empty()) {
+    return ClientError::Fatal(
+        kBadBody, absl::StrCat("MPUB invalid body size ", declared, ": ", rest.size(),
+                               " bytes left after message(", count - 1, ")"));
   }
-  command_.body = std::string();
-  return Result::kCommand;
+  return std::nullopt;
+}
+
+std::optional<ClientError> CommandDecoder::ErrorAtEndOfInput() const {
+  const std::string_view name = CommandNameText(command_.name);
+  const bool message = command_.name == CommandName::kPub || command_.name == CommandName::kDpub;
+  switch (state_) {
+    case State::kBodySize:
+      if (message) {
+        return ClientError::Fatal(
+            kBadMessage, absl::StrCat(AsAbsl(name), " failed to read message body size"));
+      }
+      return ClientError::Fatal(kBadBody, absl::StrCat(AsAbsl(name), " failed to read body size"));
+    case State::kBody:
+      if (message) {
+        return ClientError::Fatal(kBadMessage,
+                                  absl::StrCat(AsAbsl(name), " failed to read message body"));
+      }
+      if (command_.name == CommandName::kMpub) {
+        std::vector<std::string> ignored;
+        return ParseMpub(command_.body, false, &ignored);
+      }
+      return ClientError::Fatal(kBadBody, absl::StrCat(AsAbsl(name), " failed to read body"));
+    default:
+      return std::nullopt;
+  }
 }
 
 // nsqd's ByteToBase10: decimal digits only, no sign; an empty string is 0 (quirk). Unlike Go,

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -49,6 +50,15 @@ class CommandDecoder {
   const Command& command() const { return command_; }
   const ClientError& error() const { return error_; }
 
+  // The error nsqd sends when the client's input ends here (it closed its write side in the
+  // middle of a command's size or body: "E_BAD_MESSAGE PUB failed to read message body");
+  // nullopt when ending here needs no answer (between commands, or inside a command line).
+  std::optional<ClientError> ErrorAtEndOfInput() const;
+
+  // After an MPUB was refused for its body: its topic, which nsqd creates before it reads the
+  // body (so it exists in /stats even though nothing was published). Empty otherwise.
+  const std::string& refused_mpub_topic() const { return refused_mpub_topic_; }
+
   // Limits may change at run time (e.g. a config reload); every check made after the call uses
   // them, including the size checks of a command whose line was already read.
   void set_limits(const DecoderLimits& limits) { limits_ = limits; }
@@ -60,6 +70,12 @@ class CommandDecoder {
   Result OnLine(std::string_view line);
   Result OnBodySize(int32_t size);
   Result OnBody();
+  // MPUB's message count, checked as soon as its 4 bytes are in (before the rest of the body).
+  std::optional<ClientError> CheckMpubCount(std::string_view body) const;
+  // Splits an MPUB body into messages with nsqd's checks; `complete` is false for a body cut
+  // short, which then fails where nsqd's reads would have.
+  std::optional<ClientError> ParseMpub(std::string_view body, bool complete,
+                                       std::vector<std::string>* messages) const;
 
   DecoderLimits limits_;
   State state_ = State::kLine;
@@ -67,8 +83,10 @@ class CommandDecoder {
   char size_bytes_[4] = {};
   size_t size_have_ = 0;
   size_t body_expected_ = 0;
+  bool mpub_count_checked_ = false;
   Command command_;
   ClientError error_;
+  std::string refused_mpub_topic_;
 };
 
 }  // namespace nsq::protocol

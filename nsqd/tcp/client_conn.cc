@@ -116,6 +116,14 @@ void ClientConn::Fail(const ClientError& error) {
   Reply(FrameType::kError, error.FrameData(), error.fatal);
 }
 
+void ClientConn::DecodeFailed(const ClientError& error, const std::string& refused_mpub_topic) {
+  if (!refused_mpub_topic.empty() && !broker_->closing() && auth_ == nullptr &&
+      protocol::IsValidTopicName(refused_mpub_topic)) {
+    broker_->GetOrCreateTopic(refused_mpub_topic);
+  }
+  Fail(error);
+}
+
 bool ClientConn::SendFatal(std::string_view code, std::string text) {
   Fail(ClientError::Fatal(code, std::move(text)));
   return false;

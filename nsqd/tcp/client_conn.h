@@ -68,6 +68,9 @@ class ClientConn final : public Consumer, public ClientConnection {
   bool Handle(const protocol::Command& command);
   // Reports a decoder error (always fatal) and asks for the close.
   void Fail(const protocol::ClientError& error);
+  // The same for the decoder's errors, which may come with the topic of an MPUB refused for its
+  // body: nsqd has created that topic by then, so it is created here too.
+  void DecodeFailed(const protocol::ClientError& error, const std::string& refused_mpub_topic);
   // The connection is going away: leave the channel (its in-flight messages are requeued)
   // and the broker's client list. Idempotent.
   void Detach();

@@ -228,6 +228,13 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
         if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
           NSQ_LOG_DEBUG("client(%s) read error: %s", remote_, ec.message());
         }
+        // A client that closed its side in the middle of a command still gets nsqd's error
+        // ("PUB failed to read message body") before the connection closes.
+        std::optional<protocol::ClientError> cut = decoder_.ErrorAtEndOfInput();
+        if (ec == asio::error::eof && cut && !decompressor_) {
+          conn_.DecodeFailed(*cut, decoder_.refused_mpub_topic());
+          co_return;
+        }
         Close();
         co_return;
       }
@@ -278,7 +285,7 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
       total += used;
       if (result == protocol::CommandDecoder::Result::kNeedMore) break;
       if (result == protocol::CommandDecoder::Result::kError) {
-        conn_.Fail(decoder_.error());
+        conn_.DecodeFailed(decoder_.error(), decoder_.refused_mpub_topic());
         break;
       }
       if (!conn_.Handle(decoder_.command())) break;

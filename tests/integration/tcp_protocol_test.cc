@@ -677,5 +677,44 @@ TEST_CASE("a trailing carriage return before the newline is stripped") {
   CHECK(FindChannel(stats, "crlf", "ch") != nullptr);
 }
 
+TEST_CASE("an impossible MPUB message count is answered before the body is sent") {
+  auto nsqd = StartNsqd();
+  auto conn = ConnectV2(*nsqd);
+  // A 1000-byte body is announced, but only the count arrives: nsqd must not wait for the rest.
+  NSQ_REQUIRE_OK(conn->Send("MPUB early\n" + Be32(1000) + Be32(5000000)));
+  NSQ_CHECK_OK(conn->ExpectError("E_BAD_BODY MPUB invalid message count 5000000"));
+  CHECK(conn->IsClosedByPeer());
+}
+
+TEST_CASE("a PUB cut short by the client closing its side gets nsqd's error before the close") {
+  auto nsqd = StartNsqd();
+  for (const auto& [bytes, error] : std::vector<std::pair<std::string, std::string>>{
+           {"PUB cut\n" + Be32(10) + "abc", "E_BAD_MESSAGE PUB failed to read message body"},
+           {"PUB cut\n" + Be32(10).substr(0, 2),
+            "E_BAD_MESSAGE PUB failed to read message body size"},
+           {"MPUB cut\n" + Be32(20) + Be32(2) + Be32(3) + "ab",
+            "E_BAD_MESSAGE MPUB failed to read message body"}}) {
+    CAPTURE(error);
+    auto conn = ConnectV2(*nsqd);
+    NSQ_REQUIRE_OK(conn->Send(bytes));
+    conn->ShutdownWrite();
+    NSQ_CHECK_OK(conn->ExpectError(error));
+    CHECK(conn->IsClosedByPeer());
+  }
+}
+
+TEST_CASE("the topic of an MPUB refused for its body exists, as in nsqd") {
+  auto nsqd = StartNsqd();
+  auto conn = ConnectV2(*nsqd);
+  NSQ_REQUIRE_OK(conn->Send("MPUB made_anyway\n" + Be32(9) + Be32(1) + Be32(0) + "x"));
+  NSQ_CHECK_OK(conn->ExpectError("E_BAD_MESSAGE MPUB invalid message(0) body size 0"));
+  CHECK(TopicStat(*nsqd, "made_anyway", "message_count") == 0);
+  // A refused topic name creates nothing.
+  auto bad = ConnectV2(*nsqd);
+  NSQ_REQUIRE_OK(bad->Send("MPUB bad:name\n" + Be32(9) + Be32(1) + Be32(1) + "x"));
+  NSQ_CHECK_OK(bad->ExpectError(R"(E_BAD_TOPIC E_BAD_TOPIC MPUB topic name "bad:name" is not valid)"));
+  CHECK(FindTopic(GetStats(*nsqd), "bad:name") == nullptr);
+}
+
 }  // namespace
 }  // namespace nsq::testutil

@@ -421,5 +421,59 @@ TEST_CASE("random streams of commands and junk decode the same under any split")
   }
 }
 
+TEST_CASE("an impossible MPUB count is refused as soon as it is read, before the body") {
+  // Body size 1000 declared; only the count has arrived.
+  CommandDecoder decoder;
+  const std::string head = "MPUB t\n" + Size(1000) + Size(5000000);
+  size_t used = 0;
+  REQUIRE(decoder.Decode(head, &used) == CommandDecoder::Result::kError);
+  CHECK(decoder.error().FrameData() == "E_BAD_BODY MPUB invalid message count 5000000");
+  CHECK(decoder.refused_mpub_topic() == "t");  // nsqd has created it by then
+}
+
+TEST_CASE("an MPUB refused on its topic name or parameters names no topic to create") {
+  CommandDecoder decoder;
+  size_t used = 0;
+  REQUIRE(decoder.Decode("MPUB bad:topic\n", &used) == CommandDecoder::Result::kError);
+  CHECK(decoder.refused_mpub_topic().empty());
+  CommandDecoder valid;
+  REQUIRE(valid.Decode(Mpub("ok", {"a"}), &used) == CommandDecoder::Result::kCommand);
+  CHECK(valid.refused_mpub_topic().empty());
+}
+
+TEST_CASE("input ending inside a command gives nsqd's read error") {
+  struct Case {
+    std::string input;
+    std::string error;  // "" when ending there needs no answer
+  };
+  const std::string pub = Pub("t", "hello");
+  const std::string mpub = Mpub("t", {"ab", "cd"});
+  for (const Case& c : std::vector<Case>{
+           {"", ""},
+           {"PU", ""},
+           {pub, ""},
+           {"PUB t\n", "E_BAD_MESSAGE PUB failed to read message body size"},
+           {"PUB t\n" + Size(5).substr(0, 2), "E_BAD_MESSAGE PUB failed to read message body size"},
+           {pub.substr(0, pub.size() - 2), "E_BAD_MESSAGE PUB failed to read message body"},
+           {"DPUB t 10\n" + Size(3) + "a", "E_BAD_MESSAGE DPUB failed to read message body"},
+           {"IDENTIFY\n" + Size(10) + "{", "E_BAD_BODY IDENTIFY failed to read body"},
+           {"MPUB t\n", "E_BAD_BODY MPUB failed to read body size"},
+           {mpub.substr(0, 11 + 2), "E_BAD_BODY MPUB failed to read message count"},
+           {mpub.substr(0, 11 + 4 + 2), "E_BAD_MESSAGE MPUB failed to read message(0) body size"},
+           {mpub.substr(0, mpub.size() - 1), "E_BAD_MESSAGE MPUB failed to read message body"},
+       }) {
+    CAPTURE(c.input);
+    CommandDecoder decoder;
+    std::string_view input = c.input;
+    while (!input.empty()) {
+      size_t used = 0;
+      if (decoder.Decode(input, &used) == CommandDecoder::Result::kNeedMore) break;
+      input.remove_prefix(used);
+    }
+    std::optional<ClientError> error = decoder.ErrorAtEndOfInput();
+    CHECK((error ? error->FrameData() : "") == c.error);
+  }
+}
+
 }  // namespace
 }  // namespace nsq::protocol
