@@ -466,20 +466,32 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
   }
 
   // Sends _heartbeat_ every interval to every connection and drops a client that has sent
-  // nothing for two intervals, or whose pending write has not completed within one.
+  // nothing for two intervals (to the tick of its own timer), or whose pending write has not
+  // completed within one.
   asio::awaitable<void> HeartbeatLoop() {
+    SteadyClock::time_point next_beat = SteadyClock::now();
+    bool rearm = true;  // the interval changed (or this is the start): beats count from now
     while (!closed_) {
       const int64_t interval_ms = settings_.heartbeat_interval_ms;
       if (interval_ms <= 0) {
         heartbeat_timer_.expires_at(SteadyClock::time_point::max());
         co_await heartbeat_timer_.async_wait(kUseAwaitable);
+        rearm = true;
         continue;
       }
       const auto interval = std::chrono::milliseconds(interval_ms);
-      heartbeat_timer_.expires_after(interval);
+      if (rearm) next_beat = SteadyClock::now() + interval;
+      rearm = false;
+      // Wake for whichever comes first: the next heartbeat, or the moment the client has been
+      // silent for two intervals (nsqd's read deadline, reset by every read). A write that
+      // hangs is seen at the next of those wake-ups.
+      heartbeat_timer_.expires_at(std::min(next_beat, last_read_ + 2 * interval));
       auto [ec] = co_await heartbeat_timer_.async_wait(kUseAwaitable);
       if (closed_) co_return;
-      if (ec) continue;  // settings changed: re-arm
+      if (ec) {  // settings changed: re-arm
+        rearm = true;
+        continue;
+      }
       const auto now = SteadyClock::now();
       if (now - last_read_ >= 2 * interval) {
         NSQ_LOG_ERROR("client(%s) failed to read command - i/o timeout", remote_);
@@ -491,7 +503,11 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
         Close();
         co_return;
       }
-      SendFrame(protocol::FrameType::kResponse, protocol::kHeartbeat);
+      if (now >= next_beat) {
+        SendFrame(protocol::FrameType::kResponse, protocol::kHeartbeat);
+        next_beat += interval;
+        if (next_beat <= now) next_beat = now + interval;  // the loop ran late: do not burst
+      }
     }
   }
 

@@ -4,6 +4,8 @@
 // fail them, while a missing or a much-too-early timer still does.
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include <string>
 
 #include "common/protocol/frame.h"
@@ -40,6 +42,22 @@ TEST_CASE("a client that never answers heartbeats is disconnected after about tw
   const int64_t elapsed = MillisSince(start);
   CHECK(elapsed >= 1500);
   CHECK(elapsed <= 5000);
+}
+
+TEST_CASE("a client silent for two heartbeat intervals is dropped at two, not three") {
+  // Its last command comes just after a heartbeat: dropping only at heartbeat ticks would wait
+  // almost three intervals.
+  auto nsqd = StartNsqd();
+  auto conn = Subscribe(*nsqd, "quiet", "ch", 1, R"({"heartbeat_interval":1000})");
+  NSQ_REQUIRE_OK(conn->ExpectResponse("_heartbeat_", 3s));
+  std::this_thread::sleep_for(100ms);  // the moment of the last command is the point here
+  NSQ_REQUIRE_OK(conn->Nop());
+  const auto last = Clock::now();
+  NSQ_REQUIRE_OK(conn->ExpectResponse("_heartbeat_", 3s));  // still sent while silent
+  CHECK(conn->IsClosedByPeer(5s));
+  const int64_t silent = MillisSince(last);
+  CHECK(silent >= 1900);
+  CHECK(silent <= 2600);
 }
 
 TEST_CASE("a client that answers heartbeats with NOP stays connected") {
