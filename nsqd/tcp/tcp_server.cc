@@ -11,6 +11,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <malloc.h>
+
 #include <chrono>
 #include <exception>
 
@@ -34,6 +36,28 @@ namespace {
 
 constexpr auto kUseAwaitable = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kReadChunk = 64 * 1024;
+// A TLS record is at most 16 KiB: what a TLS connection reads into at a time.
+constexpr size_t kTlsReadChunk = 16 * 1024;
+// Write buffers larger than this are given back once a connection has caught up, so an idle
+// connection does not keep the memory of its last burst.
+constexpr size_t kIdleBufferKeep = 16 * 1024;
+
+// The loop's one read buffer. A plain connection waits until its socket is readable, then reads
+// into this and decodes what came before it waits again (a command cut in half waits in the
+// decoder, sized to it), so an idle connection holds no read buffer at all. One per thread:
+// each event loop thread has its own.
+std::string& SharedReadBuffer() {
+  thread_local std::string buffer(kReadChunk, '\0');
+  return buffer;
+}
+
+// The C library keeps freed memory for reuse; after many connections have gone (a flood of
+// clients, a reconnect storm) it is handed back to the system, not kept at the peak.
+void ConnectionClosed() {
+  constexpr int kTrimEvery = 1024;
+  thread_local int closed = 0;
+  if (++closed % kTrimEvery == 0) malloc_trim(0);
+}
 // A connection whose unwritten output grows past this is not reading: stop reading its
 // commands until it catches up, so a pipelining client cannot grow our memory without bound.
 constexpr size_t kMaxPendingOutput = 1024 * 1024;
@@ -69,6 +93,9 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
 
   void Start() {
     NSQ_LOG_INFO("TCP: new client(%s)", remote_);
+    // Reads happen only once the socket is readable; non-blocking makes a spurious wake-up a
+    // would_block, not a stall.
+    socket_.non_blocking(true, ignored_);
     auto self = shared_from_this();
     asio::co_spawn(socket_.get_executor(), Reader(self), LogIfFailed);
     asio::co_spawn(socket_.get_executor(), Writer(self), LogIfFailed);
@@ -161,6 +188,7 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
   void Close() {
     if (closed_) return;
     closed_ = true;
+    ConnectionClosed();
     NSQ_LOG_INFO("TCP: closing client(%s)", remote_);
     conn_.Detach();
     boost::system::error_code ec;
@@ -198,8 +226,8 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
       co_return;
     }
 
-    std::string buffer(kReadChunk, '\0');
-    std::string plain;  // decompressed input
+    std::string tls_buffer;  // TLS: OpenSSL decrypts into it (allocated with the upgrade)
+    std::string plain;       // decompressed input
     while (!closed_ && !close_after_flush_) {
       if (!co_await WaitWhileReadPaused()) co_return;
       if (!unprocessed_.empty()) {
@@ -214,15 +242,20 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
       }
       boost::system::error_code ec;
       size_t n = 0;
+      std::string* buffer = &SharedReadBuffer();
       if (tls_) {
+        if (tls_buffer.empty()) tls_buffer.resize(kTlsReadChunk);
+        buffer = &tls_buffer;
         auto [read_ec, read_n] =
-            co_await tls_->async_read_some(asio::buffer(buffer), kUseAwaitable);
+            co_await tls_->async_read_some(asio::buffer(tls_buffer), kUseAwaitable);
         ec = read_ec;
         n = read_n;
       } else {
-        auto [read_ec, read_n] = co_await socket_.async_read_some(asio::buffer(buffer), kUseAwaitable);
-        ec = read_ec;
-        n = read_n;
+        auto [wait_ec] = co_await socket_.async_wait(tcp::socket::wait_read, kUseAwaitable);
+        ec = wait_ec;
+        // Readable: take what is there now (non-blocking), into the shared buffer.
+        if (!ec) n = socket_.read_some(asio::buffer(*buffer), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
       }
       if (ec) {
         if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
@@ -239,7 +272,8 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
         co_return;
       }
       last_read_ = SteadyClock::now();
-      std::string_view input(buffer.data(), n);
+      // Used up before the next co_await: the shared buffer is the next reader's.
+      std::string_view input(buffer->data(), n);
       if (!decompressor_) {
         const size_t used = Process(input);
         if (pending_upgrades_ && !co_await Upgrade(input.substr(used))) co_return;
@@ -443,6 +477,12 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
         writing_ = false;
         writing_bytes_ = 0;
         writing.clear();
+        if (out_.empty()) {
+          // Caught up: an idle connection keeps no big buffers.
+          if (writing.capacity() > kIdleBufferKeep) writing = std::string();
+          if (compressed.capacity() > kIdleBufferKeep) compressed = std::string();
+          if (out_.capacity() > kIdleBufferKeep) out_ = std::string();
+        }
         if (read_resume_) read_resume_->cancel();
         if (ec) {
           Close();

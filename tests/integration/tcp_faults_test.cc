@@ -3,6 +3,7 @@
 // serve a new connection.
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <boost/json.hpp>
 #include <fstream>
@@ -17,6 +18,8 @@ namespace nsq::testutil {
 namespace {
 
 using namespace std::string_literals;
+
+int64_t ResidentBytes(TestNsqd& nsqd);
 
 // The broker still works: a fresh connection can publish and /ping answers.
 void CheckStillServing(const TestNsqd& nsqd) {
@@ -118,6 +121,32 @@ TEST_CASE("hundreds of concurrent connections are all served") {
   for (auto& conn : conns) NSQ_REQUIRE_OK(conn->Pub("crowd", "x"));
   for (auto& conn : conns) NSQ_REQUIRE_OK(conn->ExpectOk());
   CHECK(TopicStat(*nsqd, "crowd", "message_count") == 300);
+  conns.clear();
+  CheckStillServing(*nsqd);
+}
+
+TEST_CASE("an idle connection costs under 16 KB of nsqd's memory") {
+  // Two thousand connections need more file descriptors than the default soft limit.
+  rlimit files{};
+  getrlimit(RLIMIT_NOFILE, &files);
+  files.rlim_cur = std::min<rlim_t>(files.rlim_max, 8192);
+  setrlimit(RLIMIT_NOFILE, &files);
+  REQUIRE(files.rlim_cur >= 4500);
+  auto nsqd = StartNsqd();
+  // One connection first, so what every connection shares (the loop's read buffer) is paid.
+  auto first = ConnectV2(*nsqd);
+  NSQ_REQUIRE_OK(first->Nop());
+  Publish(*nsqd, "warm", "x");
+  const int64_t before = ResidentBytes(*nsqd);
+  constexpr int kConnections = 2000;
+  std::vector<std::unique_ptr<RawConn>> conns;
+  for (int i = 0; i < kConnections; ++i) conns.push_back(ConnectV2(*nsqd));
+  // Every one has been accepted and has sent its magic: a NOP on the last is read after them.
+  NSQ_REQUIRE_OK(conns.back()->Identify(R"({"feature_negotiation":true})"));
+  NSQ_REQUIRE_OK(conns.back()->ReadFrame());
+  const int64_t per_connection = (ResidentBytes(*nsqd) - before) / kConnections;
+  MESSAGE(per_connection, " bytes per idle connection");
+  CHECK(per_connection < 16 * 1024);  // Go nsqd: about 22.5 KB
   conns.clear();
   CheckStillServing(*nsqd);
 }
