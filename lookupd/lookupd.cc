@@ -4,6 +4,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
+#include <functional>
+#include <utility>
 
 #include "common/http/http_server.h"
 #include "common/log/logger.h"
@@ -24,7 +26,15 @@ struct Lookupd::Impl {
       : options(opts),
         db(&clock),
         tcp(&io, &db, &self),
-        api(&db, &options, LookupdVersion()),
+        // Big answers are built a slice per turn of the loop. Posted twice: a handler posted
+        // once lands ahead of the I/O completions the reactor queues after it runs, so a
+        // /ping would wait for two slices; the second post puts the slice behind them.
+        api(&db, &options, LookupdVersion(),
+            [this](std::function<void()> work) {
+              asio::post(io, [this, work = std::move(work)]() mutable {
+                asio::post(io, std::move(work));
+              });
+            }),
         http(&io, &api, LookupdHttpApi::kMaxBodySize),
         signals(io, SIGINT, SIGTERM) {}
 
@@ -34,6 +44,7 @@ struct Lookupd::Impl {
     NSQ_LOG_INFO("LOOKUP: closing");
     tcp.Stop();
     http.Stop();
+    api.Stop();  // a /nodes being built must not keep the loop (and so the process) running
     signals.cancel();
   }
 

@@ -8,10 +8,26 @@
 namespace nsq::lookupd {
 namespace {
 
-bool Matches(const Registration& r, std::string_view category, std::string_view key,
-             std::string_view subkey) {
-  return r.category == category && (key == "*" || r.key == key) &&
-         (subkey == "*" || r.subkey == subkey);
+constexpr std::string_view kAny = "*";
+
+// Calls fn(iterator) for each key of `map` matching the Find* pattern, in key order. The keys
+// of a category, and those of one key within it, are contiguous in the map: only a "*" key
+// walks a whole category, nothing walks the rest of the map.
+template <typename Map, typename Fn>
+void ForEachMatch(Map& map, std::string_view category, std::string_view key,
+                  std::string_view subkey, Fn fn) {
+  if (key != kAny && subkey != kAny) {
+    auto it = map.find(Registration{std::string(category), std::string(key), std::string(subkey)});
+    if (it != map.end()) fn(it);
+    return;
+  }
+  const bool any_key = key == kAny;
+  auto it = map.lower_bound(
+      Registration{std::string(category), any_key ? std::string() : std::string(key), ""});
+  for (; it != map.end() && it->first.category == category; ++it) {
+    if (!any_key && it->first.key != key) break;
+    if (subkey == kAny || it->first.subkey == subkey) fn(it);
+  }
 }
 
 }  // namespace
@@ -29,8 +45,14 @@ void RegistrationDb::TouchPeer(const std::string& id) {
 
 std::vector<Registration> RegistrationDb::RemovePeer(const std::string& id) {
   std::vector<Registration> left;
-  for (auto& [registration, producers] : registrations_) {
-    if (producers.erase(id) > 0) left.push_back(registration);
+  auto index = peer_index_.find(id);
+  if (index != peer_index_.end()) {
+    left.reserve(index->second.size());
+    for (const auto& [registration, state] : index->second) {
+      registration->second.erase(id);
+      left.push_back(registration->first);
+    }
+    peer_index_.erase(index);
   }
   peers_.erase(id);
   return left;
@@ -46,11 +68,17 @@ void RegistrationDb::AddRegistration(const Registration& registration) {
 }
 
 void RegistrationDb::RemoveRegistration(const Registration& registration) {
-  registrations_.erase(registration);
+  auto it = registrations_.find(registration);
+  if (it == registrations_.end()) return;
+  for (const auto& [peer_id, state] : it->second) IndexRemove(peer_id, it);
+  registrations_.erase(it);
 }
 
 bool RegistrationDb::AddProducer(const Registration& registration, const std::string& peer_id) {
-  return registrations_[registration].try_emplace(peer_id).second;
+  auto it = registrations_.try_emplace(registration).first;
+  auto [producer, added] = it->second.try_emplace(peer_id);
+  if (added) peer_index_[peer_id].emplace(it, &producer->second);
+  return added;
 }
 
 std::pair<bool, size_t> RegistrationDb::RemoveProducer(const Registration& registration,
@@ -58,16 +86,24 @@ std::pair<bool, size_t> RegistrationDb::RemoveProducer(const Registration& regis
   auto it = registrations_.find(registration);
   if (it == registrations_.end()) return {false, 0};
   const bool removed = it->second.erase(peer_id) > 0;
+  if (removed) IndexRemove(peer_id, it);
   return {removed, it->second.size()};
+}
+
+void RegistrationDb::IndexRemove(const std::string& peer_id,
+                                 RegistrationMap::iterator registration) {
+  auto index = peer_index_.find(peer_id);
+  if (index == peer_index_.end()) return;
+  index->second.erase(registration);
+  if (index->second.empty()) peer_index_.erase(index);
 }
 
 std::vector<Registration> RegistrationDb::FindRegistrations(std::string_view category,
                                                             std::string_view key,
                                                             std::string_view subkey) const {
   std::vector<Registration> found;
-  for (const auto& [registration, producers] : registrations_) {
-    if (Matches(registration, category, key, subkey)) found.push_back(registration);
-  }
+  ForEachMatch(registrations_, category, key, subkey,
+               [&](RegistrationMap::const_iterator it) { found.push_back(it->first); });
   return found;
 }
 
@@ -75,30 +111,62 @@ std::vector<Producer> RegistrationDb::FindProducers(std::string_view category, s
                                                     std::string_view subkey) const {
   std::vector<Producer> found;
   std::set<std::string_view> seen;
-  for (const auto& [registration, producers] : registrations_) {
-    if (!Matches(registration, category, key, subkey)) continue;
-    for (const auto& [peer_id, state] : producers) {
+  ForEachMatch(registrations_, category, key, subkey, [&](RegistrationMap::const_iterator it) {
+    for (const auto& [peer_id, state] : it->second) {
       const PeerInfo* peer = FindPeer(peer_id);
       if (peer == nullptr || !seen.insert(peer_id).second) continue;
       found.push_back(Producer{peer, state.tombstoned, state.tombstoned_at_ns});
     }
-  }
+  });
   return found;
 }
 
 std::vector<Registration> RegistrationDb::LookupRegistrations(const std::string& peer_id) const {
   std::vector<Registration> found;
-  for (const auto& [registration, producers] : registrations_) {
-    if (producers.contains(peer_id)) found.push_back(registration);
-  }
+  auto index = peer_index_.find(peer_id);
+  if (index == peer_index_.end()) return found;
+  found.reserve(index->second.size());
+  for (const auto& [registration, state] : index->second) found.push_back(registration->first);
   return found;
+}
+
+RegistrationDb::RegistrationMap::const_iterator RegistrationDb::CategoryStart(
+    std::string_view category, const Registration& from) const {
+  if (category == kAny || from.category >= category) return registrations_.lower_bound(from);
+  return registrations_.lower_bound(Registration{std::string(category), "", ""});
+}
+
+bool RegistrationDb::VisitRegistrations(
+    std::string_view category, const Registration& from,
+    absl::FunctionRef<bool(const Registration&, const ProducerMap&)> visit) const {
+  for (auto it = CategoryStart(category, from); it != registrations_.end(); ++it) {
+    if (category != kAny && it->first.category != category) return true;
+    if (!visit(it->first, it->second)) return false;
+  }
+  return true;
+}
+
+bool RegistrationDb::VisitPeerRegistrations(
+    const std::string& peer_id, std::string_view category, const Registration& from,
+    absl::FunctionRef<bool(const Registration&, const ProducerState&)> visit) const {
+  auto index = peer_index_.find(peer_id);
+  if (index == peer_index_.end()) return true;
+  const PeerIndex& keys = index->second;
+  auto it = category == kAny || from.category >= category
+                ? keys.lower_bound(from)
+                : keys.lower_bound(Registration{std::string(category), "", ""});
+  for (; it != keys.end(); ++it) {
+    const Registration& registration = it->first->first;
+    if (category != kAny && registration.category != category) return true;
+    if (!visit(registration, *it->second)) return false;
+  }
+  return true;
 }
 
 int RegistrationDb::TombstoneTopicProducer(std::string_view topic, std::string_view node) {
   int count = 0;
-  for (auto& [registration, producers] : registrations_) {
-    if (!Matches(registration, kTopicCategory, topic, "")) continue;
-    for (auto& [peer_id, state] : producers) {
+  ForEachMatch(registrations_, kTopicCategory, topic, "", [&](RegistrationMap::iterator it) {
+    for (auto& [peer_id, state] : it->second) {
       const PeerInfo* peer = FindPeer(peer_id);
       if (peer == nullptr) continue;
       if (absl::StrCat(peer->info.broadcast_address, ":", peer->info.http_port) != node) continue;
@@ -106,13 +174,18 @@ int RegistrationDb::TombstoneTopicProducer(std::string_view topic, std::string_v
       state.tombstoned_at_ns = clock_->NowNs();
       ++count;
     }
-  }
+  });
   return count;
 }
 
 bool RegistrationDb::IsTombstoned(const Producer& producer, absl::Duration lifetime) const {
-  return producer.tombstoned &&
-         clock_->NowNs() - producer.tombstoned_at_ns < absl::ToInt64Nanoseconds(lifetime);
+  return IsTombstoned(ProducerState{producer.tombstoned, producer.tombstoned_at_ns}, lifetime);
+}
+
+bool RegistrationDb::IsTombstoned(const ProducerState& state, absl::Duration lifetime) const {
+  // The clock is read only for tombstoned producers: /nodes asks once per topic of a node.
+  return state.tombstoned &&
+         clock_->NowNs() - state.tombstoned_at_ns < absl::ToInt64Nanoseconds(lifetime);
 }
 
 std::vector<Producer> RegistrationDb::FilterByActive(std::vector<Producer> producers,

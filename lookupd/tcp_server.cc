@@ -11,6 +11,7 @@
 #include <chrono>
 #include <exception>
 #include <unordered_set>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/log/logger.h"
@@ -163,11 +164,22 @@ class Connection {
       return;
     }
     // A topic unregistration also drops the peer's channels of the topic; nsqd normally
-    // unregisters those first, hence the warning.
-    for (const Registration& r : db.FindRegistrations(kChannelCategory, topic, "*")) {
+    // unregisters those first, hence the warning. Found through the peer's own index, so the
+    // cost is that of the channels this peer has, not of every channel of the topic.
+    const bool any_topic = topic == "*";  // unreachable (names are validated), but Go's match
+    std::vector<Registration> channels;
+    db.VisitPeerRegistrations(remote_, kChannelCategory,
+                              {std::string(kChannelCategory), any_topic ? "" : topic, ""},
+                              [&](const Registration& r, const RegistrationDb::ProducerState&) {
+                                // Sorted: the first other topic ends this one's channels.
+                                if (!any_topic && r.key != topic) return false;
+                                channels.push_back(r);
+                                return true;
+                              });
+    for (const Registration& r : channels) {
       if (db.RemoveProducer(r, remote_).first) {
         NSQ_LOG_WARN("client(%s) unexpected UNREGISTER category:channel key:%s subkey:%s", remote_,
-                     topic, r.subkey);
+                     r.key, r.subkey);
       }
     }
     const Registration key{std::string(kTopicCategory), topic, ""};

@@ -115,15 +115,16 @@ asio::awaitable<bool> WriteRaw(std::shared_ptr<Connection<Stream>> conn, std::st
   co_return !ec;
 }
 
+// Takes the response by value: its body (megabytes for a big /nodes or /stats) is moved into
+// the message, not copied on the loop thread.
 template <class Stream>
 asio::awaitable<bool> WriteResponse(std::shared_ptr<Connection<Stream>> conn,
-                                    const HttpResponse& response, unsigned version,
-                                    bool keep_alive) {
+                                    HttpResponse response, unsigned version, bool keep_alive) {
   http::response<http::string_body> message;
   message.version(version);
   message.result(static_cast<unsigned>(response.status));
   for (const auto& [name, value] : response.headers) message.insert(name, value);
-  message.body() = response.body;
+  message.body() = std::move(response.body);
   message.keep_alive(keep_alive);
   message.prepare_payload();
   conn->lowest().expires_after(kIdleTimeout);
@@ -212,7 +213,10 @@ asio::awaitable<void> Serve(std::shared_ptr<Connection<Stream>> conn) {
       refusal = state.handler->BodyTooLarge(request);
     }
     if (refusal) {
-      if (co_await WriteResponse(conn, *refusal, version, false)) co_await CloseGracefully(conn);
+      HttpResponse refused = std::move(*refusal);
+      if (co_await WriteResponse(conn, std::move(refused), version, false)) {
+        co_await CloseGracefully(conn);
+      }
       co_return;
     }
 
@@ -228,7 +232,8 @@ asio::awaitable<void> Serve(std::shared_ptr<Connection<Stream>> conn) {
           co_await http::async_read(conn->stream, conn->buffer, parser, kUseTuple);
       if (state.stopped) co_return;
       if (body_ec == http::error::body_limit) {
-        if (co_await WriteResponse(conn, state.handler->BodyTooLarge(request), version, false)) {
+        HttpResponse too_large = state.handler->BodyTooLarge(request);
+        if (co_await WriteResponse(conn, std::move(too_large), version, false)) {
           co_await CloseGracefully(conn);
         }
         co_return;
@@ -257,8 +262,10 @@ asio::awaitable<void> Serve(std::shared_ptr<Connection<Stream>> conn) {
       auto [wait_ec] = co_await pending->arrived.async_wait(kUseTuple);
       if (state.stopped || !pending->response) co_return;
     }
-    const HttpResponse response = std::move(*pending->response);
-    if (!co_await WriteResponse(conn, response, version, keep_alive) || state.stopped) co_return;
+    HttpResponse response = std::move(*pending->response);
+    if (!co_await WriteResponse(conn, std::move(response), version, keep_alive) || state.stopped) {
+      co_return;
+    }
     if (!keep_alive) {
       co_await CloseGracefully(conn);
       co_return;
