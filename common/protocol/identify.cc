@@ -107,8 +107,7 @@ absl::Status ReadField(const Field<T>& field, const json::value& value, T* out) 
 
 // Parses an object into T: unknown keys are ignored, known keys must have the right type.
 // Keys match case-insensitively and a repeated key overwrites, as with Go's json.Unmarshal.
-// (Invalid UTF-8 is a parse error here, where Go would substitute U+FFFD; real clients send
-// valid UTF-8.)
+// Invalid UTF-8 inside a string becomes U+FFFD, as Go substitutes it.
 template <typename T>
 absl::StatusOr<T> ParseObject(std::string_view text, std::span<const Field<T>> fields) {
   absl::StatusOr<json::value> document = ParseJson(text);

@@ -187,5 +187,15 @@ TEST_CASE("an IDENTIFY request round-trips through the encoder") {
   CHECK(parsed->topology_zone == "z");
 }
 
+TEST_CASE("invalid UTF-8 inside an IDENTIFY string is accepted and repaired, as Go does") {
+  auto request = ParseIdentifyRequest("{\"client_id\":\"a\xff\xfe b\",\"hostname\":\"h\xc3\"}");
+  REQUIRE(request.ok());
+  CHECK(request->client_id == "a\xEF\xBF\xBD\xEF\xBF\xBD b");
+  CHECK(request->hostname == "h\xEF\xBF\xBD");
+  auto valid = ParseIdentifyRequest("{\"client_id\":\"caf\xc3\xa9 \xf0\x9f\x99\x82\"}");
+  REQUIRE(valid.ok());
+  CHECK(valid->client_id == "caf\xc3\xa9 \xf0\x9f\x99\x82");
+}
+
 }  // namespace
 }  // namespace nsq::protocol
