@@ -132,6 +132,73 @@ asio::awaitable<bool> WriteResponse(std::shared_ptr<Connection<Stream>> conn,
   co_return !ec;
 }
 
+// Where the header block in `data` ends (just past its empty line), or npos. Lines may end in
+// CRLF or a bare LF, as Go's net/http accepts both.
+size_t HeaderEnd(std::string_view data) {
+  for (size_t at = data.find('\n'); at != std::string_view::npos; at = data.find('\n', at + 1)) {
+    if (at + 1 < data.size() && data[at + 1] == '\n') return at + 2;
+    if (at + 2 < data.size() && data[at + 1] == '\r' && data[at + 2] == '\n') return at + 3;
+  }
+  return std::string_view::npos;
+}
+
+// The header block with every bare LF made CRLF, for Beast's parser (which wants CRLF).
+std::string WithCrlf(std::string_view header) {
+  std::string out;
+  out.reserve(header.size() + 16);
+  for (size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == '\n' && (i == 0 || header[i - 1] != '\r')) out.push_back('\r');
+    out.push_back(header[i]);
+  }
+  return out;
+}
+
+// False when `buffered` cannot be the start of a request: its method (the bytes before the
+// first space) holds a byte that is not a token character. Garbage (the NSQ magic "  V2") is
+// refused at once instead of waiting for a line end that may never come.
+bool CouldStartRequest(std::string_view buffered) {
+  for (size_t i = 0; i < buffered.size(); ++i) {
+    const char c = buffered[i];
+    if (c == ' ') return i > 0;  // an empty method is no method
+    const bool token = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    if (!token) return false;
+  }
+  return true;
+}
+
+// Reads a request's header block into `parser` (what follows it stays in conn->buffer for the
+// body): as http::async_read_header, but a header whose lines end in a bare LF is read too.
+template <class Stream>
+asio::awaitable<beast::error_code> ReadHeader(std::shared_ptr<Connection<Stream>> conn,
+                                               http::request_parser<http::string_body>& parser) {
+  for (;;) {
+    const auto data = conn->buffer.data();
+    const std::string_view buffered(static_cast<const char*>(data.data()), data.size());
+    const size_t end = HeaderEnd(buffered);
+    if (end != std::string_view::npos) {
+      if (end > kHeaderLimit) co_return beast::error_code(http::error::header_limit);
+      const std::string header = WithCrlf(buffered.substr(0, end));
+      beast::error_code ec;
+      const size_t used = parser.put(asio::buffer(header), ec);
+      conn->buffer.consume(end);
+      if (!ec && (used != header.size() || !parser.is_header_done())) {
+        ec = http::error::bad_value;  // the parser stopped inside what ends the header block
+      }
+      co_return ec;
+    }
+    if (buffered.size() > kHeaderLimit) co_return beast::error_code(http::error::header_limit);
+    if (!CouldStartRequest(buffered)) co_return beast::error_code(http::error::bad_method);
+    auto [ec, n] = co_await conn->stream.async_read_some(conn->buffer.prepare(4096), kUseTuple);
+    conn->buffer.commit(n);
+    if (ec == asio::error::eof) {
+      co_return beast::error_code(conn->buffer.size() == 0 ? http::error::end_of_stream
+                                                           : http::error::partial_message);
+    }
+    if (ec) co_return ec;
+  }
+}
+
 // How a request's Transfer-Encoding frames its body (RFC 9112 §6). Only a single "chunked" is
 // understood, and only in HTTP/1.1; anything else must not be read as "no body", or the body's
 // bytes would be parsed as the next request on the connection (request smuggling).
@@ -181,8 +248,7 @@ asio::awaitable<void> Serve(std::shared_ptr<Connection<Stream>> conn) {
     // must not fail on it.
     parser.body_limit(boost::none);
     conn->lowest().expires_after(kIdleTimeout);
-    auto [header_ec, header_bytes] =
-        co_await http::async_read_header(conn->stream, conn->buffer, parser, kUseTuple);
+    beast::error_code header_ec = co_await ReadHeader(conn, parser);
     if (state.stopped) co_return;
     if (header_ec) {
       co_await RejectMalformed(conn, header_ec);

@@ -304,6 +304,21 @@ TEST_CASE("Transfer-Encoding together with Content-Length is 400 and closes") {
   CHECK(StatusLine(*answer) == "HTTP/1.1 400 Bad Request");
 }
 
+TEST_CASE("a request whose lines end in a bare LF is served, as Go's net/http does") {
+  ServerFixture f;
+  Socket s(f.port);
+  REQUIRE(s.Send("POST /pub?topic=lf HTTP/1.1\nHost: x\nContent-Length: 3\n\nabc"
+                 "GET /ping HTTP/1.1\r\nHost: x\n\r\n"));
+  std::optional<std::string> pub = s.ReadResponse();
+  REQUIRE(pub.has_value());
+  CHECK(StatusLine(*pub) == "HTTP/1.1 200 OK");
+  std::optional<std::string> ping = s.ReadResponse();
+  REQUIRE(ping.has_value());
+  CHECK(StatusLine(*ping) == "HTTP/1.1 200 OK");
+  f.StopLoop();
+  CHECK(f.broker->FindTopic("lf")->depth() == 1);
+}
+
 TEST_CASE("Expect: 100-continue gets the interim answer before the body is sent") {
   ServerFixture f;
   Socket s(f.port);
