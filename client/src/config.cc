@@ -71,6 +71,7 @@ absl::Status Config::Validate() const {
       CheckRange("output_buffer_timeout", output_buffer_timeout, milliseconds(-1), kMax),
       CheckRange("msg_timeout", msg_timeout, milliseconds(0), kMax),
       CheckRange("sample_rate", sample_rate, 0, 99),
+      CheckRange("deflate_level", deflate_level, 1, 9),
   };
   for (const absl::Status& status : checks) {
     if (!status.ok()) return status;
@@ -88,6 +89,18 @@ absl::Status Config::Validate() const {
     return absl::InvalidArgumentError(
         absl::StrFormat("heartbeat_interval (%s) must be less than read_timeout (%s)",
                         Ms(heartbeat_interval), Ms(read_timeout)));
+  }
+  if (snappy && deflate) {
+    return absl::InvalidArgumentError("snappy and deflate cannot both be enabled");
+  }
+  const std::string& v = tls_config.min_version;
+  if (v != "tls1.0" && v != "tls1.1" && v != "tls1.2" && v != "tls1.3") {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "tls_config.min_version = \"%s\" is invalid (tls1.0, tls1.1, tls1.2 or tls1.3)", v));
+  }
+  if (tls_config.cert_file.empty() != tls_config.key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "tls_config.cert_file and tls_config.key_file must be set together");
   }
   return absl::OkStatus();
 }

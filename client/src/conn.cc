@@ -5,12 +5,19 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/json/parse.hpp>
 #include <exception>
+#include <tuple>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "client/src/log.h"
+#include "client/src/tls.h"
+#include "common/protocol/big_endian.h"
 #include "common/protocol/command.h"
 #include "common/protocol/errors.h"
 
@@ -23,6 +30,14 @@ using namespace asio::experimental::awaitable_operators;
 namespace {
 
 constexpr auto kUseAwaitable = asio::as_tuple(asio::use_awaitable);
+
+// What `io || timer` gives for a read or write: the I/O's (error, bytes) or the timer's (error).
+using IoOrTimeout = std::variant<std::tuple<boost::system::error_code, size_t>,
+                                 std::tuple<boost::system::error_code>>;
+
+// The IDENTIFY reply, nsqd's OKs and the AUTH reply are small; a bigger frame there means the
+// peer is not nsqd (or the stream is not what we think), and is not worth allocating for.
+constexpr uint32_t kMaxHandshakeFrameSize = 1 << 20;
 
 bool HasCode(std::string_view data, std::string_view code) {
   return data.size() >= code.size() && data.substr(0, code.size()) == code &&
@@ -74,14 +89,17 @@ bool IsNonFatalError(std::string_view data) {
 }
 
 Conn::Conn(asio::any_io_executor executor, std::string address, const Config& config,
-           Callbacks callbacks)
+           std::shared_ptr<asio::ssl::context> tls_context, Callbacks callbacks)
     : address_(std::move(address)),
       config_(config),
+      tls_context_(std::move(tls_context)),
       callbacks_(std::move(callbacks)),
       socket_(executor),
       read_timer_(executor),
       write_timer_(executor),
       wake_(executor) {}
+
+Conn::~Conn() = default;
 
 void Conn::Start() {
   std::shared_ptr<Conn> self = shared_from_this();
@@ -176,13 +194,17 @@ asio::awaitable<absl::Status> Conn::Handshake() {
   identify.output_buffer_timeout = config_.output_buffer_timeout.count();
   identify.sample_rate = config_.sample_rate;
   identify.msg_timeout = config_.msg_timeout.count();
+  identify.tls_v1 = config_.tls_v1;
+  identify.snappy = config_.snappy;
+  identify.deflate = config_.deflate;
+  identify.deflate_level = config_.deflate_level;
   std::string hello(protocol::kMagicV2);
   protocol::EncodeIdentify(protocol::EncodeIdentifyRequest(identify), &hello);
   absl::Status status = co_await WriteAll(hello);
   if (!status.ok()) co_return status;
 
   protocol::Frame frame;
-  status = co_await ReadFrame(&frame);
+  status = co_await ReadHandshakeFrame(&frame);
   if (!status.ok()) co_return status;
   if (frame.type == protocol::FrameType::kError) co_return StatusFromErrorFrame(frame.data);
   protocol::IdentifyResponse negotiated;
@@ -195,21 +217,131 @@ asio::awaitable<absl::Status> Conn::Handshake() {
     negotiated = *parsed;
   }
 
-  if (negotiated.auth_required) {
-    if (config_.auth_secret.empty()) {
-      co_return absl::PermissionDeniedError("nsqd requires AUTH but auth_secret is empty");
-    }
-    std::string auth;
-    protocol::EncodeAuth(config_.auth_secret, &auth);
-    status = co_await WriteAll(auth);
+  if (config_.tls_v1 && !negotiated.tls_v1) {
+    // Going on in clear would hand the traffic (and the AUTH secret) to anyone who can strip
+    // tls_v1 from the reply.
+    co_return absl::UnavailableError(
+        absl::StrCat("TLS with ", address_,
+                     " failed: nsqd did not agree to tls_v1 (is it started with --tls-cert and "
+                     "--tls-key?)"));
+  }
+  if (negotiated.tls_v1) {
+    status = co_await UpgradeTls(host);
     if (!status.ok()) co_return status;
+  }
+  if (negotiated.snappy || negotiated.deflate) {
+    status = StartCompression(negotiated);
+    if (!status.ok()) co_return status;
+    // nsqd's OK is the first thing in the compressed stream (and may have arrived already).
     status = co_await ReadFrame(&frame);
     if (!status.ok()) co_return status;
     if (frame.type == protocol::FrameType::kError) co_return StatusFromErrorFrame(frame.data);
-    CLIENT_LOG(config_, LogLevel::kInfo, "(%s) AUTH accepted: %s", address_, frame.data);
+    if (frame.data != protocol::kOk) {
+      co_return absl::DataLossError(absl::StrCat(compression_, " stream from ", address_,
+                                                 " did not start with OK: ", frame.data));
+    }
+    CLIENT_LOG(config_, LogLevel::kInfo, "(%s) upgraded to %s", address_, compression_);
+  } else if (config_.snappy || config_.deflate) {
+    CLIENT_LOG(config_, LogLevel::kInfo, "(%s) nsqd declined %s: not compressing", address_,
+               config_.snappy ? "snappy" : "deflate");
+  }
+
+  if (negotiated.auth_required) {
+    status = co_await Authenticate();
+    if (!status.ok()) co_return status;
   }
   if (closed_) co_return absl::CancelledError("closed");
   if (callbacks_.on_ready) callbacks_.on_ready(negotiated);
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> Conn::UpgradeTls(const std::string& host) {
+  if (tls_context_ == nullptr) {
+    co_return absl::UnavailableError(
+        absl::StrCat("TLS with ", address_, " failed: nsqd upgraded to TLS unasked"));
+  }
+  tls_ = std::make_unique<TlsStream>(socket_, *tls_context_);
+  absl::Status status = PrepareClientTls(tls_->native_handle(), config_.tls_config, host);
+  if (!status.ok()) co_return status;
+  read_timer_.expires_after(config_.read_timeout);
+  auto handshake = co_await (tls_->async_handshake(asio::ssl::stream_base::client, kUseAwaitable) ||
+                             read_timer_.async_wait(kUseAwaitable));
+  if (handshake.index() == 1) {
+    co_return absl::UnavailableError(
+        absl::StrCat("TLS handshake with ", address_, " failed: timed out (read_timeout)"));
+  }
+  const boost::system::error_code error = std::get<0>(std::get<0>(handshake));
+  if (error) {
+    co_return absl::UnavailableError(
+        absl::StrCat("TLS handshake with ", address_,
+                     " failed: ", DescribeTlsFailure(tls_->native_handle(), error.message())));
+  }
+  // With TLS 1.3 nsqd judges the client certificate after the client's side of the handshake
+  // is done: a refusal shows up as an alert in place of this OK.
+  protocol::Frame frame;
+  status = co_await ReadHandshakeFrame(&frame);
+  if (!status.ok()) {
+    co_return absl::UnavailableError(absl::StrCat(
+        "TLS with ", address_, " failed after the handshake: ", std::string(status.message())));
+  }
+  if (frame.type == protocol::FrameType::kError) co_return StatusFromErrorFrame(frame.data);
+  if (frame.data != protocol::kOk) {
+    co_return absl::DataLossError(
+        absl::StrCat("TLS with ", address_, ": expected OK from nsqd, got ", frame.data));
+  }
+  CLIENT_LOG(config_, LogLevel::kInfo, "(%s) upgraded to TLS (%s)", address_,
+             TlsVersion(tls_->native_handle()));
+  co_return absl::OkStatus();
+}
+
+absl::Status Conn::StartCompression(const protocol::IdentifyResponse& negotiated) {
+  if (negotiated.snappy) {
+    compressor_ = protocol::NewSnappyCompressor();
+    decompressor_ = protocol::NewSnappyDecompressor();
+    compression_ = "snappy";
+  } else {
+    // Our own output at our level; nsqd compresses at the level it answered with.
+    compressor_ = protocol::NewDeflateCompressor(config_.deflate_level);
+    decompressor_ = protocol::NewDeflateDecompressor();
+    compression_ = "deflate";
+  }
+  if (compressor_ == nullptr || decompressor_ == nullptr) {
+    return absl::InternalError(absl::StrCat("cannot start ", compression_));
+  }
+  return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> Conn::Authenticate() {
+  if (config_.auth_secret.empty()) {
+    co_return absl::PermissionDeniedError(
+        absl::StrCat("nsqd ", address_, " requires AUTH but auth_secret is empty"));
+  }
+  std::string auth;
+  protocol::EncodeAuth(config_.auth_secret, &auth);
+  absl::Status status = co_await WriteAll(auth);
+  if (!status.ok()) co_return status;
+  protocol::Frame frame;
+  status = co_await ReadFrame(&frame);
+  if (!status.ok()) co_return status;
+  if (frame.type == protocol::FrameType::kError) co_return StatusFromErrorFrame(frame.data);
+  // {"identity":"...","identity_url":"...","permission_count":N}
+  boost::system::error_code ec;
+  const boost::json::value reply = boost::json::parse(frame.data, ec);
+  const boost::json::object* object = ec ? nullptr : reply.if_object();
+  const boost::json::value* identity = object ? object->if_contains("identity") : nullptr;
+  const boost::json::value* url = object ? object->if_contains("identity_url") : nullptr;
+  const boost::json::value* count = object ? object->if_contains("permission_count") : nullptr;
+  if (identity == nullptr || !identity->is_string() || (url != nullptr && !url->is_string()) ||
+      count == nullptr || !count->is_int64()) {
+    co_return absl::InternalError(
+        absl::StrCat("AUTH reply from ", address_, " is not the expected JSON: ", frame.data));
+  }
+  CLIENT_LOG(config_, LogLevel::kInfo, "(%s) authenticated as \"%s\"%s with %d permissions",
+             address_, std::string(identity->as_string()),
+             url != nullptr && !url->as_string().empty()
+                 ? absl::StrCat(" (", std::string(url->as_string()), ")")
+                 : std::string(),
+             count->as_int64());
   co_return absl::OkStatus();
 }
 
@@ -255,6 +387,26 @@ asio::awaitable<void> Conn::Writer(std::shared_ptr<Conn> self) {
   }
 }
 
+absl::Status Conn::ReadError(const boost::system::error_code& error) const {
+  return absl::UnavailableError(absl::StrCat("read from ", address_, ": ", error.message()));
+}
+
+namespace {
+
+// OK, or why `io || timer` failed; *n gets the bytes transferred.
+absl::Status IoOutcome(const IoOrTimeout& result, const char* what, const std::string& address,
+                       size_t* n) {
+  if (result.index() == 1) {
+    return absl::DeadlineExceededError(absl::StrCat(what, " ", address, " timed out"));
+  }
+  const boost::system::error_code error = std::get<0>(std::get<0>(result));
+  *n = std::get<1>(std::get<0>(result));
+  if (error) return absl::UnavailableError(absl::StrCat(what, " ", address, ": ", error.message()));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 asio::awaitable<absl::Status> Conn::ReadFrame(protocol::Frame* out) {
   while (true) {
     if (decoder_.Next(out)) co_return absl::OkStatus();
@@ -263,36 +415,113 @@ asio::awaitable<absl::Status> Conn::ReadFrame(protocol::Frame* out) {
           absl::StrCat("bad frame from nsqd: ", std::string(decoder_.status().message())));
     }
     if (closed_) co_return absl::CancelledError("closed");
+    if (decompressor_ != nullptr) {
+      // Decompressed in bounded pieces: a small read can expand a lot.
+      absl::StatusOr<size_t> got = decompressor_->Read(read_buffer_.size(), &plain_);
+      if (!got.ok()) {
+        // The codec's message starts "corrupt snappy stream: ..." (or deflate).
+        co_return absl::DataLossError(
+            absl::StrCat(std::string(got.status().message()), " (from ", address_, ")"));
+      }
+      if (*got > 0) {
+        decoder_.Feed(plain_);
+        plain_.clear();
+        continue;
+      }
+    }
     read_timer_.expires_after(config_.read_timeout);
     auto buffer = asio::buffer(read_buffer_);
-    auto result = co_await (socket_.async_read_some(buffer, kUseAwaitable) ||
-                            read_timer_.async_wait(kUseAwaitable));
-    if (result.index() == 1) {
-      co_return absl::DeadlineExceededError(
-          absl::StrCat("no data from ", address_, " within read_timeout"));
+    size_t n = 0;
+    if (tls_ == nullptr) {
+      auto result = co_await (socket_.async_read_some(buffer, kUseAwaitable) ||
+                              read_timer_.async_wait(kUseAwaitable));
+      if (result.index() == 1) {
+        co_return absl::DeadlineExceededError(
+            absl::StrCat("no data from ", address_, " within read_timeout"));
+      }
+      const boost::system::error_code error = std::get<0>(std::get<0>(result));
+      if (error) co_return ReadError(error);
+      n = std::get<1>(std::get<0>(result));
+    } else {
+      auto result = co_await (tls_->async_read_some(buffer, kUseAwaitable) ||
+                              read_timer_.async_wait(kUseAwaitable));
+      if (result.index() == 1) {
+        co_return absl::DeadlineExceededError(
+            absl::StrCat("no data from ", address_, " within read_timeout"));
+      }
+      const boost::system::error_code error = std::get<0>(std::get<0>(result));
+      if (error) co_return ReadError(error);
+      n = std::get<1>(std::get<0>(result));
     }
-    const boost::system::error_code error = std::get<0>(std::get<0>(result));
-    const size_t n = std::get<1>(std::get<0>(result));
-    if (error) {
-      co_return absl::UnavailableError(absl::StrCat("read from ", address_, ": ", error.message()));
+    const std::string_view input(read_buffer_.data(), n);
+    if (decompressor_ != nullptr) {
+      decompressor_->Feed(input);
+    } else {
+      decoder_.Feed(input);
     }
-    decoder_.Feed(std::string_view(read_buffer_.data(), n));
   }
 }
 
-asio::awaitable<absl::Status> Conn::WriteAll(const std::string& bytes) {
-  write_timer_.expires_after(config_.write_timeout);
-  auto buffer = asio::buffer(bytes);
-  auto result = co_await (asio::async_write(socket_, buffer, kUseAwaitable) ||
-                          write_timer_.async_wait(kUseAwaitable));
-  if (result.index() == 1) {
-    co_return absl::DeadlineExceededError(absl::StrCat("write to ", address_, " timed out"));
+asio::awaitable<absl::Status> Conn::ReadExactly(char* data, size_t size) {
+  read_timer_.expires_after(config_.read_timeout);
+  auto buffer = asio::buffer(data, size);
+  size_t n = 0;
+  if (tls_ == nullptr) {
+    auto result = co_await (asio::async_read(socket_, buffer, kUseAwaitable) ||
+                            read_timer_.async_wait(kUseAwaitable));
+    co_return IoOutcome(result, "read from", address_, &n);
   }
-  const boost::system::error_code error = std::get<0>(std::get<0>(result));
-  if (error) {
-    co_return absl::UnavailableError(absl::StrCat("write to ", address_, ": ", error.message()));
+  auto result = co_await (asio::async_read(*tls_, buffer, kUseAwaitable) ||
+                          read_timer_.async_wait(kUseAwaitable));
+  co_return IoOutcome(result, "read from", address_, &n);
+}
+
+asio::awaitable<absl::Status> Conn::ReadHandshakeFrame(protocol::Frame* out) {
+  // [size][type] first: every frame has both.
+  std::string frame(8, '\0');
+  absl::Status status = co_await ReadExactly(frame.data(), frame.size());
+  if (!status.ok()) co_return status;
+  const uint32_t size = protocol::LoadBigEndian32(frame.data());
+  if (size < 4 || size > kMaxHandshakeFrameSize) {
+    co_return absl::DataLossError(
+        absl::StrCat("bad frame from ", address_, " during the handshake: size ", size));
+  }
+  frame.resize(4 + size);
+  if (size > 4) {
+    status = co_await ReadExactly(frame.data() + 8, size - 4);
+    if (!status.ok()) co_return status;
+  }
+  protocol::FrameDecoder decoder(kMaxHandshakeFrameSize);
+  decoder.Feed(frame);
+  if (!decoder.Next(out)) {
+    co_return absl::DataLossError(
+        absl::StrCat("bad frame from ", address_, ": ", std::string(decoder.status().message())));
   }
   co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> Conn::WriteAll(const std::string& bytes) {
+  const std::string* data = &bytes;
+  if (compressor_ != nullptr) {
+    compressed_.clear();
+    absl::Status status = compressor_->Write(bytes, &compressed_);
+    if (!status.ok()) {
+      co_return absl::InternalError(
+          absl::StrCat(compression_, " to ", address_, ": ", std::string(status.message())));
+    }
+    data = &compressed_;
+  }
+  write_timer_.expires_after(config_.write_timeout);
+  auto buffer = asio::buffer(*data);
+  size_t n = 0;
+  if (tls_ == nullptr) {
+    auto result = co_await (asio::async_write(socket_, buffer, kUseAwaitable) ||
+                            write_timer_.async_wait(kUseAwaitable));
+    co_return IoOutcome(result, "write to", address_, &n);
+  }
+  auto result = co_await (asio::async_write(*tls_, buffer, kUseAwaitable) ||
+                          write_timer_.async_wait(kUseAwaitable));
+  co_return IoOutcome(result, "write to", address_, &n);
 }
 
 }  // namespace nsq::client::internal

@@ -1,9 +1,12 @@
 // Conn: one protocol V2 connection to nsqd, shared by Producer and Consumer. Internal; this
 // header includes Asio and is never installed.
 //
-// Lifecycle: Start() dials, sends the magic and IDENTIFY (feature negotiation; no TLS or
-// compression), AUTH when nsqd requires it, then calls on_ready and runs a reader and a writer
-// coroutine. Heartbeats are answered with NOP here; every other frame goes to on_frame.
+// Lifecycle: Start() dials, sends the magic and IDENTIFY (feature negotiation, with the
+// tls_v1 / snappy / deflate the Config asks for), then per nsqd's reply: the TLS handshake and
+// nsqd's OK over TLS; compression both ways and nsqd's OK inside it; AUTH when nsqd requires it.
+// Then it calls on_ready and runs a reader and a writer coroutine, whose bytes go through the
+// compressor and TLS when those are on (the plain path reads and writes the socket directly).
+// Heartbeats are answered with NOP here; every other frame goes to on_frame.
 // on_closed runs exactly once (posted, never from inside another callback), after a failed
 // handshake or when the connection ends for any reason. All methods and callbacks run on the
 // owner's io thread; the owner keeps a shared_ptr while it cares, the coroutines keep another.
@@ -14,6 +17,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -24,7 +28,15 @@
 #include "absl/status/statusor.h"
 #include "common/protocol/frame.h"
 #include "common/protocol/identify.h"
+#include "common/protocol/stream_codec.h"
 #include "nsq/config.h"
+
+// Kept out of this header: OpenSSL's and Asio SSL's headers are only in conn.cc and tls.cc.
+namespace boost::asio::ssl {
+class context;
+template <typename Stream>
+class stream;
+}  // namespace boost::asio::ssl
 
 namespace nsq::client::internal {
 
@@ -46,8 +58,10 @@ class Conn : public std::enable_shared_from_this<Conn> {
     std::function<void(const absl::Status&)> on_closed;
   };
 
+  // `tls_context` (from MakeClientTlsContext) is required when config.tls_v1 is set.
   Conn(boost::asio::any_io_executor executor, std::string address, const Config& config,
-       Callbacks callbacks);
+       std::shared_ptr<boost::asio::ssl::context> tls_context, Callbacks callbacks);
+  ~Conn();
 
   void Start();
   // Queues bytes for the writer (sent in order, batched).
@@ -63,15 +77,35 @@ class Conn : public std::enable_shared_from_this<Conn> {
  private:
   static boost::asio::awaitable<void> Run(std::shared_ptr<Conn> self);
   static boost::asio::awaitable<void> Writer(std::shared_ptr<Conn> self);
+  using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>;
+
   boost::asio::awaitable<absl::Status> Handshake();
+  boost::asio::awaitable<absl::Status> UpgradeTls(const std::string& host);
+  absl::Status StartCompression(const protocol::IdentifyResponse& negotiated);
+  boost::asio::awaitable<absl::Status> Authenticate();
   boost::asio::awaitable<void> ReadLoop();
+  // The next frame, from the decoder or from the stream (through TLS and decompression).
   boost::asio::awaitable<absl::Status> ReadFrame(protocol::Frame* out);
+  // Exactly one frame, reading nothing past it: during the handshake, what follows a frame may
+  // belong to a TLS or compressed stream that has not started yet. The decoder must be empty.
+  boost::asio::awaitable<absl::Status> ReadHandshakeFrame(protocol::Frame* out);
+  // Reads exactly `size` bytes from the socket or TLS, bounded by read_timeout.
+  boost::asio::awaitable<absl::Status> ReadExactly(char* data, size_t size);
+  // Compresses (when on) and writes everything, bounded by write_timeout.
   boost::asio::awaitable<absl::Status> WriteAll(const std::string& bytes);
+  absl::Status ReadError(const boost::system::error_code& error) const;
 
   std::string address_;
   const Config config_;
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;
   Callbacks callbacks_;
   boost::asio::ip::tcp::socket socket_;
+  std::unique_ptr<TlsStream> tls_;  // set by the TLS upgrade; reads and writes go through it
+  std::unique_ptr<protocol::StreamCompressor> compressor_;      // with snappy or deflate
+  std::unique_ptr<protocol::StreamDecompressor> decompressor_;  // with snappy or deflate
+  const char* compression_ = "";                                // "snappy", "deflate"
+  std::string plain_;       // decompressed input on its way to the decoder
+  std::string compressed_;  // compressed output on its way to the stream
   boost::asio::steady_timer read_timer_;
   boost::asio::steady_timer write_timer_;
   boost::asio::steady_timer wake_;

@@ -33,6 +33,7 @@
 #include "client/src/lookupd_query.h"
 #include "client/src/message_pool.h"
 #include "client/src/message_state.h"
+#include "client/src/tls.h"
 #include "common/protocol/big_endian.h"
 #include "common/protocol/command.h"
 #include "common/protocol/message.h"
@@ -91,6 +92,7 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
       init_status_ = absl::InvalidArgumentError(
           absl::StrCat("channel name ", protocol::QuoteName(channel_), " is not valid"));
     }
+    tls_context_ = internal::TlsContextFor(config_, &init_status_);
     stopped_future_ = stopped_.get_future().share();
     // Enough spare states for a full window of messages plus the ones being handed over.
     pool_ = internal::MessagePool::Create(static_cast<size_t>(std::max(0, config_.max_in_flight)) +
@@ -175,6 +177,7 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
   const std::string topic_;
   const std::string channel_;
   const Config config_;
+  std::shared_ptr<asio::ssl::context> tls_context_;  // with tls_v1; shared by the connections
   absl::Status init_status_;
 
   // Handler side, guarded by mu_.
@@ -418,8 +421,8 @@ void Consumer::Core::AddConn(const std::string& address, bool from_lookupd) {
   };
   callbacks.on_frame = [this, id](protocol::Frame& frame) { OnFrame(id, frame); };
   callbacks.on_closed = [this, id](const absl::Status& status) { OnConnClosed(id, status); };
-  state.conn =
-      std::make_shared<internal::Conn>(io_.get_executor(), address, config_, std::move(callbacks));
+  state.conn = std::make_shared<internal::Conn>(io_.get_executor(), address, config_, tls_context_,
+                                                std::move(callbacks));
   CLIENT_LOG(config_, LogLevel::kInfo, "(%s) connecting to nsqd", address);
   state.conn->Start();
   StartRedistributeTimer();

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/src/conn.h"
 #include "client/src/log.h"
+#include "client/src/tls.h"
 #include "common/protocol/command.h"
 
 namespace nsq::client {
@@ -30,6 +31,7 @@ class Producer::Core {
         config_(std::move(config)) {
     init_status_ = config_.Validate();
     if (init_status_.ok()) init_status_ = internal::SplitAddress(address_).status();
+    tls_context_ = internal::TlsContextFor(config_, &init_status_);
     thread_ = std::thread([this] { io_.run(); });
   }
 
@@ -38,6 +40,7 @@ class Producer::Core {
   const std::string address_;
   const Config config_;
   absl::Status init_status_;
+  std::shared_ptr<asio::ssl::context> tls_context_;  // with tls_v1; shared by the connections
   std::thread thread_;
 
   std::mutex mu_;
@@ -91,8 +94,8 @@ void Producer::Core::Connect() {
   callbacks.on_closed = [this, generation](const absl::Status& status) {
     if (generation == generation_) OnClosed(status);
   };
-  conn_ =
-      std::make_shared<internal::Conn>(io_.get_executor(), address_, config_, std::move(callbacks));
+  conn_ = std::make_shared<internal::Conn>(io_.get_executor(), address_, config_, tls_context_,
+                                           std::move(callbacks));
   conn_->Start();
 }
 
@@ -151,8 +154,12 @@ void Producer::Core::OnClosed(const absl::Status& status) {
     done(absl::UnavailableError(
         absl::StrCat("connection to nsqd ", address_, " lost before its reply: ", why)));
   }
+  // nsqd refusing our AUTH stays PermissionDenied: retrying will not help.
+  const absl::StatusCode code = absl::IsPermissionDenied(status)
+                                    ? absl::StatusCode::kPermissionDenied
+                                    : absl::StatusCode::kUnavailable;
   for (Waiting& w : waiting) {
-    w.done(absl::UnavailableError(absl::StrCat("cannot connect to nsqd ", address_, ": ", why)));
+    w.done(absl::Status(code, absl::StrCat("cannot connect to nsqd ", address_, ": ", why)));
   }
   MaybeFinishStop();
 }

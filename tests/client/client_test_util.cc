@@ -70,6 +70,71 @@ int64_t Stat(const testutil::TestNsqd& nsqd, const std::string& topic, const std
   return -1;
 }
 
+namespace {
+
+std::string StringField(const boost::json::object& object, const char* key) {
+  const boost::json::value* value = object.if_contains(key);
+  return value != nullptr && value->is_string() ? std::string(value->as_string()) : "";
+}
+
+bool BoolField(const boost::json::object& object, const char* key) {
+  const boost::json::value* value = object.if_contains(key);
+  return value != nullptr && value->is_bool() && value->as_bool();
+}
+
+void AddConnStats(const boost::json::value* clients, std::vector<ConnStat>* out) {
+  if (clients == nullptr || !clients->is_array()) return;
+  for (const boost::json::value& client : clients->as_array()) {
+    if (!client.is_object()) continue;
+    const boost::json::object& c = client.as_object();
+    ConnStat stat;
+    stat.client_id = StringField(c, "client_id");
+    stat.tls = BoolField(c, "tls");
+    stat.tls_version = StringField(c, "tls_version");
+    stat.tls_client_cert_subject = StringField(c, "tls_client_cert_subject");
+    stat.snappy = BoolField(c, "snappy");
+    stat.deflate = BoolField(c, "deflate");
+    stat.authed = BoolField(c, "authed");
+    stat.auth_identity = StringField(c, "auth_identity");
+    out->push_back(std::move(stat));
+  }
+}
+
+}  // namespace
+
+const testutil::TestCerts& Certs() {
+  static const testutil::CertsDir dir;  // its directory goes at exit
+  return dir.certs();
+}
+
+std::vector<ConnStat> ConnStats(const testutil::TestNsqd& nsqd) {
+  std::vector<ConnStat> out;
+  auto response = testutil::HttpGet(nsqd.http_port(), "/stats?format=json");
+  if (!response.ok() || response->status != 200) return out;
+  boost::system::error_code ec;
+  boost::json::value json = boost::json::parse(response->body, ec);
+  if (ec || !json.is_object()) return out;
+  const boost::json::value* topics = json.as_object().if_contains("topics");
+  if (topics != nullptr && topics->is_array()) {
+    for (const boost::json::value& topic : topics->as_array()) {
+      const boost::json::value* channels = topic.as_object().if_contains("channels");
+      if (channels == nullptr || !channels->is_array()) continue;
+      for (const boost::json::value& channel : channels->as_array()) {
+        AddConnStats(channel.as_object().if_contains("clients"), &out);
+      }
+    }
+  }
+  AddConnStats(json.as_object().if_contains("producers"), &out);
+  return out;
+}
+
+std::pair<int, std::string> AuthAnswer(const std::string& secret) {
+  if (secret != "good") return {403, R"({"message":"no"})"};
+  return {200, R"({"ttl":3600,"identity":"good","identity_url":"https://id.example/good",)"
+               R"("authorizations":[{"topic":".*","channels":[".*"],)"
+               R"("permissions":["subscribe","publish"]}]})"};
+}
+
 Config LogRecorder::MakeConfig() {
   Config config;
   config.lookupd_poll_interval = 100ms;

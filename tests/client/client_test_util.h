@@ -13,10 +13,12 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "nsq/config.h"
+#include "tests/testutil/test_certs.h"
 #include "tests/testutil/test_lookupd.h"
 #include "tests/testutil/test_nsqd.h"
 
@@ -50,6 +52,29 @@ uint16_t FreePort();
 // the topic or channel does not exist (yet).
 int64_t Stat(const testutil::TestNsqd& nsqd, const std::string& topic, const std::string& channel,
              const std::string& field);
+
+// What nsqd's /stats says about one client connection: a consumer's (listed under its
+// channel) or a producer's (listed under "producers").
+struct ConnStat {
+  std::string client_id;
+  bool tls = false;
+  std::string tls_version;              // "TLS1.3" etc.; empty without TLS
+  std::string tls_client_cert_subject;  // empty without a client certificate
+  bool snappy = false;
+  bool deflate = false;
+  bool authed = false;
+  std::string auth_identity;
+};
+
+// One set of test certificates for the whole test binary (made on first use).
+const testutil::TestCerts& Certs();
+
+// Every client connection nsqd lists in /stats (channel clients first, then producers).
+std::vector<ConnStat> ConnStats(const testutil::TestNsqd& nsqd);
+
+// The answers of the FakeAuthServer in these tests: "good" may publish and subscribe
+// everywhere (identity "good", identity_url https://id.example/good), anything else is 403.
+std::pair<int, std::string> AuthAnswer(const std::string& secret);
 
 // Collects the client's log lines; tests wait for a line instead of guessing a time.
 class LogRecorder {

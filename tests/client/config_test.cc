@@ -80,6 +80,59 @@ TEST_CASE("Validate names the option that is out of range") {
     CHECK(ErrorOf(config).find("dial_timeout = 0ms is out of range (must be >= 1ms)") !=
           std::string::npos);
   }
+  SUBCASE("deflate_level") {
+    config.deflate_level = 10;
+    CHECK(ErrorOf(config).find("deflate_level = 10 is out of range [1, 9]") != std::string::npos);
+  }
+  SUBCASE("snappy and deflate together, as go-nsq") {
+    config.snappy = true;
+    config.deflate = true;
+    CHECK(ErrorOf(config).find("snappy and deflate") != std::string::npos);
+  }
+  SUBCASE("tls_config.min_version") {
+    config.tls_config.min_version = "ssl3";
+    CHECK(ErrorOf(config).find("tls_config.min_version = \"ssl3\"") != std::string::npos);
+  }
+  SUBCASE("a client certificate without its key") {
+    config.tls_config.cert_file = "client.pem";
+    CHECK(ErrorOf(config).find("cert_file and tls_config.key_file") != std::string::npos);
+  }
+}
+
+TEST_CASE("TLS, snappy and deflate are off by default; TLS verifies nsqd from TLS 1.2 on") {
+  Config config;
+  CHECK(!config.tls_v1);
+  CHECK(!config.snappy);
+  CHECK(!config.deflate);
+  CHECK(config.deflate_level == 6);
+  CHECK(config.tls_config.ca_file.empty());
+  CHECK(!config.tls_config.insecure_skip_verify);
+  CHECK(config.tls_config.server_name.empty());
+  CHECK(config.tls_config.min_version == "tls1.2");
+  for (const char* version : {"tls1.0", "tls1.1", "tls1.2", "tls1.3"}) {
+    config.tls_config.min_version = version;
+    CHECK(config.Validate().ok());
+  }
+}
+
+TEST_CASE("TLS files that cannot be loaded fail the Producer and Consumer before any I/O") {
+  Config config;
+  config.tls_v1 = true;
+  config.tls_config.ca_file = "/nonexistent/ca.pem";
+  Producer producer("127.0.0.1:4150", config);
+  CHECK(absl::IsInvalidArgument(producer.status()));
+  CHECK(
+      std::string(producer.status().message()).find("tls_config.ca_file \"/nonexistent/ca.pem\"") !=
+      std::string::npos);
+
+  config.tls_config.ca_file.clear();
+  config.tls_config.cert_file = "/nonexistent/client.pem";
+  config.tls_config.key_file = "/nonexistent/client.key";
+  Consumer consumer("t", "c", config);
+  consumer.SetHandler([](Message&) { return absl::OkStatus(); });
+  absl::Status status = consumer.ConnectToNsqd("127.0.0.1:4150");
+  CHECK(absl::IsInvalidArgument(status));
+  CHECK(std::string(status.message()).find("tls_config.cert_file") != std::string::npos);
 }
 
 TEST_CASE("Heartbeats may be disabled with -1") {

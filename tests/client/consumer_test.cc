@@ -1,5 +1,6 @@
 // Consumer against the real nsqd and nsqlookupd: discovery, flow control, requeue and backoff,
-// give-up, reconnecting, and a clean Stop().
+// give-up, reconnecting, a clean Stop(), and the connection upgrades (TLS, snappy, deflate) and
+// AUTH.
 #include "nsq/consumer.h"
 
 #include <doctest/doctest.h>
@@ -15,9 +16,13 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "nsq/producer.h"
 #include "tests/client/client_test_util.h"
+#include "tests/testutil/fake_auth_server.h"
+#include "tests/testutil/http_client.h"
 #include "tests/testutil/wait_for.h"
 
 namespace nsq::client {
@@ -340,6 +345,231 @@ TEST_CASE("Heartbeats are answered, so an idle consumer connection stays up") {
   CHECK(!log.Contains("connection closed"));
   CHECK(consumer.Stats().connections == 1);
   CHECK(Stat(*nsqd, "quiet", "c", "client_count") == 1);
+}
+
+// ------------------------------------------------------------------ TLS, compression, AUTH
+
+// Bodies that cross many reads and compression chunks: small, large and compressible, large
+// and incompressible, and a batch of small ones. Published over HTTP, so that the consumer's
+// is the only TCP connection nsqd lists.
+std::vector<std::string> PublishVariety(const testutil::TestNsqd& nsqd, const std::string& topic) {
+  std::vector<std::string> bodies = {"small", std::string(512 * 1024, 'x')};
+  std::string noise(200 * 1024, '\0');
+  uint32_t state = 12345;
+  for (char& c : noise) {
+    state = state * 1103515245 + 12345;
+    c = static_cast<char>('a' + (state >> 24) % 26);  // /mpub splits on newlines
+  }
+  bodies.push_back(noise);
+  for (const std::string& body : bodies) {
+    auto response = testutil::HttpPost(nsqd.http_port(), "/pub?topic=" + topic, body);
+    REQUIRE(response.ok());
+    REQUIRE(response->status == 200);
+  }
+  std::vector<std::string> batch;
+  for (int i = 0; i < 100; ++i) batch.push_back(absl::StrCat("batch message ", i));
+  auto response =
+      testutil::HttpPost(nsqd.http_port(), "/mpub?topic=" + topic, absl::StrJoin(batch, "\n"));
+  REQUIRE(response.ok());
+  REQUIRE(response->status == 200);
+  bodies.insert(bodies.end(), batch.begin(), batch.end());
+  return bodies;
+}
+
+// Bodies received, in full, thread-safe.
+class Received {
+ public:
+  void Add(const std::string& body) {
+    std::lock_guard<std::mutex> lock(mu_);
+    bodies_.insert(body);
+  }
+  std::multiset<std::string> bodies() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bodies_;
+  }
+  size_t size() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bodies_.size();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::multiset<std::string> bodies_;
+};
+
+// The one connection nsqd lists (these tests have a single TCP client).
+testing::ConnStat OnlyConn(const testutil::TestNsqd& nsqd) {
+  std::vector<testing::ConnStat> conns = testing::ConnStats(nsqd);
+  REQUIRE(conns.size() == 1);
+  return conns[0];
+}
+
+// Consumes topic/c with `config` until every body of PublishVariety arrived intact, and until
+// nsqd has the FIN of each (they go through the same compression and TLS). Returns what
+// /stats said about the consumer's connection meanwhile.
+testing::ConnStat ConsumeVariety(const testutil::TestNsqd& nsqd, const Config& config,
+                                 const std::string& topic) {
+  const std::vector<std::string> published = PublishVariety(nsqd, topic);
+  Consumer consumer(topic, "c", config);
+  Received received;
+  consumer.SetHandler(
+      [&](Message& m) {
+        received.Add(m.body());
+        return absl::OkStatus();
+      },
+      2);
+  CLIENT_REQUIRE_OK(consumer.ConnectToNsqd(NsqdAddress(nsqd)));
+  REQUIRE(WaitFor([&] { return received.size() >= published.size(); }, 20s));
+  CHECK(received.bodies() == std::multiset<std::string>(published.begin(), published.end()));
+  CHECK(WaitFor([&] { return Stat(nsqd, topic, "c", "in_flight_count") == 0; }, 5s));
+  CHECK(Stat(nsqd, topic, "c", "depth") == 0);
+  CHECK(consumer.Stats().connections == 1);
+  return OnlyConn(nsqd);
+}
+
+Config TlsConfig(testing::LogRecorder& log) {
+  Config config = log.MakeConfig();
+  config.max_in_flight = 10;
+  config.tls_v1 = true;
+  config.tls_config.ca_file = testing::Certs().ca_cert;
+  return config;
+}
+
+// A consumer whose connection cannot be set up: it logs why, never subscribes, keeps trying.
+void ExpectConnectFails(const testutil::TestNsqd& nsqd, const Config& config,
+                        testing::LogRecorder& log, const std::string& why) {
+  Consumer consumer("never", "c", config);
+  consumer.SetHandler([](Message&) { return absl::OkStatus(); });
+  CLIENT_REQUIRE_OK(consumer.ConnectToNsqd(NsqdAddress(nsqd)));
+  CHECK_MESSAGE(WaitFor([&] { return log.Contains(why); }, 5s), why);
+  // It tries again (every lookupd_poll_interval), and fails the same way.
+  CHECK(WaitFor([&] { return log.Contains("reconnecting in"); }, 5s));
+  CHECK(consumer.Stats().connections == 0);
+}
+
+TEST_CASE("Consumer over TLS verified against tls_config.ca_file: messages, FINs, /stats") {
+  auto nsqd = StartNsqd(testing::Certs().NsqdFlags());
+  testing::LogRecorder log;
+  const testing::ConnStat conn = ConsumeVariety(*nsqd, TlsConfig(log), "tls");
+  CHECK(conn.tls);
+  CHECK(absl::StartsWith(conn.tls_version, "TLS1."));
+  CHECK(!conn.snappy);
+  CHECK(!conn.deflate);
+  CHECK(log.Contains("upgraded to TLS"));
+}
+
+TEST_CASE("Consumer TLS: an untrusted certificate or another name fails; insecure connects") {
+  auto nsqd = StartNsqd(testing::Certs().NsqdFlags());
+  testing::LogRecorder log;
+  Config config = TlsConfig(log);
+  SUBCASE("a CA that did not sign nsqd's certificate") {
+    config.tls_config.ca_file = testing::Certs().rogue_cert;
+    ExpectConnectFails(*nsqd, config, log, "certificate verify failed");
+    CHECK(log.Contains("TLS handshake with"));
+  }
+  SUBCASE("a name the certificate does not carry") {
+    config.tls_config.server_name = "nsqd.example.com";
+    ExpectConnectFails(*nsqd, config, log, "hostname mismatch");
+  }
+  SUBCASE("insecure_skip_verify with a CA that did not sign it") {
+    config.tls_config.ca_file = testing::Certs().rogue_cert;
+    config.tls_config.insecure_skip_verify = true;
+    CHECK(ConsumeVariety(*nsqd, config, "insecure").tls);
+  }
+}
+
+TEST_CASE("Consumer TLS with a client certificate: require-verify accepts the CA-signed one") {
+  const testutil::TestCerts& certs = testing::Certs();
+  std::vector<std::string> flags = certs.NsqdFlags();
+  flags.push_back("--tls-client-auth-policy=require-verify");
+  flags.push_back("--tls-root-ca-file=" + certs.ca_cert);
+  flags.push_back("--tls-required=tcp-https");
+  auto nsqd = StartNsqd(flags);
+  testing::LogRecorder log;
+  Config config = TlsConfig(log);
+  SUBCASE("the CA-signed client certificate") {
+    config.tls_config.cert_file = certs.client_cert;
+    config.tls_config.key_file = certs.client_key;
+    const testing::ConnStat conn = ConsumeVariety(*nsqd, config, "mtls");
+    CHECK(conn.tls);
+    CHECK(absl::StrContains(conn.tls_client_cert_subject, "nsq-test-client"));
+  }
+  SUBCASE("a self-signed client certificate") {
+    config.tls_config.cert_file = certs.rogue_cert;
+    config.tls_config.key_file = certs.rogue_key;
+    ExpectConnectFails(*nsqd, config, log, "TLS with");
+  }
+  SUBCASE("no client certificate") { ExpectConnectFails(*nsqd, config, log, "TLS with"); }
+}
+
+TEST_CASE("Consumer with snappy and deflate (levels 6 and 1), alone and over TLS") {
+  auto nsqd = StartNsqd(testing::Certs().NsqdFlags());
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  config.max_in_flight = 10;
+  bool snappy = false;
+  SUBCASE("snappy") {
+    config.snappy = true;
+    snappy = true;
+  }
+  SUBCASE("deflate level 6") { config.deflate = true; }
+  SUBCASE("deflate level 1") {
+    config.deflate = true;
+    config.deflate_level = 1;
+  }
+  SUBCASE("TLS + snappy") {
+    config = TlsConfig(log);
+    config.snappy = true;
+    snappy = true;
+  }
+  SUBCASE("TLS + deflate") {
+    config = TlsConfig(log);
+    config.deflate = true;
+  }
+  const testing::ConnStat conn = ConsumeVariety(*nsqd, config, "compressed");
+  CHECK(conn.tls == config.tls_v1);
+  CHECK(conn.snappy == snappy);
+  CHECK(conn.deflate == !snappy);
+  CHECK(log.Contains(snappy ? "upgraded to snappy" : "upgraded to deflate"));
+}
+
+TEST_CASE("Consumer AUTH: a bad secret is E_AUTH_FAILED, none is refused") {
+  testutil::FakeAuthServer auth(testing::AuthAnswer);
+  auto nsqd = StartNsqd({"--auth-http-address=" + auth.address()});
+  {
+    testing::LogRecorder log;
+    Config config = log.MakeConfig();
+    config.auth_secret = "wrong";
+    ExpectConnectFails(*nsqd, config, log, "PERMISSION_DENIED: E_AUTH_FAILED");
+  }
+  {
+    testing::LogRecorder log;
+    ExpectConnectFails(*nsqd, log.MakeConfig(), log,
+                       "PERMISSION_DENIED: nsqd " + NsqdAddress(*nsqd) +
+                           " requires AUTH but auth_secret is empty");
+  }
+}
+
+TEST_CASE("Consumer AUTH with a good secret consumes, in clear and over TLS or compression") {
+  testutil::FakeAuthServer auth(testing::AuthAnswer);
+  std::vector<std::string> flags = testing::Certs().NsqdFlags();
+  flags.push_back("--auth-http-address=" + auth.address());
+  auto nsqd = StartNsqd(flags);
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  config.max_in_flight = 10;
+  SUBCASE("in clear") {}
+  SUBCASE("over TLS and snappy") {
+    config = TlsConfig(log);
+    config.snappy = true;
+  }
+  SUBCASE("over deflate") { config.deflate = true; }
+  config.auth_secret = "good";
+  const testing::ConnStat conn = ConsumeVariety(*nsqd, config, "authed");
+  CHECK(log.Contains(R"(authenticated as "good" (https://id.example/good) with 1 permissions)"));
+  CHECK(conn.authed);
+  CHECK(conn.auth_identity == "good");
+  CHECK(conn.tls == config.tls_v1);
 }
 
 }  // namespace

@@ -1,8 +1,13 @@
 // Producer against the real nsqd: confirmations, error codes, pipelining from many threads,
-// reconnecting after a restart, and Stop() flushing what was accepted.
+// reconnecting after a restart, Stop() flushing what was accepted, and the connection upgrades
+// (TLS, snappy, deflate) and AUTH.
 #include "nsq/producer.h"
 
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <future>
@@ -10,8 +15,14 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/protocol/big_endian.h"
+#include "common/protocol/command.h"
+#include "common/protocol/frame.h"
+#include "common/protocol/stream_codec.h"
 #include "tests/client/client_test_util.h"
+#include "tests/testutil/fake_auth_server.h"
 #include "tests/testutil/wait_for.h"
 
 namespace nsq::client {
@@ -161,6 +172,345 @@ TEST_CASE("After nsqd restarts, the producer reconnects and publishes again") {
       10s));
   CHECK(attempts <= 2);
   CHECK(Stat(*nsqd, "t", "", "message_count") >= 1);
+}
+
+// ------------------------------------------------------------------ TLS, compression, AUTH
+
+// Bodies that cross many reads and compression chunks: small, large and compressible, large
+// and incompressible, and a batch. Returns how many messages were published.
+int64_t PublishVariety(Producer& producer, const std::string& topic) {
+  CLIENT_REQUIRE_OK(producer.Publish(topic, "small"));
+  CLIENT_REQUIRE_OK(producer.Publish(topic, std::string(512 * 1024, 'x')));
+  std::string noise(200 * 1024, '\0');
+  uint32_t state = 12345;
+  for (char& c : noise) {
+    state = state * 1103515245 + 12345;
+    c = static_cast<char>(state >> 24);
+  }
+  CLIENT_REQUIRE_OK(producer.Publish(topic, noise));
+  std::vector<std::string> batch;
+  for (int i = 0; i < 100; ++i) batch.push_back(absl::StrCat("batch message ", i));
+  CLIENT_REQUIRE_OK(producer.MultiPublish(topic, batch));
+  return 103;
+}
+
+// The one connection nsqd lists (these tests have a single client).
+testing::ConnStat OnlyConn(const testutil::TestNsqd& nsqd) {
+  std::vector<testing::ConnStat> conns = testing::ConnStats(nsqd);
+  REQUIRE(conns.size() == 1);
+  return conns[0];
+}
+
+Config TlsConfig(testing::LogRecorder& log) {
+  Config config = log.MakeConfig();
+  config.tls_v1 = true;
+  config.tls_config.ca_file = testing::Certs().ca_cert;
+  return config;
+}
+
+TEST_CASE("TLS verified against tls_config.ca_file: publishes arrive and /stats shows TLS") {
+  auto nsqd = StartNsqd(testing::Certs().NsqdFlags());
+  testing::LogRecorder log;
+  Producer producer(NsqdAddress(*nsqd), TlsConfig(log));
+  const int64_t published = PublishVariety(producer, "tls");
+  CHECK(Stat(*nsqd, "tls", "", "message_count") == published);
+  const testing::ConnStat conn = OnlyConn(*nsqd);
+  CHECK(conn.tls);
+  CHECK(absl::StartsWith(conn.tls_version, "TLS1."));
+  CHECK(!conn.snappy);
+  CHECK(!conn.deflate);
+  CHECK(log.Contains("upgraded to TLS"));
+}
+
+TEST_CASE("TLS: an untrusted certificate or another name fails; insecure_skip_verify connects") {
+  auto nsqd = StartNsqd(testing::Certs().NsqdFlags());
+  testing::LogRecorder log;
+  Config config = TlsConfig(log);
+  SUBCASE("a CA that did not sign nsqd's certificate") {
+    config.tls_config.ca_file = testing::Certs().rogue_cert;
+    absl::Status status = Producer(NsqdAddress(*nsqd), config).Publish("t", "x");
+    CHECK_MESSAGE(absl::IsUnavailable(status), status.ToString());
+    CHECK_MESSAGE(absl::StrContains(status.message(), "TLS handshake with"), status.ToString());
+    CHECK_MESSAGE(absl::StrContains(status.message(), "certificate verify failed"),
+                  status.ToString());
+    config.tls_config.insecure_skip_verify = true;
+    CLIENT_CHECK_OK(Producer(NsqdAddress(*nsqd), config).Publish("t", "x"));
+  }
+  SUBCASE("the system's CAs (no ca_file)") {
+    config.tls_config.ca_file.clear();
+    absl::Status status = Producer(NsqdAddress(*nsqd), config).Publish("t", "x");
+    CHECK_MESSAGE(absl::StrContains(status.message(), "certificate verify failed"),
+                  status.ToString());
+    config.tls_config.insecure_skip_verify = true;
+    CLIENT_CHECK_OK(Producer(NsqdAddress(*nsqd), config).Publish("t", "x"));
+  }
+  SUBCASE("server_name: a name the certificate does not carry, then one it does") {
+    config.tls_config.server_name = "nsqd.example.com";
+    absl::Status status = Producer(NsqdAddress(*nsqd), config).Publish("t", "x");
+    CHECK_MESSAGE(absl::StrContains(status.message(), "hostname mismatch"), status.ToString());
+    config.tls_config.server_name = "localhost";
+    CLIENT_CHECK_OK(Producer(NsqdAddress(*nsqd), config).Publish("t", "x"));
+  }
+}
+
+TEST_CASE("TLS with a client certificate: require-verify accepts the CA-signed one only") {
+  const testutil::TestCerts& certs = testing::Certs();
+  std::vector<std::string> flags = certs.NsqdFlags();
+  flags.push_back("--tls-client-auth-policy=require-verify");
+  flags.push_back("--tls-root-ca-file=" + certs.ca_cert);
+  flags.push_back("--tls-required=tcp-https");
+  auto nsqd = StartNsqd(flags);
+  testing::LogRecorder log;
+  Config config = TlsConfig(log);
+  {
+    config.tls_config.cert_file = certs.client_cert;
+    config.tls_config.key_file = certs.client_key;
+    Producer producer(NsqdAddress(*nsqd), config);
+    CLIENT_REQUIRE_OK(producer.Publish("mtls", "x"));
+    const testing::ConnStat conn = OnlyConn(*nsqd);
+    CHECK(conn.tls);
+    CHECK_MESSAGE(absl::StrContains(conn.tls_client_cert_subject, "nsq-test-client"),
+                  conn.tls_client_cert_subject);
+  }
+  {
+    config.tls_config.cert_file = certs.rogue_cert;
+    config.tls_config.key_file = certs.rogue_key;
+    absl::Status status = Producer(NsqdAddress(*nsqd), config).Publish("mtls", "x");
+    CHECK_MESSAGE(absl::IsUnavailable(status), status.ToString());
+    CHECK_MESSAGE(absl::StrContains(status.message(), "TLS"), status.ToString());
+  }
+  {
+    config.tls_config.cert_file.clear();
+    config.tls_config.key_file.clear();
+    absl::Status status = Producer(NsqdAddress(*nsqd), config).Publish("mtls", "x");
+    CHECK_MESSAGE(absl::IsUnavailable(status), status.ToString());
+    CHECK_MESSAGE(absl::StrContains(status.message(), "TLS"), status.ToString());
+  }
+  {
+    // Without TLS nsqd refuses everything after IDENTIFY.
+    absl::Status status = Producer(NsqdAddress(*nsqd), log.MakeConfig()).Publish("mtls", "x");
+    CHECK_MESSAGE(absl::StrContains(status.message(), "TLS required"), status.ToString());
+  }
+  CHECK(Stat(*nsqd, "mtls", "", "message_count") == 1);
+}
+
+TEST_CASE("tls_v1 against an nsqd without TLS fails instead of going on in clear") {
+  auto nsqd = StartNsqd();
+  testing::LogRecorder log;
+  absl::Status status = Producer(NsqdAddress(*nsqd), TlsConfig(log)).Publish("t", "x");
+  CHECK_MESSAGE(absl::IsUnavailable(status), status.ToString());
+  CHECK_MESSAGE(absl::StrContains(status.message(), "did not agree to tls_v1"), status.ToString());
+  CHECK(Stat(*nsqd, "t", "", "message_count") <= 0);
+}
+
+TEST_CASE("snappy and deflate (levels 6 and 1) compress the connection, alone and over TLS") {
+  auto nsqd = StartNsqd(testing::Certs().NsqdFlags());
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  bool snappy = false;
+  SUBCASE("snappy") {
+    config.snappy = true;
+    snappy = true;
+  }
+  SUBCASE("deflate level 6") { config.deflate = true; }
+  SUBCASE("deflate level 1") {
+    config.deflate = true;
+    config.deflate_level = 1;
+  }
+  SUBCASE("TLS + snappy") {
+    config = TlsConfig(log);
+    config.snappy = true;
+    snappy = true;
+  }
+  SUBCASE("TLS + deflate") {
+    config = TlsConfig(log);
+    config.deflate = true;
+  }
+  Producer producer(NsqdAddress(*nsqd), config);
+  const int64_t published = PublishVariety(producer, "compressed");
+  CHECK(Stat(*nsqd, "compressed", "", "message_count") == published);
+  const testing::ConnStat conn = OnlyConn(*nsqd);
+  CHECK(conn.tls == config.tls_v1);
+  CHECK(conn.snappy == snappy);
+  CHECK(conn.deflate == !snappy);
+  CHECK(log.Contains(snappy ? "upgraded to snappy" : "upgraded to deflate"));
+}
+
+TEST_CASE("nsqd declining compression leaves the connection uncompressed") {
+  auto nsqd = StartNsqd({"--snappy=false", "--deflate=false"});
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  config.deflate = true;
+  Producer producer(NsqdAddress(*nsqd), config);
+  CLIENT_REQUIRE_OK(producer.Publish("t", "x"));
+  CHECK(!OnlyConn(*nsqd).deflate);
+  CHECK(log.Contains("nsqd declined deflate"));
+}
+
+TEST_CASE("AUTH: a good secret publishes, a bad one is E_AUTH_FAILED, none is refused") {
+  testutil::FakeAuthServer auth(testing::AuthAnswer);
+  std::vector<std::string> flags = testing::Certs().NsqdFlags();
+  flags.push_back("--auth-http-address=" + auth.address());
+  auto nsqd = StartNsqd(flags);
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  SUBCASE("in clear") {}
+  SUBCASE("over TLS and deflate") {
+    config = TlsConfig(log);
+    config.deflate = true;
+  }
+  SUBCASE("over snappy") { config.snappy = true; }
+
+  config.auth_secret = "good";
+  {
+    Producer producer(NsqdAddress(*nsqd), config);
+    CLIENT_REQUIRE_OK(producer.Publish("authed", "x"));
+    const testing::ConnStat conn = OnlyConn(*nsqd);
+    CHECK(conn.authed);
+    CHECK(conn.auth_identity == "good");
+    CHECK(conn.tls == config.tls_v1);
+    CHECK(log.Contains(R"(authenticated as "good" (https://id.example/good) with 1 permissions)"));
+  }
+  config.auth_secret = "wrong";
+  absl::Status status = Producer(NsqdAddress(*nsqd), config).Publish("authed", "x");
+  CHECK_MESSAGE(absl::IsPermissionDenied(status), status.ToString());
+  CHECK_MESSAGE(absl::StrContains(status.message(), "E_AUTH_FAILED"), status.ToString());
+
+  config.auth_secret.clear();
+  status = Producer(NsqdAddress(*nsqd), config).Publish("authed", "x");
+  CHECK_MESSAGE(absl::IsPermissionDenied(status), status.ToString());
+  CHECK_MESSAGE(absl::StrContains(status.message(), "auth_secret is empty"), status.ToString());
+  CHECK(Stat(*nsqd, "authed", "", "message_count") == 1);
+}
+
+// A one-connection stand-in for nsqd that negotiates `compression` ("snappy" or "deflate") and
+// sends the IDENTIFY reply and the compressed OK in a single write, so they reach the client
+// together. Then, with `corrupt`, garbage in place of the compressed stream; without, it
+// answers one PUB (decompressed) with a compressed OK.
+class CompressingFakeNsqd {
+ public:
+  CompressingFakeNsqd(std::string compression, bool corrupt)
+      : compression_(std::move(compression)), corrupt_(corrupt) {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd_ >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+    REQUIRE(listen(fd_, 4) == 0);
+    REQUIRE(getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~CompressingFakeNsqd() {
+    Finish();
+    close(fd_);
+  }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+  // Waits until the connection is over (the client closed it); returns what the client sent
+  // after IDENTIFY, decompressed.
+  std::string Finish() {
+    shutdown(fd_, SHUT_RDWR);  // if no client ever came
+    if (thread_.joinable()) thread_.join();
+    return received_;
+  }
+
+ private:
+  static bool ReadExactly(int fd, char* data, size_t size) {
+    while (size > 0) {
+      const ssize_t n = read(fd, data, size);
+      if (n <= 0) return false;
+      data += n;
+      size -= static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+  void Serve() {
+    const int conn = accept(fd_, nullptr, nullptr);
+    if (conn < 0) return;
+    // "  V2" "IDENTIFY\n" [size] [json]
+    char head[4 + 9 + 4];
+    if (ReadExactly(conn, head, sizeof(head))) {
+      std::string body(protocol::LoadBigEndian32(head + 13), '\0');
+      if (ReadExactly(conn, body.data(), body.size())) Answer(conn);
+    }
+    close(conn);
+  }
+
+  void Answer(int conn) {
+    const bool snappy = compression_ == "snappy";
+    std::unique_ptr<protocol::StreamCompressor> tx =
+        snappy ? protocol::NewSnappyCompressor() : protocol::NewDeflateCompressor(6);
+    std::unique_ptr<protocol::StreamDecompressor> rx =
+        snappy ? protocol::NewSnappyDecompressor() : protocol::NewDeflateDecompressor();
+    std::string ok;
+    protocol::AppendFrame(protocol::FrameType::kResponse, "OK", &ok);
+    std::string out;
+    protocol::AppendFrame(protocol::FrameType::kResponse,
+                          absl::StrCat(R"({"max_rdy_count":2500,")", compression_, R"(":true})"),
+                          &out);
+    if (corrupt_) {
+      // 0x07: a reserved chunk type for snappy, the reserved block type 11 for deflate.
+      out.append("\x07 is not the start of a compressed stream");
+    } else if (!tx->Write(ok, &out).ok()) {
+      return;
+    }
+    if (write(conn, out.data(), out.size()) != static_cast<ssize_t>(out.size())) return;
+    // PUB t\n [size 1] x
+    const size_t pub_size = 6 + 4 + 1;
+    char buffer[4096];
+    while (received_.size() < pub_size) {
+      const ssize_t n = read(conn, buffer, sizeof(buffer));
+      if (n <= 0) return;
+      rx->Feed(std::string_view(buffer, static_cast<size_t>(n)));
+      while (true) {
+        absl::StatusOr<size_t> got = rx->Read(sizeof(buffer), &received_);
+        if (!got.ok() || *got == 0) break;
+      }
+    }
+    out.clear();
+    if (!tx->Write(ok, &out).ok()) return;
+    (void)!write(conn, out.data(), out.size());
+    // Until the client closes.
+    while (read(conn, buffer, sizeof(buffer)) > 0) {
+    }
+  }
+
+  const std::string compression_;
+  const bool corrupt_;
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::string received_;
+  std::thread thread_;
+};
+
+TEST_CASE("Compressed bytes sent with the IDENTIFY reply are read; garbage there is DataLoss") {
+  std::string compression;
+  SUBCASE("snappy") { compression = "snappy"; }
+  SUBCASE("deflate") { compression = "deflate"; }
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  config.snappy = compression == "snappy";
+  config.deflate = !config.snappy;
+  {
+    CompressingFakeNsqd fake(compression, /*corrupt=*/false);
+    Producer producer(fake.address(), config);
+    CLIENT_CHECK_OK(producer.Publish("t", "x"));
+    producer.Stop();
+    std::string pub;
+    protocol::EncodePub("t", "x", &pub);
+    CHECK(fake.Finish() == pub);
+  }
+  CompressingFakeNsqd fake(compression, /*corrupt=*/true);
+  absl::Status status = Producer(fake.address(), config).Publish("t", "x");
+  CHECK_MESSAGE(absl::IsUnavailable(status), status.ToString());
+  CHECK_MESSAGE(
+      absl::StrContains(status.message(), "DATA_LOSS: corrupt " + compression + " stream: "),
+      status.ToString());
+  CHECK_MESSAGE(absl::StrContains(status.message(), "(from " + fake.address() + ")"),
+                status.ToString());
 }
 
 }  // namespace

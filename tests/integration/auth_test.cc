@@ -18,104 +18,11 @@
 #include "absl/strings/str_format.h"
 #include "common/protocol/command.h"
 #include "tests/integration/integration_util.h"
+#include "tests/testutil/fake_auth_server.h"
 #include "tests/testutil/wait_for.h"
 
 namespace nsq::testutil {
 namespace {
-
-// A minimal HTTP/1.x auth server: one request per connection, answered by `answer` from the
-// request's secret; every request is recorded.
-class FakeAuthServer {
- public:
-  struct Request {
-    std::string method;
-    std::string target;
-    std::string body;
-  };
-  using Answer = std::function<std::pair<int, std::string>(const std::string& secret)>;
-
-  explicit FakeAuthServer(Answer answer) : answer_(std::move(answer)) {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
-    REQUIRE(listen(fd_, 16) == 0);
-    REQUIRE(getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-    port_ = ntohs(address.sin_port);
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~FakeAuthServer() {
-    shutdown(fd_, SHUT_RDWR);
-    thread_.join();
-    close(fd_);
-  }
-
-  std::string address() const { return absl::StrFormat("127.0.0.1:%d", port_); }
-  std::vector<Request> requests() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return requests_;
-  }
-
- private:
-  void Serve() {
-    for (;;) {
-      int conn = accept(fd_, nullptr, nullptr);
-      if (conn < 0) return;
-      std::string data;
-      char buffer[4096];
-      size_t header_end = std::string::npos;
-      size_t length = 0;
-      while (true) {
-        ssize_t n = read(conn, buffer, sizeof(buffer));
-        if (n <= 0) break;
-        data.append(buffer, static_cast<size_t>(n));
-        header_end = data.find("\r\n\r\n");
-        if (header_end == std::string::npos) continue;
-        const size_t field = data.find("Content-Length: ");
-        if (field != std::string::npos && field < header_end) {
-          length = std::stoul(data.substr(field + 16));
-        }
-        if (data.size() >= header_end + 4 + length) break;
-      }
-      if (header_end == std::string::npos) {
-        close(conn);
-        continue;
-      }
-      Request request;
-      request.method = data.substr(0, data.find(' '));
-      const size_t target_start = request.method.size() + 1;
-      request.target = data.substr(target_start, data.find(' ', target_start) - target_start);
-      request.body = data.substr(header_end + 4, length);
-      std::string secret;
-      if (request.method == "GET") {
-        const size_t at = request.target.find("secret=");
-        secret = request.target.substr(at + 7, request.target.find('&', at) - at - 7);
-      } else {
-        secret = std::string(boost::json::parse(request.body).at("secret").as_array()[0].as_string());
-      }
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        requests_.push_back(request);
-      }
-      auto [status, body] = answer_(secret);
-      const std::string response = absl::StrFormat(
-          "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
-          "Connection: close\r\n\r\n%s",
-          status, body.size(), body);
-      (void)!write(conn, response.data(), response.size());
-      close(conn);
-    }
-  }
-
-  Answer answer_;
-  int fd_ = -1;
-  uint16_t port_ = 0;
-  std::mutex mu_;
-  std::vector<Request> requests_;
-  std::thread thread_;
-};
 
 // The auth server of these tests: "good" may do everything on topics starting with "ok",
 // "pubonly" may only publish, "short" is good for one second, anything else is refused.

@@ -74,8 +74,40 @@ struct Config {
   std::string client_id;
   std::string hostname;
   std::string user_agent;
-  // Sent with AUTH when nsqd says auth is required.
+  // Sent with AUTH when nsqd's IDENTIFY reply says auth_required (nsqd started with
+  // --auth-http-address). nsqd refusing it (E_AUTH_FAILED, E_UNAUTHORIZED) fails the connection
+  // with PermissionDenied; so does an empty secret when nsqd requires one.
   std::string auth_secret;
+
+  // TLS (IDENTIFY tls_v1): nsqd answers the IDENTIFY in clear, then the connection continues
+  // over TLS. nsqd must agree (started with --tls-cert/--tls-key): a connection where it does
+  // not fails rather than going on in clear.
+  bool tls_v1 = false;
+  struct TlsConfig {
+    // PEM file of the CAs nsqd's certificate must chain to; empty: the system's CAs.
+    std::string ca_file;
+    // PEM certificate (chain) and key presented to nsqd (--tls-client-auth-policy); both or
+    // neither.
+    std::string cert_file;
+    std::string key_file;
+    // Accept any server certificate, unverified (tests only: anyone in the middle can read
+    // and change the traffic).
+    bool insecure_skip_verify = false;
+    // The name sent as SNI and checked against nsqd's certificate (DNS name or IP address);
+    // empty: the host part of the nsqd address.
+    std::string server_name;
+    // The oldest protocol version accepted: "tls1.0", "tls1.1", "tls1.2" or "tls1.3".
+    std::string min_version = "tls1.2";
+  } tls_config;  // used only with tls_v1
+
+  // Compression of the connection in both directions (IDENTIFY deflate / snappy), on top of
+  // TLS when both are on; at most one of the two. nsqd may decline (--deflate=false,
+  // --snappy=false): the connection then stays uncompressed. deflate_level is the level this
+  // client compresses with and the one it asks nsqd to use (nsqd caps it at its
+  // --max-deflate-level).
+  bool deflate = false;
+  int deflate_level = 6;  // 1 .. 9
+  bool snappy = false;
 
   LogLevel log_level = LogLevel::kInfo;
   // Empty: lines go to stderr.
