@@ -35,6 +35,20 @@ absl::Status ParseInt(std::string_view flag, std::string_view value, int64_t min
   return absl::OkStatus();
 }
 
+// Go's bool flag values.
+absl::Status ParseBool(std::string_view flag, std::string_view value, bool* out) {
+  if (value == "1" || value == "t" || value == "T" || value == "true" || value == "TRUE" ||
+      value == "True") {
+    *out = true;
+  } else if (value == "0" || value == "f" || value == "F" || value == "false" ||
+             value == "FALSE" || value == "False") {
+    *out = false;
+  } else {
+    return BadValue(flag, value, "want true or false");
+  }
+  return absl::OkStatus();
+}
+
 // Applies one --name=value pair to *options.
 absl::Status SetFlag(std::string_view name, std::string_view value, BenchOptions* options) {
   if (name == "nsqd-tcp-address") {
@@ -71,16 +85,15 @@ absl::Status SetFlag(std::string_view name, std::string_view value, BenchOptions
   } else if (name == "pipeline") {
     return ParseInt(name, value, 1, &options->pipeline);
   } else if (name == "async") {
-    // Go's bool flag values.
-    if (value == "1" || value == "t" || value == "T" || value == "true" || value == "TRUE" ||
-        value == "True") {
-      options->async = true;
-    } else if (value == "0" || value == "f" || value == "F" || value == "false" ||
-               value == "FALSE" || value == "False") {
-      options->async = false;
-    } else {
-      return BadValue(name, value, "want true or false");
-    }
+    return ParseBool(name, value, &options->async);
+  } else if (name == "tls") {
+    return ParseBool(name, value, &options->tls);
+  } else if (name == "tls-ca-file") {
+    options->tls_ca_file = std::string(value);
+  } else if (name == "snappy") {
+    return ParseBool(name, value, &options->snappy);
+  } else if (name == "deflate") {
+    return ParseBool(name, value, &options->deflate);
   } else {
     return absl::InvalidArgumentError(absl::StrFormat("flag provided but not defined: -%s", name));
   }
@@ -102,7 +115,9 @@ std::string FixedPoint(int64_t value, int digits) {
 }
 
 // Flags that take no value: "--async" alone means true, as with Go's bool flags.
-bool IsBoolFlag(std::string_view name) { return name == "async"; }
+bool IsBoolFlag(std::string_view name) {
+  return name == "async" || name == "tls" || name == "snappy" || name == "deflate";
+}
 
 }  // namespace
 
@@ -152,6 +167,11 @@ ours:
   --pipeline=N             writer: commands outstanding per connection; client-writer
                            --async: publishes outstanding per producer (default 1)
   --async                  client-writer: use the producer's async API (default false)
+  --tls                    client-*: upgrade each connection to TLS (IDENTIFY tls_v1)
+  --tls-ca-file=PATH       client-* --tls: verify nsqd's certificate against this CA
+                           (default: no verification)
+  --snappy                 client-*: snappy-compress each connection (IDENTIFY snappy)
+  --deflate                client-*: deflate-compress each connection (IDENTIFY deflate)
 )";
 }
 
@@ -207,6 +227,18 @@ absl::StatusOr<BenchOptions> ParseBenchFlags(int argc, const char* const* argv) 
   }
   if (options.async && options.mode != BenchMode::kClientWriter) {
     return absl::InvalidArgumentError("--async applies to client-writer only");
+  }
+  const bool client_mode =
+      options.mode == BenchMode::kClientWriter || options.mode == BenchMode::kClientReader;
+  if ((options.tls || options.snappy || options.deflate) && !client_mode) {
+    return absl::InvalidArgumentError(
+        "--tls, --snappy and --deflate apply to client-writer and client-reader only");
+  }
+  if (!options.tls_ca_file.empty() && !options.tls) {
+    return absl::InvalidArgumentError("--tls-ca-file needs --tls");
+  }
+  if (options.snappy && options.deflate) {
+    return absl::InvalidArgumentError("--snappy and --deflate exclude each other");
   }
   return options;
 }

@@ -53,6 +53,12 @@ struct BenchOptions {
   int64_t pipeline = 1;
   // client-writer: use the producer's callback API instead of the blocking calls.
   bool async = false;
+  // client-* modes: what the connection negotiates in IDENTIFY. --tls trusts --tls-ca-file
+  // when given, else skips verification (a benchmark measures the cipher, not the PKI).
+  bool tls = false;
+  std::string tls_ca_file;
+  bool snappy = false;
+  bool deflate = false;
   bool show_help = false;
 };
 

@@ -84,3 +84,12 @@ measure() {
 
 # ratio A B: A / B with two decimals ("-" when B is 0).
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+# nsqd_cpu_ticks: nsqd's user + system CPU time so far, in clock ticks (/proc/<pid>/stat).
+nsqd_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$nsqd_pid/stat"; }
+
+# cpu_us_per_msg TICKS MSGS: microseconds of CPU per message ("-" when MSGS is 0).
+cpu_us_per_msg() {
+  awk -v t="$1" -v m="$2" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { if (m > 0) printf "%.2f", t * 1e6 / hz / m; else print "-" }'
+}

@@ -7,6 +7,7 @@
 #include "nsq/config.h"
 #include "nsq/consumer.h"
 #include "nsq/message.h"
+#include "tools/bench/client_config.h"
 
 namespace nsq::bench {
 namespace {
@@ -14,9 +15,8 @@ namespace {
 // The one harness worker: it owns the consumer, whose own threads do the receiving.
 absl::Status ConsumerWorker(BenchRun& run, int handler_threads) {
   const BenchOptions& options = run.options();
-  client::Config config;
+  client::Config config = ClientConfigFor(options);
   config.max_in_flight = static_cast<int>(options.rdy);
-  config.log_level = client::LogLevel::kWarning;
   client::Consumer consumer(options.topic, options.channel, config);
   consumer.SetHandler(
       [&run](client::Message& message) {

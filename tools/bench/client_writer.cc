@@ -8,6 +8,7 @@
 
 #include "nsq/config.h"
 #include "nsq/producer.h"
+#include "tools/bench/client_config.h"
 
 namespace nsq::bench {
 namespace {
@@ -130,9 +131,7 @@ absl::Status ProducerThread(BenchRun& run) {
   const BenchOptions& options = run.options();
   // Declared before the producer so it outlives the producer's thread and its callbacks.
   Outstanding outstanding;
-  client::Config config;
-  config.log_level = client::LogLevel::kWarning;
-  client::Producer producer(options.nsqd_tcp_address, config);
+  client::Producer producer(options.nsqd_tcp_address, ClientConfigFor(options));
   if (absl::Status status = producer.status(); !status.ok()) return status;
   const Batches batches(options);
 
