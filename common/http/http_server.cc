@@ -33,9 +33,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
-// A connection with no request for this long is closed; a client that stalls mid-request or
-// does not read its response meets the same limit.
-constexpr std::chrono::seconds kIdleTimeout(60);
 // After an error answer we read (and drop) what the client still sends, for at most this
 // long, so that closing does not reset the connection before the client reads the answer.
 constexpr std::chrono::seconds kLingerTimeout(2);
@@ -62,12 +59,18 @@ void LogIfFailed(std::exception_ptr error) { log::LogIfFailed(error, "HTTP: conn
 // (or after HttpServer is gone); it then sees `stopped` and ends without touching the handler.
 struct ServerState {
   ServerState(asio::io_context* io, HttpHandler* handler, uint64_t body_limit,
-              std::shared_ptr<net::TlsServerContext> tls)
-      : io(io), handler(handler), body_limit(body_limit), tls(std::move(tls)), acceptor(*io) {}
+              std::shared_ptr<net::TlsServerContext> tls, HttpServerTimeouts timeouts)
+      : io(io),
+        handler(handler),
+        body_limit(body_limit),
+        timeouts(timeouts),
+        tls(std::move(tls)),
+        acceptor(*io) {}
 
   asio::io_context* io;
   HttpHandler* handler;
   uint64_t body_limit;
+  HttpServerTimeouts timeouts;
   std::shared_ptr<net::TlsServerContext> tls;  // HTTPS when set
   tcp::acceptor acceptor;
   bool stopped = false;
@@ -110,7 +113,7 @@ asio::awaitable<void> CloseGracefully(std::shared_ptr<Connection<Stream>> conn) 
 
 template <class Stream>
 asio::awaitable<bool> WriteRaw(std::shared_ptr<Connection<Stream>> conn, std::string_view bytes) {
-  conn->lowest().expires_after(kIdleTimeout);
+  conn->lowest().expires_after(conn->state->timeouts.idle);
   auto [ec, n] = co_await asio::async_write(conn->stream, asio::buffer(bytes), kUseTuple);
   co_return !ec;
 }
@@ -127,7 +130,7 @@ asio::awaitable<bool> WriteResponse(std::shared_ptr<Connection<Stream>> conn,
   message.body() = std::move(response.body);
   message.keep_alive(keep_alive);
   message.prepare_payload();
-  conn->lowest().expires_after(kIdleTimeout);
+  conn->lowest().expires_after(conn->state->timeouts.idle);
   auto [ec, n] = co_await http::async_write(conn->stream, message, kUseTuple);
   co_return !ec;
 }
@@ -169,10 +172,16 @@ bool CouldStartRequest(std::string_view buffered) {
 
 // Reads a request's header block into `parser` (what follows it stays in conn->buffer for the
 // body): as http::async_read_header, but a header whose lines end in a bare LF is read too.
+// The idle timeout runs until the request's first byte, the header timeout from then on.
 template <class Stream>
 asio::awaitable<beast::error_code> ReadHeader(std::shared_ptr<Connection<Stream>> conn,
                                                http::request_parser<http::string_body>& parser) {
+  bool header_clock_started = false;
   for (;;) {
+    if (!header_clock_started && conn->buffer.size() > 0) {
+      conn->lowest().expires_after(conn->state->timeouts.header);
+      header_clock_started = true;
+    }
     const auto data = conn->buffer.data();
     const std::string_view buffered(static_cast<const char*>(data.data()), data.size());
     const size_t end = HeaderEnd(buffered);
@@ -247,7 +256,7 @@ asio::awaitable<void> Serve(std::shared_ptr<Connection<Stream>> conn) {
     // The declared length is judged by the handler first (CheckBeforeBody), so the header read
     // must not fail on it.
     parser.body_limit(boost::none);
-    conn->lowest().expires_after(kIdleTimeout);
+    conn->lowest().expires_after(conn->state->timeouts.idle);
     beast::error_code header_ec = co_await ReadHeader(conn, parser);
     if (state.stopped) co_return;
     if (header_ec) {
@@ -293,7 +302,7 @@ asio::awaitable<void> Serve(std::shared_ptr<Connection<Stream>> conn) {
         co_return;
       }
       parser.body_limit(state.body_limit);  // what a chunked body may add up to
-      conn->lowest().expires_after(kIdleTimeout);
+      conn->lowest().expires_after(conn->state->timeouts.idle);
       auto [body_ec, body_bytes] =
           co_await http::async_read(conn->stream, conn->buffer, parser, kUseTuple);
       if (state.stopped) co_return;
@@ -325,7 +334,7 @@ asio::awaitable<void> Serve(std::shared_ptr<Connection<Stream>> conn) {
       pending->arrived.cancel();
     });
     if (!pending->response) {
-      auto [wait_ec] = co_await pending->arrived.async_wait(kUseTuple);
+      [[maybe_unused]] auto [wait_ec] = co_await pending->arrived.async_wait(kUseTuple);
       if (state.stopped || !pending->response) co_return;
     }
     HttpResponse response = std::move(*pending->response);
@@ -385,11 +394,11 @@ struct HttpServer::Impl {
 };
 
 HttpServer::HttpServer(boost::asio::io_context* io, HttpHandler* handler, int64_t max_body_size,
-                       std::shared_ptr<net::TlsServerContext> tls)
+                       std::shared_ptr<net::TlsServerContext> tls, HttpServerTimeouts timeouts)
     : impl_(std::make_unique<Impl>()) {
   const int64_t limit = std::max(max_body_size, handler->MaxRequestBodySize());
-  impl_->state =
-      std::make_shared<ServerState>(io, handler, static_cast<uint64_t>(limit), std::move(tls));
+  impl_->state = std::make_shared<ServerState>(io, handler, static_cast<uint64_t>(limit),
+                                               std::move(tls), timeouts);
 }
 
 HttpServer::~HttpServer() { Stop(); }

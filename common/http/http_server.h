@@ -6,6 +6,7 @@
 // outlive it. Stop() (also run by the destructor) closes the listener and open connections.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -20,12 +21,23 @@ class io_context;
 
 namespace nsq::http {
 
+// How long a client may take. Go's nsqd sets none of these, so a client that trickles a
+// header byte by byte (slowloris) holds its connection for as long as it likes; here the whole
+// header block must arrive within `header` of its first byte.
+struct HttpServerTimeouts {
+  // Waiting for a request (between keep-alive requests too), reading a body, writing an answer.
+  std::chrono::milliseconds idle = std::chrono::seconds(60);
+  // From the first byte of a request to the end of its header block.
+  std::chrono::milliseconds header = std::chrono::seconds(10);
+};
+
 class HttpServer {
  public:
   // Bodies up to max(max_body_size, handler->MaxRequestBodySize()) are read. With `tls`, every
   // connection is HTTPS (a TLS handshake first).
   HttpServer(boost::asio::io_context* io, HttpHandler* handler, int64_t max_body_size,
-             std::shared_ptr<net::TlsServerContext> tls = nullptr);
+             std::shared_ptr<net::TlsServerContext> tls = nullptr,
+             HttpServerTimeouts timeouts = {});
   ~HttpServer();
 
   // Binds and starts accepting on the loop; returns the actual port (address may use port 0).

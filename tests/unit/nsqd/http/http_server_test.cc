@@ -120,14 +120,15 @@ std::string BodyOf(const std::string& response) {
 
 // nsqd's broker, API and HTTP server on a loop thread.
 struct ServerFixture {
-  ServerFixture() {
+  explicit ServerFixture(http::HttpServerTimeouts timeouts = {}) {
     env.options.max_msg_size = 100;
     env.options.max_body_size = 1000;
     env.context.post = [this](std::function<void()> fn) { boost::asio::post(io, std::move(fn)); };
     broker = std::make_unique<Broker>(env.context);
     info.version = "1.3.0";
     api = std::make_unique<HttpApi>(broker.get(), &info);
-    server = std::make_unique<HttpServer>(&io, api.get(), env.options.max_body_size);
+    server = std::make_unique<HttpServer>(&io, api.get(), env.options.max_body_size, nullptr,
+                                          timeouts);
     absl::StatusOr<int> bound = server->Listen("127.0.0.1:0");
     REQUIRE(bound.ok());
     port = *bound;
@@ -143,8 +144,8 @@ struct ServerFixture {
     loop.join();
   }
 
-  // Work is posted to the loop; the clock stands still and timers never fire (nothing here
-  // waits for a timeout).
+  // Work is posted to the loop; the broker's clock stands still and its timers never fire (the
+  // server's own timeouts run on the real clock).
   testing::FakeEnv env;
   boost::asio::io_context io;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
@@ -332,6 +333,37 @@ TEST_CASE("Expect: 100-continue gets the interim answer before the body is sent"
   std::optional<std::string> response = s.ReadResponse();
   REQUIRE(response.has_value());
   CHECK(BodyOf(*response) == "OK");
+}
+
+TEST_CASE("a header trickled in past the header timeout is cut; a silent connection is not") {
+  ServerFixture f(http::HttpServerTimeouts{.idle = std::chrono::seconds(30),
+                                           .header = milliseconds(200)});
+  Socket silent(f.port);
+  Socket slowloris(f.port);
+  REQUIRE(silent.connected());
+  REQUIRE(slowloris.Send("GET /ping HTTP/1.1\r\nHost: x\r\n"));  // never ends its header
+  std::optional<std::string> cut = slowloris.ReadUntilClosed();
+  REQUIRE(cut.has_value());  // closed well within kTimeout
+  CHECK(cut->empty());       // without an answer, as for any client that timed out
+
+  // The silent connection was open as long as the slowloris one and is still served: only the
+  // idle timeout applies before a request's first byte.
+  REQUIRE(silent.Send("GET /ping HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::optional<std::string> ping = silent.ReadResponse();
+  REQUIRE(ping.has_value());
+  CHECK(StatusLine(*ping) == "HTTP/1.1 200 OK");
+}
+
+TEST_CASE("a connection with no request within the idle timeout is closed") {
+  ServerFixture f(http::HttpServerTimeouts{.idle = milliseconds(200), .header = milliseconds(200)});
+  Socket s(f.port);
+  REQUIRE(s.Send("GET /ping HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::optional<std::string> ping = s.ReadResponse();
+  REQUIRE(ping.has_value());
+  CHECK(StatusLine(*ping) == "HTTP/1.1 200 OK");
+  std::optional<std::string> rest = s.ReadUntilClosed();  // keep-alive, then idle
+  REQUIRE(rest.has_value());
+  CHECK(rest->empty());
 }
 
 TEST_CASE("Stop closes idle connections and the listener") {
