@@ -131,6 +131,8 @@ const char* BenchModeName(BenchMode mode) {
       return "client-writer";
     case BenchMode::kClientReader:
       return "client-reader";
+    case BenchMode::kIdle:
+      return "idle";
   }
   return "?";
 }
@@ -140,7 +142,7 @@ bool IsWriterMode(BenchMode mode) {
 }
 
 std::string BenchUsage() {
-  return R"(usage: nsq_bench writer|reader|client-writer|client-reader [flags]
+  return R"(usage: nsq_bench writer|reader|client-writer|client-reader|idle [flags]
 
   writer: N connections, each publishing MPUB batches (PUB when --batch-size=1) in a loop.
   reader: N connections, each SUB + RDY, FIN every message.
@@ -150,6 +152,8 @@ std::string BenchUsage() {
                  publishes outstanding per producer.
   client-reader: one nsq::client::Consumer (max_in_flight --rdy) connected to the nsqd, whose
                  handler runs on N threads and counts each message (auto FIN).
+  idle: N connections (one thread) that IDENTIFY and then only answer heartbeats, for
+        --runfor; prints "IDLE ready=N" once all are set up.
 
 flags (upstream bench_writer/bench_reader names):
   --nsqd-tcp-address=ADDR  <addr>:<port> to connect to nsqd (default 127.0.0.1:4150)
@@ -180,7 +184,7 @@ absl::StatusOr<BenchOptions> ParseBenchFlags(int argc, const char* const* argv) 
   options.connections = std::max(1u, std::thread::hardware_concurrency());
   if (argc < 2) {
     return absl::InvalidArgumentError(
-        "missing mode (writer, reader, client-writer or client-reader)");
+        "missing mode (writer, reader, client-writer, client-reader or idle)");
   }
 
   std::string_view mode = argv[1];
@@ -192,6 +196,8 @@ absl::StatusOr<BenchOptions> ParseBenchFlags(int argc, const char* const* argv) 
     options.mode = BenchMode::kClientWriter;
   } else if (mode == "client-reader") {
     options.mode = BenchMode::kClientReader;
+  } else if (mode == "idle") {
+    options.mode = BenchMode::kIdle;
   } else if (mode == "-h" || mode == "--help" || mode == "-help" || mode == "help") {
     options.show_help = true;
     return options;

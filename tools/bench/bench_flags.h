@@ -3,7 +3,7 @@
 // tool must not depend on the broker's config library).
 //
 //   absl::StatusOr<BenchOptions> options = ParseBenchFlags(argc, argv);
-//   // argv[1] is the mode: "writer", "reader", "client-writer" or "client-reader"; flags
+//   // argv[1] is the mode: "writer", "reader", "client-writer", "client-reader" or "idle"; flags
 //   // follow as --name=value or --name value (--async alone means true).
 #pragma once
 
@@ -19,9 +19,10 @@ namespace nsq::bench {
 
 // writer/reader speak the wire protocol over blocking sockets; the client-* modes do the same
 // work through our C++ client library (nsq::client::Producer / Consumer).
-enum class BenchMode { kWriter, kReader, kClientWriter, kClientReader };
+// idle holds connections that do nothing but answer heartbeats.
+enum class BenchMode { kWriter, kReader, kClientWriter, kClientReader, kIdle };
 
-// "writer", "reader", "client-writer", "client-reader".
+// "writer", "reader", "client-writer", "client-reader", "idle".
 const char* BenchModeName(BenchMode mode);
 // Whether the mode publishes (writer, client-writer) rather than consumes.
 bool IsWriterMode(BenchMode mode);

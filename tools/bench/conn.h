@@ -45,6 +45,9 @@ class BenchConn {
   // complete (lets a caller batch its answers to everything one read() brought in).
   bool NextBufferedFrame(protocol::Frame* frame);
 
+  // The socket, for a caller that polls many connections from one thread.
+  int fd() const { return fd_; }
+
   // Reads the next non-heartbeat response (answering heartbeats with NOP). Error frames from
   // nsqd become a FailedPrecondition status carrying the frame text.
   absl::Status ReadResponse(protocol::Frame* frame);

@@ -5,6 +5,7 @@
 //   nsq_bench reader --topic=sub_bench --channel=ch --rdy=2500
 //   nsq_bench client-writer --batch-size=1 --async --pipeline=64
 //   nsq_bench client-reader --topic=sub_bench --channel=ch --rdy=2500
+//   nsq_bench idle --connections=10000 --runfor=2m
 #include <cstdio>
 
 #include "absl/status/statusor.h"
@@ -12,6 +13,7 @@
 #include "tools/bench/bench_run.h"
 #include "tools/bench/client_reader.h"
 #include "tools/bench/client_writer.h"
+#include "tools/bench/idle.h"
 #include "tools/bench/reader.h"
 #include "tools/bench/writer.h"
 
@@ -20,12 +22,21 @@ int main(int argc, char** argv) {
   absl::StatusOr<BenchOptions> options = nsq::bench::ParseBenchFlags(argc, argv);
   if (!options.ok()) {
     std::fprintf(stderr, "nsq_bench: %s\n%s\n", std::string(options.status().message()).c_str(),
-                 "usage: nsq_bench writer|reader|client-writer|client-reader [flags]; "
+                 "usage: nsq_bench writer|reader|client-writer|client-reader|idle [flags]; "
                  "--help lists them");
     return 2;
   }
   if (options->show_help) {
     std::printf("%s", nsq::bench::BenchUsage().c_str());
+    return 0;
+  }
+
+  if (options->mode == nsq::bench::BenchMode::kIdle) {
+    absl::Status status = nsq::bench::RunIdle(*options);
+    if (!status.ok()) {
+      std::fprintf(stderr, "nsq_bench: %s\n", std::string(status.message()).c_str());
+      return 1;
+    }
     return 0;
   }
 
@@ -43,6 +54,8 @@ int main(int argc, char** argv) {
     case nsq::bench::BenchMode::kClientReader:
       result = nsq::bench::RunClientReader(*options);
       break;
+    case nsq::bench::BenchMode::kIdle:
+      break;  // handled above
   }
   if (!result.ok()) {
     std::fprintf(stderr, "nsq_bench: %s\n", std::string(result.status().message()).c_str());
