@@ -25,7 +25,7 @@ std::string DefaultTopicForQueue(std::string_view queue) {
   std::string topic;
   topic.reserve(queue.size());
   for (char c : queue) topic += IsTopicByte(c) ? c : '_';
-  if (topic.empty()) topic = "_";
+  if (topic.empty()) topic.push_back('_');
   return Shorten(topic, queue);
 }
 
