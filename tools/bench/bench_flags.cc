@@ -86,6 +86,10 @@ absl::Status SetFlag(std::string_view name, std::string_view value, BenchOptions
     return ParseInt(name, value, 1, &options->pipeline);
   } else if (name == "async") {
     return ParseBool(name, value, &options->async);
+  } else if (name == "rate") {
+    return ParseInt(name, value, 1, &options->rate);
+  } else if (name == "output-buffer-timeout") {
+    return ParseInt(name, value, -1, &options->output_buffer_timeout);
   } else if (name == "tls") {
     return ParseBool(name, value, &options->tls);
   } else if (name == "tls-ca-file") {
@@ -133,6 +137,8 @@ const char* BenchModeName(BenchMode mode) {
       return "client-reader";
     case BenchMode::kIdle:
       return "idle";
+    case BenchMode::kLatency:
+      return "latency";
   }
   return "?";
 }
@@ -142,7 +148,7 @@ bool IsWriterMode(BenchMode mode) {
 }
 
 std::string BenchUsage() {
-  return R"(usage: nsq_bench writer|reader|client-writer|client-reader|idle [flags]
+  return R"(usage: nsq_bench writer|reader|client-writer|client-reader|idle|latency [flags]
 
   writer: N connections, each publishing MPUB batches (PUB when --batch-size=1) in a loop.
   reader: N connections, each SUB + RDY, FIN every message.
@@ -154,6 +160,9 @@ std::string BenchUsage() {
                  handler runs on N threads and counts each message (auto FIN).
   idle: N connections (one thread) that IDENTIFY and then only answer heartbeats, for
         --runfor; prints "IDLE ready=N" once all are set up.
+  latency: one connection publishes --rate messages/s on a fixed schedule (PUB; MPUB with
+           --batch-size > 1), each stamped with its scheduled time; another receives them
+           (--topic/--channel, RDY --rdy) and reports p50/p99/p99.9/max of publish -> deliver.
 
 flags (upstream bench_writer/bench_reader names):
   --nsqd-tcp-address=ADDR  <addr>:<port> to connect to nsqd (default 127.0.0.1:4150)
@@ -171,6 +180,10 @@ ours:
   --pipeline=N             writer: commands outstanding per connection; client-writer
                            --async: publishes outstanding per producer (default 1)
   --async                  client-writer: use the producer's async API (default false)
+  --rate=N                 latency: messages per second (default 50000)
+  --output-buffer-timeout=MS
+                           latency: the receiver's IDENTIFY output_buffer_timeout (-1: nsqd
+                           flushes every loop turn; default 0: not sent, nsqd's 250 ms)
   --tls                    client-*: upgrade each connection to TLS (IDENTIFY tls_v1)
   --tls-ca-file=PATH       client-* --tls: verify nsqd's certificate against this CA
                            (default: no verification)
@@ -184,7 +197,7 @@ absl::StatusOr<BenchOptions> ParseBenchFlags(int argc, const char* const* argv) 
   options.connections = std::max(1u, std::thread::hardware_concurrency());
   if (argc < 2) {
     return absl::InvalidArgumentError(
-        "missing mode (writer, reader, client-writer, client-reader or idle)");
+        "missing mode (writer, reader, client-writer, client-reader, idle or latency)");
   }
 
   std::string_view mode = argv[1];
@@ -198,6 +211,9 @@ absl::StatusOr<BenchOptions> ParseBenchFlags(int argc, const char* const* argv) 
     options.mode = BenchMode::kClientReader;
   } else if (mode == "idle") {
     options.mode = BenchMode::kIdle;
+  } else if (mode == "latency") {
+    options.mode = BenchMode::kLatency;
+    options.batch_size = 1;  // PUB unless asked otherwise
   } else if (mode == "-h" || mode == "--help" || mode == "-help" || mode == "help") {
     options.show_help = true;
     return options;

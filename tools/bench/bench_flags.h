@@ -3,7 +3,8 @@
 // tool must not depend on the broker's config library).
 //
 //   absl::StatusOr<BenchOptions> options = ParseBenchFlags(argc, argv);
-//   // argv[1] is the mode: "writer", "reader", "client-writer", "client-reader" or "idle"; flags
+//   // argv[1] is the mode: "writer", "reader", "client-writer", "client-reader", "idle" or
+  // "latency"; flags
 //   // follow as --name=value or --name value (--async alone means true).
 #pragma once
 
@@ -19,10 +20,11 @@ namespace nsq::bench {
 
 // writer/reader speak the wire protocol over blocking sockets; the client-* modes do the same
 // work through our C++ client library (nsq::client::Producer / Consumer).
-// idle holds connections that do nothing but answer heartbeats.
-enum class BenchMode { kWriter, kReader, kClientWriter, kClientReader, kIdle };
+// idle holds connections that do nothing but answer heartbeats; latency publishes at a fixed
+// rate and measures publish -> deliver.
+enum class BenchMode { kWriter, kReader, kClientWriter, kClientReader, kIdle, kLatency };
 
-// "writer", "reader", "client-writer", "client-reader", "idle".
+// "writer", "reader", "client-writer", "client-reader", "idle", "latency".
 const char* BenchModeName(BenchMode mode);
 // Whether the mode publishes (writer, client-writer) rather than consumes.
 bool IsWriterMode(BenchMode mode);
@@ -60,6 +62,11 @@ struct BenchOptions {
   std::string tls_ca_file;
   bool snappy = false;
   bool deflate = false;
+  // latency: messages per second on the publish schedule.
+  int64_t rate = 50000;
+  // latency: the receiver's IDENTIFY output_buffer_timeout in ms (-1: flush at once; 0: not
+  // sent, nsqd's default of 250 ms applies).
+  int64_t output_buffer_timeout = 0;
   bool show_help = false;
 };
 

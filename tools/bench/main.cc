@@ -6,6 +6,7 @@
 //   nsq_bench client-writer --batch-size=1 --async --pipeline=64
 //   nsq_bench client-reader --topic=sub_bench --channel=ch --rdy=2500
 //   nsq_bench idle --connections=10000 --runfor=2m
+//   nsq_bench latency --rate=50000 --runfor=10s
 #include <cstdio>
 
 #include "absl/status/statusor.h"
@@ -14,6 +15,7 @@
 #include "tools/bench/client_reader.h"
 #include "tools/bench/client_writer.h"
 #include "tools/bench/idle.h"
+#include "tools/bench/latency.h"
 #include "tools/bench/reader.h"
 #include "tools/bench/writer.h"
 
@@ -22,7 +24,8 @@ int main(int argc, char** argv) {
   absl::StatusOr<BenchOptions> options = nsq::bench::ParseBenchFlags(argc, argv);
   if (!options.ok()) {
     std::fprintf(stderr, "nsq_bench: %s\n%s\n", std::string(options.status().message()).c_str(),
-                 "usage: nsq_bench writer|reader|client-writer|client-reader|idle [flags]; "
+                 "usage: nsq_bench writer|reader|client-writer|client-reader|idle|latency "
+                 "[flags]; "
                  "--help lists them");
     return 2;
   }
@@ -31,8 +34,11 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  if (options->mode == nsq::bench::BenchMode::kIdle) {
-    absl::Status status = nsq::bench::RunIdle(*options);
+  if (options->mode == nsq::bench::BenchMode::kIdle ||
+      options->mode == nsq::bench::BenchMode::kLatency) {
+    absl::Status status = options->mode == nsq::bench::BenchMode::kIdle
+                              ? nsq::bench::RunIdle(*options)
+                              : nsq::bench::RunLatency(*options);
     if (!status.ok()) {
       std::fprintf(stderr, "nsq_bench: %s\n", std::string(status.message()).c_str());
       return 1;
@@ -55,6 +61,7 @@ int main(int argc, char** argv) {
       result = nsq::bench::RunClientReader(*options);
       break;
     case nsq::bench::BenchMode::kIdle:
+    case nsq::bench::BenchMode::kLatency:
       break;  // handled above
   }
   if (!result.ok()) {
