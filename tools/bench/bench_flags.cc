@@ -86,6 +86,8 @@ absl::Status SetFlag(std::string_view name, std::string_view value, BenchOptions
     return ParseInt(name, value, 1, &options->pipeline);
   } else if (name == "async") {
     return ParseBool(name, value, &options->async);
+  } else if (name == "topics") {
+    return ParseInt(name, value, 1, &options->topics);
   } else if (name == "rate") {
     return ParseInt(name, value, 1, &options->rate);
   } else if (name == "output-buffer-timeout") {
@@ -180,6 +182,8 @@ ours:
   --pipeline=N             writer: commands outstanding per connection; client-writer
                            --async: publishes outstanding per producer (default 1)
   --async                  client-writer: use the producer's async API (default false)
+  --topics=N               writer, reader, client-writer: connection i uses topic
+                           "<topic>_<i mod N>" (default 1: --topic itself)
   --rate=N                 latency: messages per second (default 50000)
   --output-buffer-timeout=MS
                            latency: the receiver's IDENTIFY output_buffer_timeout (-1: nsqd
@@ -258,6 +262,10 @@ absl::StatusOr<BenchOptions> ParseBenchFlags(int argc, const char* const* argv) 
   }
   if (!options.tls_ca_file.empty() && !options.tls) {
     return absl::InvalidArgumentError("--tls-ca-file needs --tls");
+  }
+  if (options.topics > 1 && options.mode != BenchMode::kWriter &&
+      options.mode != BenchMode::kReader && options.mode != BenchMode::kClientWriter) {
+    return absl::InvalidArgumentError("--topics applies to writer, reader and client-writer only");
   }
   if (options.snappy && options.deflate) {
     return absl::InvalidArgumentError("--snappy and --deflate exclude each other");

@@ -34,6 +34,9 @@ struct BenchOptions {
   // <host>:<port> of nsqd's TCP listener.
   std::string nsqd_tcp_address = "127.0.0.1:4150";
   std::string topic = "sub_bench";
+  // writer, reader, client-writer: spread the connections over this many topics,
+  // "<topic>_0" .. "<topic>_<N-1>" (1: --topic itself).
+  int64_t topics = 1;
   // Reader only.
   std::string channel = "ch";
   // How long to run once started (Go duration syntax: 10s, 500ms, 1m30s).

@@ -12,6 +12,8 @@ namespace {
 // Whether the current worker thread reached WaitForStart. A worker that fails while connecting
 // never does, and the harness must count it as ready or the start would wait forever.
 thread_local bool t_arrived = false;
+// The worker's number, 0 .. connections - 1.
+thread_local int64_t t_worker_index = 0;
 
 }  // namespace
 
@@ -28,6 +30,11 @@ Clock::time_point BenchRun::WaitForStart() {
 void BenchRun::WaitForStop() {
   std::unique_lock lock(mu_);
   changed_.wait(lock, [this] { return stopped_.load(); });
+}
+
+std::string BenchRun::WorkerTopic() const {
+  if (options_.topics <= 1) return options_.topic;
+  return options_.topic + "_" + std::to_string(t_worker_index % options_.topics);
 }
 
 int64_t BenchRun::ClaimMessages(int64_t want) {
@@ -73,7 +80,8 @@ absl::StatusOr<BenchResult> RunConnections(const BenchOptions& options, StopRule
   std::vector<std::thread> threads;
   threads.reserve(static_cast<size_t>(options.connections));
   for (int64_t i = 0; i < options.connections; ++i) {
-    threads.emplace_back([&run, &worker] {
+    threads.emplace_back([&run, &worker, i] {
+      t_worker_index = i;
       absl::Status status = worker(run);
       if (!t_arrived) run.ready_.count_down();
       run.WorkerDone(std::move(status));

@@ -17,6 +17,7 @@
 #include <latch>
 #include <mutex>
 #include <optional>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -60,6 +61,10 @@ class BenchRun {
   // Blocks until stop_flag() turns true (for workers with nothing to read on, such as the
   // client reader, whose library threads do the work).
   void WaitForStop();
+
+  // The topic of the calling worker: --topic, or with --topics N > 1, "<topic>_<i mod N>" for
+  // worker i (so N topics each get connections / N workers).
+  std::string WorkerTopic() const;
 
   // Writer --count: reserves up to `want` of the remaining messages; 0 when none are left.
   int64_t ClaimMessages(int64_t want);

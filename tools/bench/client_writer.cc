@@ -17,8 +17,8 @@ namespace {
 // number of messages would; a short last batch (--count) gets its own.
 class Batches {
  public:
-  explicit Batches(const BenchOptions& options)
-      : topic_(options.topic),
+  Batches(const BenchOptions& options, std::string topic)
+      : topic_(std::move(topic)),
         body_(static_cast<size_t>(options.size), 'x'),
         full_(static_cast<size_t>(options.batch_size), body_) {}
 
@@ -41,7 +41,7 @@ class Batches {
   }
 
  private:
-  const std::string& topic_;
+  const std::string topic_;
   const std::string body_;
   const std::vector<std::string> full_;
 };
@@ -133,7 +133,7 @@ absl::Status ProducerThread(BenchRun& run) {
   Outstanding outstanding;
   client::Producer producer(options.nsqd_tcp_address, ClientConfigFor(options));
   if (absl::Status status = producer.status(); !status.ok()) return status;
-  const Batches batches(options);
+  const Batches batches(options, run.WorkerTopic());
 
   // The producer connects on its first command, so the clock includes one connection setup
   // (TCP connect and IDENTIFY, well under a millisecond on loopback) where the raw writer sets

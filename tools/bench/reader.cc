@@ -25,7 +25,7 @@ absl::Status ReaderConnection(BenchRun& run) {
   if (absl::Status status = (*conn)->Handshake(kReaderIdentify); !status.ok()) return status;
 
   std::string out;
-  protocol::EncodeSub(options.topic, options.channel, &out);
+  protocol::EncodeSub(run.WorkerTopic(), options.channel, &out);
   if (absl::Status status = (*conn)->Write(out); !status.ok()) return status;
   protocol::Frame frame;
   if (absl::Status status = (*conn)->ReadResponse(&frame); !status.ok()) return status;

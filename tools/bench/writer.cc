@@ -41,7 +41,8 @@ absl::Status WriterConnection(BenchRun& run) {
 
   // Encoded once: the loop then costs one write per batch, as a real batching producer's would.
   const std::string body(static_cast<size_t>(options.size), 'x');
-  const std::string full_batch = EncodePublish(options.topic, body, options.batch_size);
+  const std::string topic = run.WorkerTopic();
+  const std::string full_batch = EncodePublish(topic, body, options.batch_size);
   const size_t pipeline = static_cast<size_t>(options.pipeline);
 
   const Clock::time_point end = run.WaitForStart();
@@ -58,7 +59,7 @@ absl::Status WriterConnection(BenchRun& run) {
       }
       absl::Status status = count == options.batch_size
                                 ? (*conn)->Write(full_batch)
-                                : (*conn)->Write(EncodePublish(options.topic, body, count));
+                                : (*conn)->Write(EncodePublish(topic, body, count));
       if (!status.ok()) return status;
       outstanding.push_back(count);
     }
