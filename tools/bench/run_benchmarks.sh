@@ -8,6 +8,9 @@
 #      at WRITE_COUNT)
 #   5. nsqd's peak RSS (VmHWM) once 1,000,000 messages of 200 bytes are queued in memory
 #      (a fresh nsqd, so 1-4 do not count)
+# Each row also gives nsqd's CPU per message (user + system time from /proc/<pid>/stat over the
+# run; for 3, per message published or consumed), the broker's own cost, which the bench
+# processes sharing the cores do not blur.
 # nsqd runs on free loopback ports with a temporary --data-path and --mem-queue-size=1000000,
 # and gets SIGTERM at the end. Progress and raw output go to stderr, the tables to stdout.
 #
@@ -45,18 +48,19 @@ trap cleanup EXIT
 rows=()
 last_msgs=0
 
-# record NUMBER LABEL OUTPUT_FILE EXIT_CODE: adds a table row from nsq_bench's RESULT line.
+# record NUMBER LABEL OUTPUT_FILE EXIT_CODE CPU: adds a table row from nsq_bench's RESULT line;
+# CPU is nsqd's CPU per message of the run (us).
 record() {
-  local number=$1 label=$2
+  local number=$1 label=$2 cpu=$5
   parse_result "$3" "$4"
   if [[ $msgs -eq 0 ]]; then
-    rows+=("| $number | $label | ${detail%% |*} | | | | |")
+    rows+=("| $number | $label | ${detail%% |*} | | | | | |")
     last_msgs=0
     return
   fi
   local us
   us=$(awk -v s="$seconds" -v m="$msgs" 'BEGIN { printf "%.3f", s * 1e6 / m }')
-  rows+=("| $number | $label | $msgs | $seconds | $rate | $mbs | $us |")
+  rows+=("| $number | $label | $msgs | $seconds | $rate | $mbs | $us | $cpu |")
   last_msgs=$msgs
 }
 
@@ -64,10 +68,13 @@ record() {
 run() {
   local number=$1 label=$2
   shift 2
-  local out="$work_dir/out.$number.$RANDOM" code=0
+  local out="$work_dir/out.$number.$RANDOM" code=0 ticks
   echo "# $number. $label" >&2
+  ticks=$(nsqd_cpu_ticks)
   nsq_bench "$@" >"$out" 2>&1 || code=$?
-  record "$number" "$label" "$out" "$code"
+  ticks=$(($(nsqd_cpu_ticks) - ticks))
+  parse_result "$out" "$code" 2>/dev/null
+  record "$number" "$label" "$out" "$code" "$(cpu_us_per_msg "$ticks" "$msgs")"
 }
 
 start_nsqd main --mem-queue-size=1000000
@@ -89,12 +96,18 @@ reader_out="$work_dir/out.3r" writer_out="$work_dir/out.3w"
 nsq_bench reader --topic=pubsub_bench --channel=ch --runfor="$runfor" --size=200 \
   >"$reader_out" 2>&1 &
 reader_pid=$!
-writer_code=0 reader_code=0
+writer_code=0 reader_code=0 ticks=$(nsqd_cpu_ticks)
 nsq_bench writer --topic=pubsub_bench --runfor="$runfor" --batch-size=200 --size=200 \
   >"$writer_out" 2>&1 || writer_code=$?
 wait "$reader_pid" || reader_code=$?
-record 3 "writer and reader at once: writer" "$writer_out" "$writer_code"
-record 3 "writer and reader at once: reader" "$reader_out" "$reader_code"
+ticks=$(($(nsqd_cpu_ticks) - ticks))
+# The CPU figure is per message published or consumed (both rows carry it).
+parse_result "$writer_out" "$writer_code" 2>/dev/null
+both=$msgs
+parse_result "$reader_out" "$reader_code" 2>/dev/null
+cpu=$(cpu_us_per_msg "$ticks" $((both + msgs)))
+record 3 "writer and reader at once: writer" "$writer_out" "$writer_code" "$cpu"
+record 3 "writer and reader at once: reader" "$reader_out" "$reader_code" "$cpu"
 
 run 4 "writer, PUB (batch 1), one round trip at a time" writer --topic=pub1_bench \
   --runfor="$runfor" --count="$write_count" --batch-size=1 --size=200
@@ -118,8 +131,8 @@ field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" <<<"$2"; }
 echo "nsqd: \`$nsqd_bin\`, $connections connections per nsq_bench process, runfor $runfor," \
   "write count ${write_count/#0/unlimited}"
 echo
-echo "| # | benchmark | messages | seconds | msgs/s | MB/s | us/op |"
-echo "|---|---|---|---|---|---|---|"
+echo "| # | benchmark | messages | seconds | msgs/s | MB/s | us/op | nsqd CPU us/msg |"
+echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "| nsqd memory | MiB |"
