@@ -13,7 +13,9 @@
 #include <boost/asio/write.hpp>
 #include <malloc.h>
 
+#include <array>
 #include <chrono>
+#include <cstring>
 #include <exception>
 
 #include "absl/strings/str_cat.h"
@@ -36,15 +38,20 @@ namespace {
 
 constexpr auto kUseAwaitable = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kReadChunk = 64 * 1024;
+// A plain connection's own read buffer: a typical command (PUB of a few hundred bytes, FIN,
+// RDY) fits, so the usual request is one read with no further system call. (Waiting for
+// readability instead, to read straight into the shared buffer, costs an epoll_ctl per wait.)
+constexpr size_t kSmallReadChunk = 512;
 // A TLS record is at most 16 KiB: what a TLS connection reads into at a time.
 constexpr size_t kTlsReadChunk = 16 * 1024;
 // Write buffers larger than this are given back once a connection has caught up, so an idle
 // connection does not keep the memory of its last burst.
 constexpr size_t kIdleBufferKeep = 16 * 1024;
 
-// The loop's one read buffer. A plain connection waits until its socket is readable, then reads
-// into this and decodes what came before it waits again (a command cut in half waits in the
-// decoder, sized to it), so an idle connection holds no read buffer at all. One per thread:
+// The loop's one big read buffer. A plain connection reads into its own small buffer (below);
+// when that comes back full, the rest waiting in the socket is read at once into this, behind
+// it, and decoded before the connection waits again (a command cut in half waits in the
+// decoder, sized to it), so an idle connection holds only the small buffer. One per thread:
 // each event loop thread has its own.
 std::string& SharedReadBuffer() {
   thread_local std::string buffer(kReadChunk, '\0');
@@ -174,7 +181,48 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
   }
 
   void Wake() {
+    if (in_reader_turn_) {
+      wake_deferred_ = true;  // ProcessAndReply writes or wakes at the end of its turn
+      return;
+    }
     if (!writing_) wake_.cancel();
+  }
+
+  // Handles a chunk of plain input and writes the replies it produced from here, in the same
+  // loop turn, instead of waking the writer coroutine for them: a request/reply round trip
+  // costs one read and one write system call. (With TLS or compression the writer does it.)
+  size_t ProcessAndReply(std::string_view input) {
+    in_reader_turn_ = true;
+    const size_t used = Process(input);
+    in_reader_turn_ = false;
+    if (!tls_ && !compressor_ && !writing_ && ShouldWrite()) WriteInline();
+    if (wake_deferred_) {
+      wake_deferred_ = false;
+      if (!out_.empty() || close_after_flush_ || flushed_) Wake();
+    }
+    return used;
+  }
+
+  // One non-blocking write of what is pending; what the socket does not take now is left to
+  // the writer coroutine.
+  void WriteInline() {
+    boost::system::error_code ec;
+    const size_t written = socket_.write_some(asio::buffer(out_), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return;
+    if (ec) {
+      Close();
+      return;
+    }
+    out_.erase(0, written);
+    if (!out_.empty()) return;
+    flush_requested_ = false;
+    flush_deadline_.reset();
+    if (out_.capacity() > kIdleBufferKeep) out_ = std::string();
+    if (read_resume_) read_resume_->cancel();
+    if (turned_away_ && !OutputBacklogged()) {
+      turned_away_ = false;
+      conn_.OutputDrained();
+    }
   }
 
   // Back-pressure: too much output not yet written, or too many publishes waiting for the
@@ -251,11 +299,19 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
         ec = read_ec;
         n = read_n;
       } else {
-        auto [wait_ec] = co_await socket_.async_wait(tcp::socket::wait_read, kUseAwaitable);
-        ec = wait_ec;
-        // Readable: take what is there now (non-blocking), into the shared buffer.
-        if (!ec) n = socket_.read_some(asio::buffer(*buffer), ec);
-        if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
+        auto [read_ec, read_n] =
+            co_await socket_.async_read_some(asio::buffer(small_read_), kUseAwaitable);
+        ec = read_ec;
+        n = read_n;
+        if (!ec && n == small_read_.size()) {
+          // Full: more is probably waiting. Take it now (non-blocking) behind these bytes in
+          // the shared buffer; a failure here shows on the next read.
+          std::memcpy(buffer->data(), small_read_.data(), n);
+          boost::system::error_code more_ec;
+          n += socket_.read_some(asio::buffer(buffer->data() + n, buffer->size() - n), more_ec);
+        } else if (!ec) {
+          buffer = nullptr;  // the bytes are in small_read_
+        }
       }
       if (ec) {
         if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
@@ -273,9 +329,9 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
       }
       last_read_ = SteadyClock::now();
       // Used up before the next co_await: the shared buffer is the next reader's.
-      std::string_view input(buffer->data(), n);
+      std::string_view input(buffer != nullptr ? buffer->data() : small_read_.data(), n);
       if (!decompressor_) {
-        const size_t used = Process(input);
+        const size_t used = ProcessAndReply(input);
         if (pending_upgrades_ && !co_await Upgrade(input.substr(used))) co_return;
         continue;
       }
@@ -582,6 +638,10 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
   SteadyClock::time_point last_read_ = SteadyClock::now();
   bool close_after_flush_ = false;
   bool closed_ = false;
+  // Set while ProcessAndReply handles input: wake-ups of the writer wait for its end.
+  bool in_reader_turn_ = false;
+  bool wake_deferred_ = false;
+  std::array<char, kSmallReadChunk> small_read_;
 };
 
 }  // namespace
