@@ -98,9 +98,13 @@ void Progress::Tick() {
   const Clock::time_point now = Clock::now();
   for (Row& row : rows_) {
     const double elapsed = std::chrono::duration<double>(now - row.last_time).count();
-    if (elapsed < 0.9) continue;
     const int64_t moved = row.stats->moved;
     const double instant = static_cast<double>(moved - row.last_moved) / elapsed;
+    if (elapsed < 0.9) {
+      // Until the first full sample, a first estimate rather than "0/s" while jobs move.
+      if (row.rate == 0 && elapsed >= 0.2) row.rate = instant;
+      continue;
+    }
     row.rate = row.rate == 0 ? instant : 0.5 * row.rate + 0.5 * instant;
     row.last_moved = moved;
     row.last_time = now;
