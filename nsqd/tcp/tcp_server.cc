@@ -25,6 +25,7 @@
 #include "common/protocol/frame.h"
 #include "common/protocol/stream_codec.h"
 #include "nsqd/tcp/client_conn.h"
+#include "nsqd/tcp/conn_port.h"
 
 namespace nsq::nsqd {
 
@@ -82,6 +83,31 @@ constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(5);
 // Logs an exception that escaped a coroutine instead of swallowing it.
 void LogIfFailed(std::exception_ptr error) { log::LogIfFailed(error, "TCP: connection coroutine"); }
 
+// The session's ClientConn on the same loop: every call is direct.
+class LocalConnPort final : public ConnPort {
+ public:
+  LocalConnPort(Broker* broker, Transport* transport, std::string remote_address,
+                std::string version, Authenticator* auth)
+      : conn_(broker, transport, std::move(remote_address), std::move(version), auth) {}
+
+  bool Handle(protocol::Command command) override { return conn_.Handle(command); }
+  void DecodeFailed(const protocol::ClientError& error,
+                    const std::string& refused_mpub_topic) override {
+    conn_.DecodeFailed(error, refused_mpub_topic);
+  }
+  bool Blocked() const override { return conn_.blocked(); }
+  bool ReadPaused() const override {
+    return conn_.pending_replies() >= kMaxPendingReplies || conn_.blocked();
+  }
+  void OutputWritten(size_t port_bytes, bool drained) override {
+    if (drained) conn_.OutputDrained();
+  }
+  void Detach() override { conn_.Detach(); }
+
+ private:
+  ClientConn conn_;
+};
+
 // One TCP connection. Lives as long as one of its coroutines holds a shared_ptr to it.
 class Session final : public Transport, public std::enable_shared_from_this<Session> {
  public:
@@ -92,9 +118,9 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
         wake_(socket_.get_executor()),
         heartbeat_timer_(socket_.get_executor()),
         remote_(net::FormatEndpoint(socket_.remote_endpoint(ignored_))),
-        conn_(broker, this, remote_, version, auth),
-        decoder_(LimitsFrom(broker->options())) {
-    settings_ = conn_.settings();
+        port_(std::make_unique<LocalConnPort>(broker, this, remote_, version, auth)),
+        decoder_(LimitsFrom(broker->options())),
+        settings_(ClientSettings::Defaults(broker->options())) {
     wake_.expires_at(SteadyClock::time_point::max());
   }
 
@@ -215,21 +241,28 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
     }
     out_.erase(0, written);
     if (!out_.empty()) return;
+    port_bytes_written_ += port_bytes_pending_;
+    port_bytes_pending_ = 0;
     flush_requested_ = false;
     flush_deadline_.reset();
     if (out_.capacity() > kIdleBufferKeep) out_ = std::string();
     if (read_resume_) read_resume_->cancel();
-    if (turned_away_ && !OutputBacklogged()) {
-      turned_away_ = false;
-      conn_.OutputDrained();
-    }
+    ReportWritten();
+  }
+
+  // Tells the port what of its output has been written, and whether a delivery it was refused
+  // (OutputBacklogged) may come now.
+  void ReportWritten() {
+    const bool drained = turned_away_ && !OutputBacklogged();
+    if (drained) turned_away_ = false;
+    if (drained || port_bytes_written_ > 0) port_->OutputWritten(port_bytes_written_, drained);
+    port_bytes_written_ = 0;
   }
 
   // Back-pressure: too much output not yet written, or too many publishes waiting for the
   // store. Reading resumes when the writer drains or replies go out.
   bool ReadPaused() const {
-    return out_.size() + writing_bytes_ > kMaxPendingOutput ||
-           conn_.pending_replies() >= kMaxPendingReplies || conn_.blocked();
+    return out_.size() + writing_bytes_ > kMaxPendingOutput || port_->ReadPaused();
   }
 
   // Ends the connection now: leave the broker first so nothing is delivered to a dead socket.
@@ -238,7 +271,7 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
     closed_ = true;
     ConnectionClosed();
     NSQ_LOG_INFO("TCP: closing client(%s)", remote_);
-    conn_.Detach();
+    port_->Detach();
     boost::system::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_both, ec);
     socket_.close(ec);
@@ -321,7 +354,7 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
         // ("PUB failed to read message body") before the connection closes.
         std::optional<protocol::ClientError> cut = decoder_.ErrorAtEndOfInput();
         if (ec == asio::error::eof && cut && !decompressor_) {
-          conn_.DecodeFailed(*cut, decoder_.refused_mpub_topic());
+          port_->DecodeFailed(*cut, decoder_.refused_mpub_topic());
           co_return;
         }
         Close();
@@ -364,9 +397,15 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
   // upgraded stream). When a command blocks the connection (AUTH asking the auth server), the
   // rest waits in unprocessed_ until ResumeCommands.
   size_t Process(std::string_view input) {
+    const size_t used = Decode(input);
+    port_->EndOfInput();
+    return used;
+  }
+
+  size_t Decode(std::string_view input) {
     size_t total = 0;
     while (!closed_ && !close_after_flush_ && !pending_upgrades_) {
-      if (conn_.blocked()) {
+      if (port_->Blocked()) {
         unprocessed_.append(input.substr(total));
         return input.size();
       }
@@ -375,10 +414,10 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
       total += used;
       if (result == protocol::CommandDecoder::Result::kNeedMore) break;
       if (result == protocol::CommandDecoder::Result::kError) {
-        conn_.DecodeFailed(decoder_.error(), decoder_.refused_mpub_topic());
+        port_->DecodeFailed(decoder_.error(), decoder_.refused_mpub_topic());
         break;
       }
-      if (!conn_.Handle(decoder_.command())) break;
+      if (!port_->Handle(decoder_.TakeCommand())) break;
     }
     return total;
   }
@@ -512,6 +551,8 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
         flush_deadline_.reset();
         writing_ = true;
         writing_bytes_ = writing.size();
+        port_bytes_in_write_ = port_bytes_pending_;
+        port_bytes_pending_ = 0;
         write_started_ = SteadyClock::now();
         const std::string* bytes = &writing;
         if (compressor_) {
@@ -533,6 +574,8 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
         writing_ = false;
         writing_bytes_ = 0;
         writing.clear();
+        port_bytes_written_ += port_bytes_in_write_;
+        port_bytes_in_write_ = 0;
         if (out_.empty()) {
           // Caught up: an idle connection keeps no big buffers.
           if (writing.capacity() > kIdleBufferKeep) writing = std::string();
@@ -544,10 +587,7 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
           Close();
           co_return;
         }
-        if (turned_away_ && !OutputBacklogged()) {
-          turned_away_ = false;
-          conn_.OutputDrained();
-        }
+        ReportWritten();
         if (flushed_ && out_.empty()) flushed_->cancel();
         continue;
       }
@@ -623,7 +663,7 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
   asio::steady_timer heartbeat_timer_;
   std::optional<asio::steady_timer> read_resume_;
   std::string remote_;
-  ClientConn conn_;
+  std::unique_ptr<ConnPort> port_;
   protocol::CommandDecoder decoder_;
   ClientSettings settings_;
 
@@ -641,6 +681,11 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
   // Set while ProcessAndReply handles input: wake-ups of the writer wait for its end.
   bool in_reader_turn_ = false;
   bool wake_deferred_ = false;
+  // Bytes of the remote port's output (not our heartbeats) in out_, in the write in progress,
+  // and written since the last ReportWritten: the port's flow control counts them.
+  size_t port_bytes_pending_ = 0;
+  size_t port_bytes_in_write_ = 0;
+  size_t port_bytes_written_ = 0;
   std::array<char, kSmallReadChunk> small_read_;
 };
 

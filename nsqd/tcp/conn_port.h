@@ -1,0 +1,44 @@
+// ConnPort: where a TCP session (tcp_server.cc: socket, TLS, compression, command decoding)
+// hands its decoded commands. On shard 0 that is the connection's ClientConn itself
+// (LocalConnPort, direct calls); a session on another shard talks to a ClientConn that lives
+// on shard 0, next to the broker, through a RemoteConnPort (remote_conn.h). Either way the
+// ClientConn answers through the session's Transport.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "common/net/tls_context.h"
+#include "common/protocol/command.h"
+#include "common/protocol/errors.h"
+
+namespace nsq::nsqd {
+
+class ConnPort {
+ public:
+  virtual ~ConnPort() = default;
+
+  // Handles one decoded command (taken from the decoder). False when the session must stop
+  // reading: a fatal error was sent and the connection closes.
+  virtual bool Handle(protocol::Command command) = 0;
+  // The decoder failed (always fatal); `refused_mpub_topic` as CommandDecoder reports it.
+  virtual void DecodeFailed(const protocol::ClientError& error,
+                            const std::string& refused_mpub_topic) = 0;
+  // The session has handled a chunk of input: what the port gathered may go now.
+  virtual void EndOfInput() {}
+  // True while decoded commands must wait, unhandled, until the transport's ResumeCommands
+  // (an AUTH waiting for the auth server; remotely, any IDENTIFY or AUTH until its answer).
+  virtual bool Blocked() const = 0;
+  // True while the session should not read more input (replies or commands pile up).
+  virtual bool ReadPaused() const = 0;
+  // The session wrote `port_bytes` of the output the port gave it, and its output is below
+  // its bound again when `drained` is true.
+  virtual void OutputWritten(size_t port_bytes, bool drained) = 0;
+  // The TLS handshake completed (for /stats).
+  virtual void TlsEstablished(const net::TlsSessionInfo& info) {}
+  // The connection is gone: leave the broker. The port must not use the session afterwards
+  // except as its own contract says (RemoteConnPort: one last Released call).
+  virtual void Detach() = 0;
+};
+
+}  // namespace nsq::nsqd
