@@ -20,6 +20,7 @@
 #include "nsqd/http/http_api.h"
 #include "nsqd/http/tls_required.h"
 #include "nsqd/nsqd_flags.h"
+#include "nsqd/shard/shard_set.h"
 #include "nsqd/tcp/asio_timers.h"
 #include "nsqd/tcp/tcp_server.h"
 
@@ -72,10 +73,11 @@ struct Nsqd::Impl {
         tls(std::move(tls_context)),
         auth(auth_tls ? std::make_unique<HttpAuthenticator>(&io, options, std::move(auth_tls))
                       : nullptr),
+        shards(&io, static_cast<int>(opts.worker_threads)),
         timers(&io, &clock),
         broker(BrokerContext{&options, &clock, &timers,
                              [this](std::function<void()> fn) { asio::post(io, std::move(fn)); }}),
-        tcp(&io, &broker, NsqdVersion(), tls, auth.get()),
+        tcp(&io, &broker, NsqdVersion(), tls, auth.get(), &shards),
         api(&broker, &node),
         tls_gate(&api, &https_port),
         // --tls-required=true closes plain HTTP (tcp-https leaves it open).
@@ -110,6 +112,7 @@ struct Nsqd::Impl {
   std::shared_ptr<net::TlsServerContext> tls;  // null without --tls-cert/--tls-key
   asio::io_context io{1};
   std::unique_ptr<Authenticator> auth;  // null without --auth-http-address
+  ShardSet shards;                      // shard 0 is `io`
   util::SystemClock clock;
   AsioTimerFactory timers;
   Broker broker;
@@ -244,7 +247,14 @@ Nsqd::Nsqd(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Nsqd::~Nsqd() = default;
 
 void Nsqd::Run() {
+  ShardSet::MarkMainThread();
+  impl_->shards.Start();
   impl_->io.run();
+  // Every connection has closed: the other shards' loops end once idle. What they handed shard
+  // 0 meanwhile (a late connection's goodbye) is run before the broker is persisted.
+  impl_->shards.Stop();
+  impl_->io.restart();
+  impl_->io.poll();
   // Every connection is gone, so in-flight messages are final: keep them for the next start.
   if (absl::Status persisted = impl_->persistence->PersistAll(); !persisted.ok()) {
     NSQ_LOG_ERROR("NSQ: failed to persist messages - %s", persisted.message());

@@ -138,6 +138,9 @@ void RegisterFlags(config::FlagSet& flags, NsqdOptions& o, FlagScratch& s) {
                     "default interval between flushes of client output");
   flags.AddInt("max-channel-consumers", &o.max_channel_consumers,
                "most consumers per channel (0 means unlimited)");
+  flags.AddInt("worker-threads", &o.worker_threads,
+               "event-loop threads: TCP connections are spread over them; the first also runs "
+               "the broker, HTTP and lookupd (1 to 256)");
 
   flags.AddString("statsd-address", &o.statsd_address, "UDP <addr>:<port> of a statsd daemon (statsd is not supported yet: nsqd refuses "
                   "to start with it)");
@@ -211,6 +214,10 @@ absl::Status NormalizeAndValidate(NsqdOptions& o, const FlagScratch& s) {
   if (o.max_rdy_count < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("--max-rdy-count must not be negative, got ", o.max_rdy_count));
+  }
+  if (o.worker_threads < 1 || o.worker_threads > 256) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--worker-threads must be in [1,256], got ", o.worker_threads));
   }
   if (o.auth_http_request_method != "get" && o.auth_http_request_method != "post") {
     return absl::InvalidArgumentError(

@@ -109,6 +109,9 @@ struct NsqdOptions {
   std::string topology_region;
   std::string topology_zone;
   std::vector<std::string> enable_experiment;
+  // Event-loop threads (shards): shard 0 runs the broker, HTTP and lookupd; every shard serves
+  // a share of the TCP connections (sockets, TLS, compression, decoding).
+  int64_t worker_threads = 1;
 
   // Not settable: the client timeout; the default heartbeat interval is half of it.
   absl::Duration client_timeout = absl::Seconds(60);

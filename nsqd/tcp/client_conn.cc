@@ -47,10 +47,10 @@ ClientConn::ClientConn(Broker* broker, Transport* transport, std::string remote_
       remote_address_(std::move(remote_address)),
       version_(std::move(version)),
       settings_(ClientSettings::Defaults(broker->options())),
+      auth_(auth),
       client_id_(HostOf(remote_address_)),
       hostname_(client_id_),
-      connect_ts_(UnixSeconds()),
-      auth_(auth) {
+      connect_ts_(UnixSeconds()) {
   broker_->RegisterClient(this);
 }
 

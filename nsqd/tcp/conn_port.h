@@ -11,8 +11,25 @@
 #include "common/net/tls_context.h"
 #include "common/protocol/command.h"
 #include "common/protocol/errors.h"
+#include "nsqd/tcp/client_conn.h"
 
 namespace nsq::nsqd {
+
+// Publishes of one connection waiting for the store before it stops reading more commands
+// (a producer pipelining faster than the disk writes must not grow nsqd's memory).
+inline constexpr size_t kMaxPendingReplies = 1024;
+// No message is handed to a connection whose unwritten output is this large (one message may
+// take it past). A consumer that stops reading thus holds at most this much of our memory, as
+// Go's blocked write holds its 16-64 KiB buffer; the kernel's socket buffer comes on top in
+// both. Large enough that a fast consumer's writes stay big.
+inline constexpr size_t kMessageOutputLimit = 256 * 1024;
+
+// The session as its port sees it: the Transport the ClientConn answers through, and the
+// count of output bytes that came from the port (its flow control, OutputWritten).
+class PortSession : public Transport {
+ public:
+  virtual void AddPortBytes(size_t bytes) = 0;
+};
 
 class ConnPort {
  public:

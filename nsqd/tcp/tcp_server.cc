@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <malloc.h>
+#include <unistd.h>
 
 #include <array>
 #include <chrono>
@@ -26,6 +27,7 @@
 #include "common/protocol/stream_codec.h"
 #include "nsqd/tcp/client_conn.h"
 #include "nsqd/tcp/conn_port.h"
+#include "nsqd/tcp/remote_conn.h"
 
 namespace nsq::nsqd {
 
@@ -69,14 +71,6 @@ void ConnectionClosed() {
 // A connection whose unwritten output grows past this is not reading: stop reading its
 // commands until it catches up, so a pipelining client cannot grow our memory without bound.
 constexpr size_t kMaxPendingOutput = 1024 * 1024;
-// No message is handed to a connection whose unwritten output is this large (one message may
-// take it past). A consumer that stops reading thus holds at most this much of our memory, as
-// Go's blocked write holds its 16-64 KiB buffer; the kernel's socket buffer comes on top in
-// both. Large enough that a fast consumer's writes stay big.
-constexpr size_t kMessageOutputLimit = 256 * 1024;
-// Publishes of one connection waiting for the store before it stops reading more commands
-// (a producer pipelining faster than the disk writes must not grow nsqd's memory).
-constexpr size_t kMaxPendingReplies = 1024;
 // nsqd gives a client this long to finish its TLS handshake.
 constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(5);
 
@@ -109,7 +103,7 @@ class LocalConnPort final : public ConnPort {
 };
 
 // One TCP connection. Lives as long as one of its coroutines holds a shared_ptr to it.
-class Session final : public Transport, public std::enable_shared_from_this<Session> {
+class Session final : public PortSession, public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, Broker* broker, const std::string& version,
           std::shared_ptr<net::TlsServerContext> tls_context, Authenticator* auth)
@@ -118,13 +112,21 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
         wake_(socket_.get_executor()),
         heartbeat_timer_(socket_.get_executor()),
         remote_(net::FormatEndpoint(socket_.remote_endpoint(ignored_))),
-        port_(std::make_unique<LocalConnPort>(broker, this, remote_, version, auth)),
         decoder_(LimitsFrom(broker->options())),
         settings_(ClientSettings::Defaults(broker->options())) {
     wake_.expires_at(SteadyClock::time_point::max());
   }
 
-  void Start() {
+  // Starts the connection. On shard 0 its ClientConn lives here; on shard `shard` > 0 it lives
+  // on shard 0 and is reached through a RemoteConnPort.
+  void Start(Broker* broker, const std::string& version, Authenticator* auth, ShardSet* shards,
+             int shard) {
+    if (shard == 0) {
+      port_ = std::make_unique<LocalConnPort>(broker, this, remote_, version, auth);
+    } else {
+      port_ = std::make_unique<RemoteConnPort>(shards, shard, this, shared_from_this(), broker,
+                                               remote_, version, auth);
+    }
     NSQ_LOG_INFO("TCP: new client(%s)", remote_);
     // Reads happen only once the socket is readable; non-blocking makes a spurious wake-up a
     // would_block, not a stall.
@@ -180,6 +182,8 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
   }
 
   void CloseNow() override { Close(); }
+
+  void AddPortBytes(size_t bytes) override { port_bytes_pending_ += bytes; }
 
   void StartUpgrades(const StreamUpgrades& upgrades) override { pending_upgrades_ = upgrades; }
 
@@ -311,6 +315,11 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
     std::string plain;       // decompressed input
     while (!closed_ && !close_after_flush_) {
       if (!co_await WaitWhileReadPaused()) co_return;
+      if (pending_upgrades_ && unprocessed_.empty()) {
+        // A remote port's IDENTIFY answer asked for the upgrade after its input was used up.
+        if (!co_await Upgrade({})) co_return;
+        continue;
+      }
       if (!unprocessed_.empty()) {
         // Commands that arrived while the connection was blocked.
         std::string pending = std::move(unprocessed_);
@@ -464,6 +473,7 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
         Close();
         co_return false;
       }
+      port_->TlsEstablished(net::DescribeTlsSession(tls_->native_handle()));
       if (!co_await WriteNow(OkFrame())) co_return false;
     }
     if (upgrades.compressed()) {
@@ -693,13 +703,42 @@ class Session final : public Transport, public std::enable_shared_from_this<Sess
 
 struct TcpServer::Impl {
   Impl(asio::io_context* io, Broker* broker, std::string version,
-       std::shared_ptr<net::TlsServerContext> tls, Authenticator* auth)
+       std::shared_ptr<net::TlsServerContext> tls, Authenticator* auth, ShardSet* shards)
       : io(io),
         broker(broker),
         version(std::move(version)),
         tls(std::move(tls)),
         auth(auth),
+        shards(shards),
         acceptor(*io) {}
+
+  // Serves an accepted socket on the next shard in turn: on shard 0 here, on another shard by
+  // handing it the socket's descriptor.
+  void Serve(tcp::socket socket) {
+    const int shard_count = shards != nullptr ? shards->size() : 1;
+    const int shard = next_shard++ % shard_count;
+    if (shard == 0) {
+      auto session = std::make_shared<Session>(std::move(socket), broker, version, tls, auth);
+      session->Start(broker, version, auth, shards, 0);
+      return;
+    }
+    boost::system::error_code ec;
+    const tcp::endpoint local = socket.local_endpoint(ec);
+    if (ec) return;  // already gone
+    const int fd = socket.release(ec);
+    if (ec) return;
+    shards->Post(shard, [this, fd, protocol = local.protocol(), shard] {
+      tcp::socket moved(*shards->io(shard));
+      boost::system::error_code assign_ec;
+      moved.assign(protocol, fd, assign_ec);
+      if (assign_ec) {
+        ::close(fd);
+        return;
+      }
+      auto session = std::make_shared<Session>(std::move(moved), broker, version, tls, auth);
+      session->Start(broker, version, auth, shards, shard);
+    });
+  }
 
   static asio::awaitable<void> AcceptLoop(Impl* impl) {
     while (impl->acceptor.is_open()) {
@@ -712,10 +751,7 @@ struct TcpServer::Impl {
       if (impl->broker->closing()) continue;
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      auto session =
-          std::make_shared<Session>(std::move(socket), impl->broker, impl->version, impl->tls,
-                                    impl->auth);
-      session->Start();
+      impl->Serve(std::move(socket));
     }
   }
 
@@ -724,12 +760,16 @@ struct TcpServer::Impl {
   std::string version;
   std::shared_ptr<net::TlsServerContext> tls;
   Authenticator* auth;
+  ShardSet* shards;  // null: everything on `io`
+  int next_shard = 0;
   tcp::acceptor acceptor;
 };
 
 TcpServer::TcpServer(asio::io_context* io, Broker* broker, std::string version,
-                     std::shared_ptr<net::TlsServerContext> tls, Authenticator* auth)
-    : impl_(std::make_unique<Impl>(io, broker, std::move(version), std::move(tls), auth)) {}
+                     std::shared_ptr<net::TlsServerContext> tls, Authenticator* auth,
+                     ShardSet* shards)
+    : impl_(std::make_unique<Impl>(io, broker, std::move(version), std::move(tls), auth,
+                                   shards)) {}
 
 TcpServer::~TcpServer() { Stop(); }
 

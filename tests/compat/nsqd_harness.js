@@ -87,8 +87,12 @@ async function startNsqd(extraArgs = []) {
     '--tcp-address=127.0.0.1:0',
     '--http-address=127.0.0.1:0',
     `--data-path=${dataDir}`,
-    ...extraArgs,
   ]
+  // NSQD_WORKER_THREADS: the shards every test's nsqd runs with (as the C++ fixtures).
+  if (process.env.NSQD_WORKER_THREADS) {
+    args.push(`--worker-threads=${process.env.NSQD_WORKER_THREADS}`)
+  }
+  args.push(...extraArgs)
   return spawnDaemon('nsqd', binary, args, dataDir)
 }
 

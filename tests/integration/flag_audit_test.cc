@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <boost/json.hpp>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -111,6 +112,14 @@ bool Listening(uint16_t port) {
   bool connected = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
   close(fd);
   return connected;
+}
+
+// The threads of the nsqd process (/proc/<pid>/task).
+int ThreadCount(TestNsqd& nsqd) {
+  const std::string tasks = "/proc/" + std::to_string(nsqd.process().pid()) + "/task";
+  int count = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(tasks)) ++count;
+  return count;
 }
 
 // IDENTIFY with feature negotiation over a fresh connection: the JSON reply.
@@ -445,6 +454,18 @@ std::map<std::string, FlagCase> NsqdCases() {
     auto first = Subscribe(*nsqd, "audit", "c", -1);
     ExpectErrorCode(*nsqd, [](RawConn& c) { (void)c.Sub("audit", "c"); },
                     "E_SUB_FAILED SUB failed consumers for audit:c exceeds limit of 1");
+  });
+  effect("--worker-threads=3", [](const std::string& flag) {
+    // Two more event-loop threads than with one shard (the suite itself runs under
+    // NSQD_WORKER_THREADS=1 and 4, which checks that connections are served on them).
+    auto one = StartNsqd({"--worker-threads=1"});
+    auto three = StartNsqd({flag});
+    CHECK(ThreadCount(*three) == ThreadCount(*one) + 2);
+    // Connections land on every shard in turn; each works.
+    std::vector<std::unique_ptr<RawConn>> consumers;
+    for (int i = 0; i < 3; ++i) consumers.push_back(Subscribe(*three, "audit", "c", 1));
+    PublishMany(*three, "audit", {"a", "b", "c"});
+    for (auto& consumer : consumers) MustReadMessage(*consumer);
   });
   refused("--statsd-address=127.0.0.1:8125");
   for (std::string flag : {"--statsd-prefix=audit.%s", "--statsd-interval=5s",

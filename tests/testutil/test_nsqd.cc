@@ -70,6 +70,11 @@ absl::Status TestNsqd::Launch() {
   // --https-address too: it is opened only with TLS, but then never on the shared default port.
   options.argv = {BinaryPath(), "--tcp-address=127.0.0.1:0", "--http-address=127.0.0.1:0",
                   "--https-address=127.0.0.1:0", absl::StrCat("--data-path=", data_path_)};
+  // NSQD_WORKER_THREADS runs every test's nsqd with that many shards (CI runs the suite with
+  // 1 and with 4); a test's own --worker-threads comes later and wins.
+  if (const char* shards = std::getenv("NSQD_WORKER_THREADS"); shards != nullptr && *shards) {
+    options.argv.push_back(absl::StrCat("--worker-threads=", shards));
+  }
   options.argv.insert(options.argv.end(), extra_flags_.begin(), extra_flags_.end());
   options.log_path = dir_->File("nsqd.log");
   options.max_file_size_bytes = launch_.max_file_size_bytes;

@@ -1,0 +1,264 @@
+#include "nsqd/tcp/remote_conn.h"
+
+#include <deque>
+#include <optional>
+#include <utility>
+
+#include "common/protocol/message.h"
+#include "nsqd/tcp/client_conn.h"
+
+namespace nsq::nsqd {
+namespace {
+
+// Commands handed to the host and not yet handled, before the session stops reading.
+constexpr size_t kMaxUnackedCommands = 1024;
+constexpr size_t kMaxUnackedBytes = 4 * 1024 * 1024;
+
+// What a command weighs for the flow control: its bytes, roughly as they came in.
+size_t CommandBytes(const protocol::Command& command) {
+  size_t bytes = 16 + command.body.size();
+  for (const std::string& param : command.params) bytes += param.size() + 1;
+  for (const std::string& message : command.messages) bytes += message.size() + 4;
+  return bytes;
+}
+
+// After these the session decodes nothing more until the host says so.
+bool SessionWaitsAfter(protocol::CommandName name) {
+  return name == protocol::CommandName::kIdentify || name == protocol::CommandName::kAuth;
+}
+
+// Bytes a frame takes in the session's output, as the session's writer sees them.
+size_t FrameBytes(std::string_view data) { return 8 + data.size(); }
+size_t MessageFrameBytes(const protocol::Message& message) {
+  return 8 + protocol::kMessageHeaderLength + message.body.size();
+}
+
+}  // namespace
+
+// The shard-0 half: owns the ClientConn and is its Transport, forwarding to the port.
+class ConnHost final : public Transport {
+ public:
+  ConnHost(ShardSet* shards, int session_shard, RemoteConnPort* port)
+      : shards_(shards), session_shard_(session_shard), port_(port) {}
+
+  void Open(Broker* broker, std::string remote_address, std::string version,
+            Authenticator* auth) {
+    conn_.emplace(broker, this, std::move(remote_address), std::move(version), auth);
+    // Accepted just before shutdown began: the broker's Close did not see this connection.
+    if (broker->closing()) conn_->CloseConnection();
+  }
+
+  void HandleBatch(std::vector<std::pair<protocol::Command, size_t>> batch) {
+    for (auto& entry : batch) queue_.push_back(std::move(entry));
+    Drain();
+  }
+
+  void DecodeFailed(const protocol::ClientError& error, const std::string& refused_mpub_topic) {
+    conn_->DecodeFailed(error, refused_mpub_topic);
+  }
+
+  void Written(size_t bytes) {
+    pending_output_ -= std::min(bytes, pending_output_);
+    if (turned_away_ && pending_output_ < kMessageOutputLimit) {
+      turned_away_ = false;
+      conn_->OutputDrained();
+    }
+  }
+
+  void SetTlsInfo(net::TlsSessionInfo info) { tls_info_ = std::move(info); }
+
+  // The session is gone: leave the broker, tell the port, and end.
+  void Detach() {
+    conn_->Detach();
+    conn_.reset();
+    ToPort([](RemoteConnPort& port) { port.Released(); });
+    delete this;
+  }
+
+  // Transport, called by the ClientConn on shard 0.
+  void SendFrame(protocol::FrameType type, std::string_view data) override {
+    pending_output_ += FrameBytes(data);
+    ToPort([type, data = std::string(data)](RemoteConnPort& port) { port.Frame(type, data); });
+    MaybeAcknowledge();  // a reply went out: publishes waiting for the store may be fewer
+  }
+  void SendMessage(const protocol::Message& message) override {
+    pending_output_ += MessageFrameBytes(message);
+    ToPort([message](RemoteConnPort& port) { port.Message(message); });
+  }
+  void FlushSoon() override {
+    ToPort([](RemoteConnPort& port) { port.session_->FlushSoon(); });
+  }
+  void ApplySettings(const ClientSettings& settings) override {
+    ToPort([settings](RemoteConnPort& port) { port.session_->ApplySettings(settings); });
+  }
+  void CloseAfterFlush() override {
+    ToPort([](RemoteConnPort& port) { port.session_->CloseAfterFlush(); });
+  }
+  void CloseNow() override {
+    ToPort([](RemoteConnPort& port) { port.session_->CloseNow(); });
+  }
+  void StartUpgrades(const StreamUpgrades& upgrades) override {
+    ToPort([upgrades](RemoteConnPort& port) { port.session_->StartUpgrades(upgrades); });
+  }
+  net::TlsSessionInfo TlsInfo() const override { return tls_info_; }
+  void ResumeCommands() override { Drain(); }
+  bool OutputBacklogged() const override {
+    if (pending_output_ < kMessageOutputLimit) return false;
+    turned_away_ = true;  // Written says when it drains
+    return true;
+  }
+
+ private:
+  // Handles queued commands while the ClientConn takes them; tells the session to go on once
+  // an IDENTIFY or AUTH it waits on is done.
+  void Drain() {
+    if (draining_ || !conn_) return;
+    draining_ = true;
+    while (!queue_.empty() && !conn_->blocked()) {
+      auto [command, bytes] = std::move(queue_.front());
+      queue_.pop_front();
+      ++handled_commands_;
+      handled_bytes_ += bytes;
+      if (SessionWaitsAfter(command.name)) session_waiting_ = true;
+      // After a fatal error the ClientConn refuses everything; the session is closing.
+      conn_->Handle(command);
+    }
+    draining_ = false;
+    if (session_waiting_ && !conn_->blocked()) {
+      session_waiting_ = false;
+      ToPort([](RemoteConnPort& port) { port.Resume(); });
+    }
+    MaybeAcknowledge();
+  }
+
+  // Acknowledges handled commands, unless publishes pile up waiting for the store (the
+  // session then stops reading, as LocalConnPort::ReadPaused does on shard 0).
+  void MaybeAcknowledge() {
+    if (handled_commands_ == 0 || !conn_ || conn_->pending_replies() >= kMaxPendingReplies) {
+      return;
+    }
+    ToPort([commands = handled_commands_, bytes = handled_bytes_](RemoteConnPort& port) {
+      port.Acknowledged(commands, bytes);
+    });
+    handled_commands_ = 0;
+    handled_bytes_ = 0;
+  }
+
+  void ToPort(absl::AnyInvocable<void(RemoteConnPort&) &&> task) {
+    shards_->Post(session_shard_, [port = port_, task = std::move(task)]() mutable {
+      std::move(task)(*port);
+    });
+  }
+
+  ShardSet* shards_;
+  int session_shard_;
+  RemoteConnPort* port_;  // used only inside tasks run on the session's shard
+  std::optional<ClientConn> conn_;
+  std::deque<std::pair<protocol::Command, size_t>> queue_;
+  size_t handled_commands_ = 0;
+  size_t handled_bytes_ = 0;
+  bool session_waiting_ = false;
+  bool draining_ = false;
+  size_t pending_output_ = 0;       // bytes sent to the session and not yet written by it
+  mutable bool turned_away_ = false;  // a delivery was refused by OutputBacklogged
+  net::TlsSessionInfo tls_info_;
+};
+
+RemoteConnPort::RemoteConnPort(ShardSet* shards, int session_shard, PortSession* session,
+                               std::shared_ptr<void> keep_alive, Broker* broker,
+                               std::string remote_address, std::string version,
+                               Authenticator* auth)
+    : shards_(shards),
+      session_(session),
+      keep_alive_(std::move(keep_alive)),
+      host_(new ConnHost(shards, session_shard, this)) {
+  ToHost([broker, remote_address = std::move(remote_address), version = std::move(version),
+          auth](ConnHost& host) mutable {
+    host.Open(broker, std::move(remote_address), std::move(version), auth);
+  });
+}
+
+RemoteConnPort::~RemoteConnPort() = default;
+
+bool RemoteConnPort::Handle(protocol::Command command) {
+  if (detached_) return false;
+  if (SessionWaitsAfter(command.name)) waiting_ = true;
+  const size_t bytes = CommandBytes(command);
+  batch_bytes_ += bytes;
+  batch_.emplace_back(std::move(command), bytes);
+  return true;
+}
+
+void RemoteConnPort::DecodeFailed(const protocol::ClientError& error,
+                                  const std::string& refused_mpub_topic) {
+  if (detached_) return;
+  EndOfInput();  // the commands before the bad one come first
+  ToHost([error, refused_mpub_topic](ConnHost& host) {
+    host.DecodeFailed(error, refused_mpub_topic);
+  });
+}
+
+void RemoteConnPort::EndOfInput() {
+  if (batch_.empty() || detached_) return;
+  unacked_commands_ += batch_.size();
+  unacked_bytes_ += batch_bytes_;
+  batch_bytes_ = 0;
+  ToHost([batch = std::move(batch_)](ConnHost& host) mutable {
+    host.HandleBatch(std::move(batch));
+  });
+  batch_.clear();  // moved from: make it empty again
+}
+
+bool RemoteConnPort::ReadPaused() const {
+  return waiting_ || unacked_commands_ >= kMaxUnackedCommands ||
+         unacked_bytes_ >= kMaxUnackedBytes;
+}
+
+void RemoteConnPort::OutputWritten(size_t port_bytes, bool drained) {
+  if (port_bytes == 0 || detached_) return;
+  ToHost([port_bytes](ConnHost& host) { host.Written(port_bytes); });
+}
+
+void RemoteConnPort::TlsEstablished(const net::TlsSessionInfo& info) {
+  if (detached_) return;
+  ToHost([info](ConnHost& host) { host.SetTlsInfo(info); });
+}
+
+void RemoteConnPort::Detach() {
+  if (detached_) return;
+  EndOfInput();
+  detached_ = true;  // nothing goes to the host after this: it deletes itself on Detach
+  ToHost([](ConnHost& host) { host.Detach(); });
+}
+
+void RemoteConnPort::Frame(protocol::FrameType type, const std::string& data) {
+  session_->SendFrame(type, data);
+  session_->AddPortBytes(FrameBytes(data));
+}
+
+void RemoteConnPort::Message(const protocol::Message& message) {
+  session_->SendMessage(message);
+  session_->AddPortBytes(MessageFrameBytes(message));
+}
+
+void RemoteConnPort::Acknowledged(size_t commands, size_t bytes) {
+  unacked_commands_ -= std::min(commands, unacked_commands_);
+  unacked_bytes_ -= std::min(bytes, unacked_bytes_);
+  session_->ResumeCommands();  // reading may go on
+}
+
+void RemoteConnPort::Resume() {
+  waiting_ = false;
+  session_->ResumeCommands();
+}
+
+void RemoteConnPort::Released() {
+  // The last use of this port: dropping the session's reference may destroy both.
+  std::shared_ptr<void> last = std::move(keep_alive_);
+}
+
+void RemoteConnPort::ToHost(absl::AnyInvocable<void(ConnHost&) &&> task) {
+  shards_->Post(0, [host = host_, task = std::move(task)]() mutable { std::move(task)(*host); });
+}
+
+}  // namespace nsq::nsqd

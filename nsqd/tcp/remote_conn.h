@@ -1,0 +1,85 @@
+// A TCP session on shard k > 0 and its ClientConn on shard 0, next to the broker.
+//
+//   shard k (the socket's loop)               shard 0 (the broker's loop)
+//   Session --decoded commands--> RemoteConnPort ==batch==> ConnHost --> ClientConn --> broker
+//   Session <--frames, messages-- RemoteConnPort <==tasks== ConnHost <-- (its Transport)
+//
+// Both halves talk only through ShardSet::Post, so each half is touched by its own loop alone
+// and the order of everything is kept per direction. Flow control both ways:
+//   - commands: the port has at most kMaxUnackedCommands / kMaxUnackedBytes handed over and
+//     not yet handled before the session stops reading (the host handles a command only while
+//     the ClientConn takes commands, and holds its acknowledgement while the connection has
+//     kMaxPendingReplies publishes waiting for the store);
+//   - output: the host counts the bytes it sent the session and the session reports what it
+//     has written, so a consumer that stops reading is handed no more messages once
+//     kMessageOutputLimit bytes wait, exactly as on shard 0.
+// After an IDENTIFY or AUTH the session waits for the host's word before it decodes more: what
+// follows may belong to a TLS or compressed stream, or may need the auth server's answer.
+//
+// Lifetimes: the port belongs to the session; the host deletes itself once the session has
+// said Detach, and its last word to the port is Released, until which the port keeps the
+// session alive. Neither side uses the other's memory except inside tasks run on its loop.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/protocol/frame.h"
+#include "common/protocol/message.h"
+#include "nsqd/auth/authenticator.h"
+#include "nsqd/broker/broker.h"
+#include "nsqd/shard/shard_set.h"
+#include "nsqd/tcp/conn_port.h"
+
+namespace nsq::nsqd {
+
+class ConnHost;
+
+class RemoteConnPort final : public ConnPort {
+ public:
+  // Runs on the session's shard (`session_shard` > 0). `keep_alive` is the session's own
+  // shared_ptr, held until the host is gone. The other arguments are the ClientConn's.
+  RemoteConnPort(ShardSet* shards, int session_shard, PortSession* session,
+                 std::shared_ptr<void> keep_alive, Broker* broker, std::string remote_address,
+                 std::string version, Authenticator* auth);
+  ~RemoteConnPort() override;
+
+  // ConnPort, on the session's shard.
+  bool Handle(protocol::Command command) override;
+  void DecodeFailed(const protocol::ClientError& error,
+                    const std::string& refused_mpub_topic) override;
+  void EndOfInput() override;
+  bool Blocked() const override { return waiting_; }
+  bool ReadPaused() const override;
+  void OutputWritten(size_t port_bytes, bool drained) override;
+  void TlsEstablished(const net::TlsSessionInfo& info) override;
+  void Detach() override;
+
+ private:
+  friend class ConnHost;  // its tasks call the private members below, on this shard
+
+  // From the host.
+  void Frame(protocol::FrameType type, const std::string& data);
+  void Message(const protocol::Message& message);
+  void Acknowledged(size_t commands, size_t bytes);
+  void Resume();
+  void Released();
+
+  void ToHost(absl::AnyInvocable<void(ConnHost&) &&> task);
+
+  ShardSet* shards_;
+  PortSession* session_;
+  std::shared_ptr<void> keep_alive_;
+  ConnHost* host_;  // used only inside tasks run on shard 0
+  std::vector<std::pair<protocol::Command, size_t>> batch_;  // with each command's weight
+  size_t batch_bytes_ = 0;
+  size_t unacked_commands_ = 0;
+  size_t unacked_bytes_ = 0;
+  bool waiting_ = false;
+  bool detached_ = false;
+};
+
+}  // namespace nsq::nsqd
