@@ -1,0 +1,135 @@
+// nsqd with several shards (--worker-threads): connections spread over every shard, their
+// commands handed to shard 0 and their replies and deliveries handed back. The rest of the
+// suite runs under NSQD_WORKER_THREADS=4 too (scripts/test.sh); this checks what only many
+// connections on many shards at once can show.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/protocol/frame.h"
+#include "tests/integration/integration_util.h"
+
+namespace nsq::testutil {
+namespace {
+
+constexpr int kShards = 4;
+constexpr int kTopics = 8;
+constexpr int kChannels = 2;
+constexpr int kMessagesPerTopic = 600;
+constexpr int kBatch = 50;
+
+TEST_CASE("many topics published from every shard: each channel gets each message once, in order") {
+  auto nsqd = StartNsqd({absl::StrCat("--worker-threads=", kShards)});
+
+  // One consumer per channel, subscribed first so that nothing waits in the topics: 16
+  // consumer and 8 producer connections, handed out to the 4 shards in turn.
+  struct Consumer {
+    int topic;
+    std::unique_ptr<RawConn> conn;
+    int next = 0;  // the sequence number expected next
+  };
+  std::vector<Consumer> consumers;
+  for (int topic = 0; topic < kTopics; ++topic) {
+    for (int channel = 0; channel < kChannels; ++channel) {
+      consumers.push_back({topic, Subscribe(*nsqd, absl::StrCat("shard_t", topic),
+                                            absl::StrCat("ch", channel), /*rdy=*/100)});
+    }
+  }
+  std::vector<std::unique_ptr<RawConn>> producers;
+  for (int topic = 0; topic < kTopics; ++topic) producers.push_back(ConnectV2(*nsqd));
+
+  // Every producer sends all its MPUBs before any answer is read, so all shards hand work to
+  // shard 0 at once; bodies are "<topic>:<sequence>".
+  for (int batch_start = 0; batch_start < kMessagesPerTopic; batch_start += kBatch) {
+    for (int topic = 0; topic < kTopics; ++topic) {
+      std::vector<std::string> bodies;
+      for (int i = batch_start; i < batch_start + kBatch; ++i) {
+        bodies.push_back(absl::StrCat(topic, ":", i));
+      }
+      NSQ_REQUIRE_OK(producers[static_cast<size_t>(topic)]->Mpub(absl::StrCat("shard_t", topic),
+                                                                 bodies));
+    }
+  }
+  for (auto& producer : producers) {
+    for (int i = 0; i < kMessagesPerTopic / kBatch; ++i) NSQ_REQUIRE_OK(producer->ExpectOk());
+  }
+
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  int done = 0;
+  while (done < static_cast<int>(consumers.size()) && std::chrono::steady_clock::now() < deadline) {
+    done = 0;
+    for (Consumer& consumer : consumers) {
+      if (consumer.next == kMessagesPerTopic) {
+        ++done;
+        continue;
+      }
+      absl::StatusOr<protocol::Frame> frame = consumer.conn->ReadFrame(10ms);
+      if (!frame.ok()) continue;
+      if (frame->type == protocol::FrameType::kResponse &&
+          frame->data == protocol::kHeartbeat) {
+        continue;
+      }
+      REQUIRE_MESSAGE(frame->type == protocol::FrameType::kMessage, DescribeFrame(*frame));
+      absl::StatusOr<protocol::Message> message = protocol::DecodeMessage(frame->data);
+      NSQ_REQUIRE_OK(message);
+      const std::string body(message->body.view());
+      // Exactly once and in order: the very next number of this consumer's own topic.
+      REQUIRE(body == absl::StrCat(consumer.topic, ":", consumer.next));
+      REQUIRE(message->attempts == 1);
+      ++consumer.next;
+      NSQ_REQUIRE_OK(consumer.conn->Fin(message->id.view()));
+    }
+  }
+  for (const Consumer& consumer : consumers) CHECK(consumer.next == kMessagesPerTopic);
+
+  // Nothing more arrives (no duplicates), and the broker agrees.
+  for (Consumer& consumer : consumers) {
+    absl::StatusOr<protocol::Frame> extra = consumer.conn->ReadFrame(50ms);
+    CHECK_MESSAGE(!(extra.ok() && extra->type == protocol::FrameType::kMessage),
+                  "an extra message arrived");
+  }
+  for (int topic = 0; topic < kTopics; ++topic) {
+    for (int channel = 0; channel < kChannels; ++channel) {
+      const std::string t = absl::StrCat("shard_t", topic);
+      const std::string c = absl::StrCat("ch", channel);
+      CHECK(WaitFor([&] { return ChannelStat(*nsqd, t, c, "in_flight_count") == 0; }, 5s));
+      CHECK(ChannelStat(*nsqd, t, c, "message_count") == kMessagesPerTopic);
+      CHECK(ChannelStat(*nsqd, t, c, "depth") == 0);
+    }
+  }
+}
+
+TEST_CASE("with shards, /stats lists every client with its counters, wherever it is served") {
+  auto nsqd = StartNsqd({absl::StrCat("--worker-threads=", kShards)});
+  std::vector<std::unique_ptr<RawConn>> consumers;
+  for (int i = 0; i < kShards; ++i) {
+    consumers.push_back(
+        Subscribe(*nsqd, "shard_stats", "ch", 1, absl::StrCat(R"({"client_id":"c)", i, R"("})")));
+  }
+  PublishMany(*nsqd, "shard_stats", {"a", "b", "c", "d"});
+  for (auto& consumer : consumers) {
+    protocol::Message message = MustReadMessage(*consumer);
+    NSQ_REQUIRE_OK(consumer->Fin(message.id.view()));
+  }
+  CHECK(WaitFor([&] { return ChannelStat(*nsqd, "shard_stats", "ch", "in_flight_count") == 0; },
+                5s));
+  const boost::json::value stats = GetStats(*nsqd, "topic=shard_stats");
+  const boost::json::object* channel = FindChannel(stats, "shard_stats", "ch");
+  REQUIRE(channel != nullptr);
+  const boost::json::array& clients = channel->at("clients").as_array();
+  REQUIRE(clients.size() == kShards);
+  std::map<std::string, int64_t> finished;
+  for (const auto& client : clients) {
+    finished[std::string(client.at("client_id").as_string())] =
+        client.at("finish_count").as_int64();
+  }
+  for (int i = 0; i < kShards; ++i) CHECK(finished[absl::StrCat("c", i)] == 1);
+}
+
+}  // namespace
+}  // namespace nsq::testutil
