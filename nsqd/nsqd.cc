@@ -73,7 +73,8 @@ struct Nsqd::Impl {
         tls(std::move(tls_context)),
         auth(auth_tls ? std::make_unique<HttpAuthenticator>(&io, options, std::move(auth_tls))
                       : nullptr),
-        shards(&io, static_cast<int>(opts.worker_threads)),
+        shards(&io, static_cast<int>(opts.worker_threads),
+               absl::ToChronoMicroseconds(opts.busy_poll)),
         timers(&io, &clock),
         broker(BrokerContext{&options, &clock, &timers,
                              [this](std::function<void()> fn) { asio::post(io, std::move(fn)); }}),
@@ -247,9 +248,8 @@ Nsqd::Nsqd(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Nsqd::~Nsqd() = default;
 
 void Nsqd::Run() {
-  ShardSet::MarkMainThread();
   impl_->shards.Start();
-  impl_->io.run();
+  impl_->shards.RunMain();
   // Every connection has closed: the other shards' loops end once idle. What they handed shard
   // 0 meanwhile (a late connection's goodbye) is run before the broker is persisted.
   impl_->shards.Stop();

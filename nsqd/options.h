@@ -112,6 +112,8 @@ struct NsqdOptions {
   // Event-loop threads (shards): shard 0 runs the broker, HTTP and lookupd; every shard serves
   // a share of the TCP connections (sockets, TLS, compression, decoding).
   int64_t worker_threads = 1;
+  // How long an event loop keeps polling after it last had work before it sleeps (0: never).
+  absl::Duration busy_poll = absl::ZeroDuration();
 
   // Not settable: the client timeout; the default heartbeat interval is half of it.
   absl::Duration client_timeout = absl::Seconds(60);

@@ -27,6 +27,7 @@ struct Outbox {
 }  // namespace
 
 struct ShardSet::Impl {
+  std::chrono::microseconds busy_poll{0};
   struct Shard {
     asio::io_context* io = nullptr;
     std::unique_ptr<asio::io_context> owned;  // shards 1 .. N-1
@@ -50,8 +51,10 @@ struct ShardSet::Impl {
   }
 };
 
-ShardSet::ShardSet(asio::io_context* main, int count) : impl_(std::make_unique<Impl>()) {
+ShardSet::ShardSet(asio::io_context* main, int count, std::chrono::microseconds busy_poll)
+    : impl_(std::make_unique<Impl>()) {
   assert(count >= 1);
+  impl_->busy_poll = busy_poll;
   impl_->shards.resize(static_cast<size_t>(count));
   for (int i = 0; i < count; ++i) {
     Impl::Shard& shard = impl_->shards[static_cast<size_t>(i)];
@@ -83,10 +86,40 @@ void ShardSet::Start() {
     Impl::Shard& shard = impl_->shards[i];
     if (shard.thread.joinable()) continue;
     // A handler that throws ends the process (std::terminate), as it would on shard 0.
-    shard.thread = std::thread([io = shard.io, index = static_cast<int>(i)] {
+    shard.thread = std::thread([io = shard.io, index = static_cast<int>(i), this] {
       t_current_shard = index;
-      io->run();
+      RunLoop(*io, impl_->busy_poll);
     });
+  }
+}
+
+void ShardSet::RunMain() {
+  MarkMainThread();
+  RunLoop(*impl_->shards[0].io, impl_->busy_poll);
+}
+
+void ShardSet::RunLoop(asio::io_context& io, std::chrono::microseconds busy_poll) {
+  if (busy_poll.count() <= 0) {
+    io.run();
+    return;
+  }
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point poll_until = Clock::now() + busy_poll;
+  for (;;) {
+    if (io.poll() > 0) {
+      poll_until = Clock::now() + busy_poll;
+      continue;
+    }
+    if (io.stopped()) return;  // out of work
+    if (Clock::now() < poll_until) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+      continue;
+    }
+    // Idle for the whole window: sleep until something happens.
+    if (io.run_one() == 0) return;
+    poll_until = Clock::now() + busy_poll;
   }
 }
 

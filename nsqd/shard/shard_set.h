@@ -15,6 +15,7 @@
 // and tasks run in the order they were posted, per pair of shards.
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include "absl/functional/any_invocable.h"
@@ -29,8 +30,10 @@ class ShardSet {
  public:
   using Task = absl::AnyInvocable<void() &&>;
 
-  // `main` is shard 0's loop, run by the caller; `count` >= 1 shards in all.
-  ShardSet(boost::asio::io_context* main, int count);
+  // `main` is shard 0's loop, run by the caller; `count` >= 1 shards in all. Each loop polls
+  // for `busy_poll` after it last had work before it sleeps in the kernel (RunLoop).
+  ShardSet(boost::asio::io_context* main, int count,
+           std::chrono::microseconds busy_poll = std::chrono::microseconds(0));
   ~ShardSet();
   ShardSet(const ShardSet&) = delete;
   ShardSet& operator=(const ShardSet&) = delete;
@@ -46,6 +49,16 @@ class ShardSet {
 
   // Starts the threads of shards 1 .. N-1.
   void Start();
+  // Runs shard 0's loop on the calling thread until it runs out of work (as io_context::run,
+  // with the busy poll).
+  void RunMain();
+
+  // Runs `io` until it runs out of work. While it has just had work it keeps polling (without
+  // blocking) for up to `busy_poll`, so a request or a hand-off from another shard that comes
+  // within that window is taken without the kernel's sleep and wake-up (the cost that
+  // dominates a request/reply round trip); idle longer than that, it blocks, so an idle nsqd
+  // uses no CPU. 0: always block at once.
+  static void RunLoop(boost::asio::io_context& io, std::chrono::microseconds busy_poll);
   // Lets shards 1 .. N-1 finish once their loops are idle (their connections closed) and
   // joins them. Tasks they posted to shard 0 meanwhile are left on its loop.
   void Stop();

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <regex>
 #include <set>
@@ -120,6 +121,18 @@ int ThreadCount(TestNsqd& nsqd) {
   int count = 0;
   for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(tasks)) ++count;
   return count;
+}
+
+// User + system CPU time of the nsqd process so far (/proc/<pid>/stat), in milliseconds.
+int64_t CpuMillis(TestNsqd& nsqd) {
+  std::ifstream stat("/proc/" + std::to_string(nsqd.process().pid()) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  // The fields after the command name (in parentheses, which may hold spaces).
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::vector<std::string> values{std::istream_iterator<std::string>(fields), {}};
+  REQUIRE(values.size() > 13);
+  // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+  return (std::stoll(values[11]) + std::stoll(values[12])) * 1000 / sysconf(_SC_CLK_TCK);
 }
 
 // IDENTIFY with feature negotiation over a fresh connection: the JSON reply.
@@ -466,6 +479,14 @@ std::map<std::string, FlagCase> NsqdCases() {
     for (int i = 0; i < 3; ++i) consumers.push_back(Subscribe(*three, "audit", "c", 1));
     PublishMany(*three, "audit", {"a", "b", "c"});
     for (auto& consumer : consumers) MustReadMessage(*consumer);
+  });
+  effect("--busy-poll=400ms", [](const std::string& flag) {
+    // After one publish the loop keeps polling for 400 ms: CPU time accrues while nsqd has
+    // nothing to do (without the flag an idle nsqd sleeps in the kernel).
+    auto nsqd = StartNsqd({flag});
+    Publish(*nsqd, "audit", "x");
+    const int64_t before = CpuMillis(*nsqd);
+    CHECK(WaitFor([&] { return CpuMillis(*nsqd) - before >= 150; }, 3s));
   });
   refused("--statsd-address=127.0.0.1:8125");
   for (std::string flag : {"--statsd-prefix=audit.%s", "--statsd-interval=5s",
