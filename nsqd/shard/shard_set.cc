@@ -20,6 +20,7 @@ thread_local int t_current_shard = -1;
 // The tasks one shard has for each other shard during the current turn of its loop. Owned by
 // the sending shard's thread; `scheduled` says a flush is already queued on its loop.
 struct Outbox {
+  std::vector<ShardSet::Task> deferred;           // run first, on this shard
   std::vector<std::vector<ShardSet::Task>> to;  // indexed by target shard
   bool scheduled = false;
 };
@@ -37,9 +38,23 @@ struct ShardSet::Impl {
   };
   std::vector<Shard> shards;
 
-  // Hands each target the tasks gathered for it during this turn, one post per target.
+  // Queues Flush at the end of `from`'s current turn, once.
+  void ScheduleFlush(int from) {
+    Outbox& outbox = shards[static_cast<size_t>(from)].outbox;
+    if (outbox.scheduled) return;
+    outbox.scheduled = true;
+    // Runs after the handlers already queued on this loop: the end of the current turn.
+    asio::post(*shards[static_cast<size_t>(from)].io, [this, from] { Flush(from); });
+  }
+
+  // Runs the deferred tasks, then hands each target the tasks gathered for it during this
+  // turn, one post per target.
   void Flush(int from) {
     Outbox& outbox = shards[static_cast<size_t>(from)].outbox;
+    // Deferred tasks may Post (handed over below) or Defer again (for the next flush).
+    std::vector<Task> deferred = std::move(outbox.deferred);
+    outbox.deferred.clear();  // moved from: make it empty again
+    for (Task& task : deferred) std::move(task)();
     outbox.scheduled = false;
     for (size_t to = 0; to < outbox.to.size(); ++to) {
       if (outbox.to[to].empty()) continue;
@@ -48,6 +63,7 @@ struct ShardSet::Impl {
       });
       outbox.to[to].clear();  // moved from: make it empty again
     }
+    if (!outbox.deferred.empty()) ScheduleFlush(from);
   }
 };
 
@@ -134,14 +150,16 @@ void ShardSet::Stop() {
 void ShardSet::Post(int to, Task task) {
   const int from = t_current_shard;
   assert(from >= 0 && from < size());
-  Outbox& outbox = impl_->shards[static_cast<size_t>(from)].outbox;
-  outbox.to[static_cast<size_t>(to)].push_back(std::move(task));
-  if (!outbox.scheduled) {
-    outbox.scheduled = true;
-    // Runs after the handlers already queued on this loop: the end of the current turn.
-    asio::post(*impl_->shards[static_cast<size_t>(from)].io,
-               [impl = impl_.get(), from] { impl->Flush(from); });
-  }
+  impl_->shards[static_cast<size_t>(from)].outbox.to[static_cast<size_t>(to)].push_back(
+      std::move(task));
+  impl_->ScheduleFlush(from);
+}
+
+void ShardSet::Defer(Task task) {
+  const int from = t_current_shard;
+  assert(from >= 0 && from < size());
+  impl_->shards[static_cast<size_t>(from)].outbox.deferred.push_back(std::move(task));
+  impl_->ScheduleFlush(from);
 }
 
 }  // namespace nsq::nsqd

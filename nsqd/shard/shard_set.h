@@ -66,6 +66,9 @@ class ShardSet {
   // Runs `task` on shard `to`'s loop, after everything the calling shard posted there before.
   // Must be called on a shard's loop thread.
   void Post(int to, Task task);
+  // Runs `task` on the calling shard at the end of the current turn of its loop, just before
+  // this turn's posts are handed over: a place to gather many small results into one Post.
+  void Defer(Task task);
 
  private:
   struct Impl;

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "common/net/tls_context.h"
 #include "common/protocol/command.h"
@@ -24,11 +25,14 @@ inline constexpr size_t kMaxPendingReplies = 1024;
 // both. Large enough that a fast consumer's writes stay big.
 inline constexpr size_t kMessageOutputLimit = 256 * 1024;
 
-// The session as its port sees it: the Transport the ClientConn answers through, and the
-// count of output bytes that came from the port (its flow control, OutputWritten).
+// The session as its port sees it: the Transport the ClientConn answers through, plus frames
+// that come already encoded (a remote port's batch of replies and messages). Their bytes are
+// what OutputWritten counts.
 class PortSession : public Transport {
  public:
-  virtual void AddPortBytes(size_t bytes) = 0;
+  // Queues encoded frames. `urgent`: they hold a response or error frame (or a flush was
+  // asked for) and go out promptly; otherwise they are messages, buffered as SendMessage's.
+  virtual void SendPortBytes(std::string_view frames, bool urgent) = 0;
 };
 
 class ConnPort {

@@ -4,6 +4,7 @@
 #include <optional>
 #include <utility>
 
+#include "common/protocol/frame.h"
 #include "common/protocol/message.h"
 #include "nsqd/tcp/client_conn.h"
 
@@ -27,12 +28,6 @@ bool SessionWaitsAfter(protocol::CommandName name) {
   return name == protocol::CommandName::kIdentify || name == protocol::CommandName::kAuth;
 }
 
-// Bytes a frame takes in the session's output, as the session's writer sees them.
-size_t FrameBytes(std::string_view data) { return 8 + data.size(); }
-size_t MessageFrameBytes(const protocol::Message& message) {
-  return 8 + protocol::kMessageHeaderLength + message.body.size();
-}
-
 }  // namespace
 
 // The shard-0 half: owns the ClientConn and is its Transport, forwarding to the port.
@@ -40,6 +35,7 @@ class ConnHost final : public Transport {
  public:
   ConnHost(ShardSet* shards, int session_shard, RemoteConnPort* port)
       : shards_(shards), session_shard_(session_shard), port_(port) {}
+  ~ConnHost() { *self_ = nullptr; }
 
   void Open(Broker* broker, std::string remote_address, std::string version,
             Authenticator* auth) {
@@ -75,18 +71,25 @@ class ConnHost final : public Transport {
     delete this;
   }
 
-  // Transport, called by the ClientConn on shard 0.
+  // Transport, called by the ClientConn on shard 0. Frames and messages are encoded here and
+  // go to the session as one batch of bytes per turn of the loop.
   void SendFrame(protocol::FrameType type, std::string_view data) override {
-    pending_output_ += FrameBytes(data);
-    ToPort([type, data = std::string(data)](RemoteConnPort& port) { port.Frame(type, data); });
+    const size_t before = out_.size();
+    protocol::AppendFrame(type, data, &out_);
+    pending_output_ += out_.size() - before;
+    out_urgent_ = true;
+    OutputQueued();
     MaybeAcknowledge();  // a reply went out: publishes waiting for the store may be fewer
   }
   void SendMessage(const protocol::Message& message) override {
-    pending_output_ += MessageFrameBytes(message);
-    ToPort([message](RemoteConnPort& port) { port.Message(message); });
+    const size_t before = out_.size();
+    protocol::AppendMessageFrame(message, &out_);
+    pending_output_ += out_.size() - before;
+    OutputQueued();
   }
   void FlushSoon() override {
-    ToPort([](RemoteConnPort& port) { port.session_->FlushSoon(); });
+    out_urgent_ = true;
+    OutputQueued();
   }
   void ApplySettings(const ClientSettings& settings) override {
     ToPort([settings](RemoteConnPort& port) { port.session_->ApplySettings(settings); });
@@ -144,7 +147,29 @@ class ConnHost final : public Transport {
     handled_bytes_ = 0;
   }
 
+  // Output was added: it goes to the session at the end of this turn.
+  void OutputQueued() {
+    if (output_scheduled_) return;
+    output_scheduled_ = true;
+    shards_->Defer([self = self_] {
+      if (*self != nullptr) (*self)->SendOutput();
+    });
+  }
+
+  void SendOutput() {
+    output_scheduled_ = false;
+    if (out_.empty() && !out_urgent_) return;
+    shards_->Post(session_shard_,
+                  [port = port_, bytes = std::move(out_), urgent = out_urgent_]() mutable {
+                    port->session_->SendPortBytes(bytes, urgent);
+                  });
+    out_.clear();  // moved from: make it empty again
+    out_urgent_ = false;
+  }
+
+  // Everything else goes after the output queued before it.
   void ToPort(absl::AnyInvocable<void(RemoteConnPort&) &&> task) {
+    SendOutput();
     shards_->Post(session_shard_, [port = port_, task = std::move(task)]() mutable {
       std::move(task)(*port);
     });
@@ -159,9 +184,14 @@ class ConnHost final : public Transport {
   size_t handled_bytes_ = 0;
   bool session_waiting_ = false;
   bool draining_ = false;
-  size_t pending_output_ = 0;       // bytes sent to the session and not yet written by it
+  std::string out_;          // encoded frames for the session, sent at the end of the turn
+  bool out_urgent_ = false;  // out_ holds a response or error frame, or a flush was asked for
+  bool output_scheduled_ = false;
+  size_t pending_output_ = 0;         // bytes sent to the session and not yet written by it
   mutable bool turned_away_ = false;  // a delivery was refused by OutputBacklogged
   net::TlsSessionInfo tls_info_;
+  // Cleared when this host is deleted; the deferred SendOutput checks it.
+  std::shared_ptr<ConnHost*> self_ = std::make_shared<ConnHost*>(this);
 };
 
 RemoteConnPort::RemoteConnPort(ShardSet* shards, int session_shard, PortSession* session,
@@ -229,16 +259,6 @@ void RemoteConnPort::Detach() {
   EndOfInput();
   detached_ = true;  // nothing goes to the host after this: it deletes itself on Detach
   ToHost([](ConnHost& host) { host.Detach(); });
-}
-
-void RemoteConnPort::Frame(protocol::FrameType type, const std::string& data) {
-  session_->SendFrame(type, data);
-  session_->AddPortBytes(FrameBytes(data));
-}
-
-void RemoteConnPort::Message(const protocol::Message& message) {
-  session_->SendMessage(message);
-  session_->AddPortBytes(MessageFrameBytes(message));
 }
 
 void RemoteConnPort::Acknowledged(size_t commands, size_t bytes) {

@@ -2,7 +2,7 @@
 //
 //   shard k (the socket's loop)               shard 0 (the broker's loop)
 //   Session --decoded commands--> RemoteConnPort ==batch==> ConnHost --> ClientConn --> broker
-//   Session <--frames, messages-- RemoteConnPort <==tasks== ConnHost <-- (its Transport)
+//   Session <--encoded frames---- RemoteConnPort <==tasks== ConnHost <-- (its Transport)
 //
 // Both halves talk only through ShardSet::Post, so each half is touched by its own loop alone
 // and the order of everything is kept per direction. Flow control both ways:
@@ -27,8 +27,6 @@
 #include <utility>
 #include <vector>
 
-#include "common/protocol/frame.h"
-#include "common/protocol/message.h"
 #include "nsqd/auth/authenticator.h"
 #include "nsqd/broker/broker.h"
 #include "nsqd/shard/shard_set.h"
@@ -61,9 +59,7 @@ class RemoteConnPort final : public ConnPort {
  private:
   friend class ConnHost;  // its tasks call the private members below, on this shard
 
-  // From the host.
-  void Frame(protocol::FrameType type, const std::string& data);
-  void Message(const protocol::Message& message);
+  // From the host (its output goes straight to the session: PortSession::SendPortBytes).
   void Acknowledged(size_t commands, size_t bytes);
   void Resume();
   void Released();

@@ -150,6 +150,24 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
   void SendMessage(const protocol::Message& message) override {
     if (closed_) return;
     protocol::AppendMessageFrame(message, &out_);
+    MessagesQueued();
+  }
+
+  void SendPortBytes(std::string_view frames, bool urgent) override {
+    if (closed_) return;
+    out_.append(frames);
+    port_bytes_pending_ += frames.size();
+    if (urgent) {
+      flush_requested_ = true;
+      Wake();
+    } else {
+      MessagesQueued();
+    }
+  }
+
+  // Message frames were appended to out_: they go out once the output buffer is full or its
+  // timeout has passed, as the client asked in IDENTIFY.
+  void MessagesQueued() {
     if (static_cast<int64_t>(out_.size()) >= settings_.output_buffer_size) {
       flush_requested_ = true;
       Wake();
@@ -183,7 +201,6 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
 
   void CloseNow() override { Close(); }
 
-  void AddPortBytes(size_t bytes) override { port_bytes_pending_ += bytes; }
 
   void StartUpgrades(const StreamUpgrades& upgrades) override { pending_upgrades_ = upgrades; }
 
