@@ -198,6 +198,9 @@ void Channel::RemoveConsumer(Consumer* consumer) {
   for (auto it2 = orphans.rbegin(); it2 != orphans.rend(); ++it2) {
     ready_.push_front(std::move(it2->message));
   }
+  // Counted as requeues (Go counts them as timeouts, later), and on their own for metrics.
+  requeue_count_ += orphans.size();
+  disconnect_requeue_count_ += orphans.size();
 
   if (ephemeral_ && consumers_.empty()) {
     Broker* broker = topic_->broker();
@@ -423,6 +426,7 @@ ChannelStats Channel::Stats(bool include_clients) const {
   stats.deferred_count = static_cast<int64_t>(deferred_.size());
   stats.message_count = message_count_;
   stats.requeue_count = requeue_count_;
+  stats.disconnect_requeue_count = disconnect_requeue_count_;
   stats.timeout_count = timeout_count_;
   stats.client_count = static_cast<int64_t>(consumers_.size());
   stats.paused = paused_;

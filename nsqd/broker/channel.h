@@ -155,7 +155,8 @@ class Channel {
   uint64_t sample_state_;
 
   uint64_t message_count_ = 0;
-  uint64_t requeue_count_ = 0;
+  uint64_t requeue_count_ = 0;  // REQ, and in-flight messages of a consumer that went away
+  uint64_t disconnect_requeue_count_ = 0;  // the latter alone
   uint64_t timeout_count_ = 0;
   uint64_t dropped_count_ = 0;  // ephemeral overflow
 };

@@ -48,7 +48,10 @@ struct ChannelStats {
   int64_t in_flight_count = 0;
   int64_t deferred_count = 0;
   uint64_t message_count = 0;
-  uint64_t requeue_count = 0;
+  uint64_t requeue_count = 0;  // includes disconnect_requeue_count
+  // In-flight messages put back because their consumer went away (not in /stats JSON, which
+  // has no such field in nsqd; metrics export it).
+  uint64_t disconnect_requeue_count = 0;
   uint64_t timeout_count = 0;
   int64_t client_count = 0;
   std::vector<ClientStats> clients;

@@ -321,6 +321,10 @@ TEST_CASE("a full RDY window of a vanished consumer is redelivered without loss"
   CHECK(WaitFor([&] { return ChannelStat(*nsqd, "vanish_full", "ch", "in_flight_count") == 100; },
                 5s));
   gone->Close();  // without reading a byte
+  // Put back at once, and counted as requeues (nsqd would count them as timeouts later).
+  CHECK(WaitFor([&] { return ChannelStat(*nsqd, "vanish_full", "ch", "requeue_count") == 100; },
+                5s));
+  CHECK(ChannelStat(*nsqd, "vanish_full", "ch", "timeout_count") == 0);
   auto next = Subscribe(*nsqd, "vanish_full", "ch", 100);
   Collected got = CollectAndFinish({next.get()}, 100, 15s);
   CHECK(got.deliveries.size() == 100);
