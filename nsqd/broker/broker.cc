@@ -86,6 +86,19 @@ BrokerStats Broker::Stats(const std::string& topic_filter, const std::string& ch
       if (client->IsProducer()) stats.producers.push_back(client->Stats());
     }
   }
+  if (!topic_filter.empty()) {
+    // As nsqd: with a topic filter, each client's publish counts are those to that topic.
+    auto keep_topic = [&topic_filter](ClientStats& client) {
+      std::erase_if(client.pub_counts,
+                    [&topic_filter](const PubCount& pub) { return pub.topic != topic_filter; });
+    };
+    for (TopicStats& topic : stats.topics) {
+      for (ChannelStats& channel : topic.channels) {
+        for (ClientStats& client : channel.clients) keep_topic(client);
+      }
+    }
+    for (ClientStats& producer : stats.producers) keep_topic(producer);
+  }
   return stats;
 }
 

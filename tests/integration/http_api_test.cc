@@ -324,6 +324,33 @@ TEST_CASE("GET /stats lists a TCP publisher among the producers with its pub cou
   CHECK(p.at("pub_counts") == ParseJson(R"([{"topic":"produced","count":2}])"));
 }
 
+TEST_CASE("GET /stats?topic=X gives each client's publish count to X alone") {
+  auto nsqd = StartNsqd();
+  // One connection that publishes to two topics and consumes a third.
+  auto client = Subscribe(*nsqd, "watched", "ch", 0);
+  NSQ_REQUIRE_OK(client->Pub("one", "a"));
+  NSQ_REQUIRE_OK(client->Pub("two", "b"));
+  NSQ_REQUIRE_OK(client->Pub("two", "c"));
+  NSQ_REQUIRE_OK(client->ExpectOk());
+  NSQ_REQUIRE_OK(client->ExpectOk());
+  NSQ_REQUIRE_OK(client->ExpectOk());
+
+  const boost::json::value all = GetStats(*nsqd);
+  const boost::json::array& producers = all.at("producers").as_array();
+  REQUIRE(producers.size() == 1);
+  CHECK(producers[0].at("pub_counts").as_array().size() == 2);
+
+  const boost::json::value two = GetStats(*nsqd, "topic=two");
+  CHECK(two.at("producers").as_array()[0].at("pub_counts") ==
+        ParseJson(R"([{"topic":"two","count":2}])"));
+  // The same connection listed as the consumer of "watched": nothing published there.
+  const boost::json::value watched = GetStats(*nsqd, "topic=watched");
+  const boost::json::object* channel = FindChannel(watched, "watched", "ch");
+  REQUIRE(channel != nullptr);
+  const boost::json::object& consumer = channel->at("clients").as_array()[0].as_object();
+  CHECK_FALSE(consumer.contains("pub_counts"));
+}
+
 TEST_CASE("GET /stats filters: unknown topic gives null topics, unknown channel gives []") {
   auto nsqd = StartNsqd();
   PublishMany(*nsqd, "filtered", {"x"});
