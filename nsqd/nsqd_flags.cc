@@ -99,8 +99,8 @@ void RegisterFlags(config::FlagSet& flags, NsqdOptions& o, FlagScratch& s) {
   flags.AddString("topology-zone", &o.topology_zone, "availability zone of this node");
   flags
       .AddStringList("enable-experiment", &o.enable_experiment,
-                     "experimental feature to enable (none is supported yet: nsqd refuses to start "
-                     "with it)")
+                     "experimental feature to enable: topology-aware-consumption (consumers in "
+                     "--topology-zone, then --topology-region, are offered messages first)")
       .ConfigKey("enable_experiment");
 
   flags.AddString("data-path", &o.data_path, "directory of the message store (RocksDB)");
@@ -295,9 +295,11 @@ absl::Status CheckSupported(const NsqdOptions& o) {
     return not_supported("--e2e-processing-latency-percentile",
                          "end-to-end latency percentiles are not implemented");
   }
-  if (!o.enable_experiment.empty()) {
-    return not_supported(absl::StrCat("--enable-experiment=", o.enable_experiment.front()),
-                         "no experiment is implemented");
+  for (const std::string& experiment : o.enable_experiment) {
+    if (experiment != "topology-aware-consumption") {
+      return not_supported(absl::StrCat("--enable-experiment=", experiment),
+                           "the only experiment is topology-aware-consumption");
+    }
   }
   if (o.max_bytes_per_file != defaults.max_bytes_per_file) {
     return no_effect("--max-bytes-per-file",

@@ -94,8 +94,8 @@ struct NsqdOptions {
   // --statsd-address and --e2e-processing-latency-percentile are not implemented yet and are
   // refused at startup; the other statsd / e2e flags only matter with them (as in nsqd).
   // --queue-scan-*: nsqd's timeout scanner; ours fires exact timers, so only the defaults are
-  // accepted. --topology-region/zone are registered with nsqlookupd and shown in /stats;
-  // --enable-experiment is refused (no experiment is implemented yet).
+  // accepted. --topology-region/zone are registered with nsqlookupd and shown in /stats, and
+  // with --enable-experiment=topology-aware-consumption steer deliveries (the one experiment).
   std::string statsd_address;
   std::string statsd_prefix = "nsq.%s";
   absl::Duration statsd_interval = absl::Seconds(60);
@@ -114,6 +114,15 @@ struct NsqdOptions {
   int64_t worker_threads = 1;
   // How long an event loop keeps polling after it last had work before it sleeps (0: never).
   absl::Duration busy_poll = absl::ZeroDuration();
+
+  // --enable-experiment=topology-aware-consumption: consumers in nsqd's zone, then region, are
+  // offered messages first.
+  bool TopologyAware() const {
+    for (const std::string& experiment : enable_experiment) {
+      if (experiment == "topology-aware-consumption") return true;
+    }
+    return false;
+  }
 
   // Not settable: the client timeout; the default heartbeat interval is half of it.
   absl::Duration client_timeout = absl::Seconds(60);

@@ -377,6 +377,17 @@ void Channel::Pump() {
     }
     ++message.attempts;
     const int64_t now = context_->clock->NowNs();
+    switch (consumer->locality()) {  // every delivery, redeliveries too, counted once
+      case Locality::kZone:
+        ++zone_local_msg_count_;
+        break;
+      case Locality::kRegion:
+        ++region_local_msg_count_;
+        break;
+      case Locality::kGlobal:
+        ++global_msg_count_;
+        break;
+    }
     consumer->DeliverMessage(message);
     in_flight_.Push(std::move(message), consumer, now, now + consumer->MsgTimeoutNs());
     delivered = true;
@@ -395,12 +406,25 @@ int64_t Channel::NextSample() {
 }
 
 Consumer* Channel::NextReadyConsumer() {
+  // Under the topology-aware experiment a ready consumer in nsqd's zone comes first, then one in
+  // its region, then any (round-robin within each); otherwise any, round-robin.
+  if (context_->options->TopologyAware()) {
+    for (Locality wanted : {Locality::kZone, Locality::kRegion}) {
+      if (Consumer* consumer = NextReadyConsumer(wanted)) return consumer;
+    }
+  }
+  return NextReadyConsumer(std::nullopt);
+}
+
+Consumer* Channel::NextReadyConsumer(std::optional<Locality> wanted) {
   const size_t n = consumers_.size();
   for (size_t i = 0; i < n; ++i) {
     size_t index = (next_consumer_ + i) % n;
-    if (consumers_[index]->ReadyForMessage()) {
+    Consumer* consumer = consumers_[index];
+    if (wanted && consumer->locality() != *wanted) continue;
+    if (consumer->ReadyForMessage()) {
       next_consumer_ = (index + 1) % n;
-      return consumers_[index];
+      return consumer;
     }
   }
   return nullptr;
@@ -428,6 +452,9 @@ ChannelStats Channel::Stats(bool include_clients) const {
   stats.requeue_count = requeue_count_;
   stats.disconnect_requeue_count = disconnect_requeue_count_;
   stats.timeout_count = timeout_count_;
+  stats.zone_local_msg_count = zone_local_msg_count_;
+  stats.region_local_msg_count = region_local_msg_count_;
+  stats.global_msg_count = global_msg_count_;
   stats.client_count = static_cast<int64_t>(consumers_.size());
   stats.paused = paused_;
   if (include_clients) {

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "common/protocol/message.h"
 #include "nsqd/broker/broker_context.h"
+#include "nsqd/broker/consumer.h"
 #include "nsqd/storage/keys.h"
 #include "nsqd/broker/deferred_queue.h"
 #include "nsqd/broker/in_flight_queue.h"
@@ -32,7 +34,6 @@
 
 namespace nsq::nsqd {
 
-class Consumer;
 class StoreWrite;
 class Topic;
 
@@ -122,6 +123,8 @@ class Channel {
   void ReleaseStoreRef(const protocol::MessageId& id, StoreWrite* write);
   void ReleaseStoreRefNow(const protocol::MessageId& id);
   Consumer* NextReadyConsumer();
+  // The next ready consumer of `wanted` locality (any when nullopt), round-robin.
+  Consumer* NextReadyConsumer(std::optional<Locality> wanted);
   int64_t NextSample();
   void ArmTimer();
 
@@ -158,6 +161,10 @@ class Channel {
   uint64_t requeue_count_ = 0;  // REQ, and in-flight messages of a consumer that went away
   uint64_t disconnect_requeue_count_ = 0;  // the latter alone
   uint64_t timeout_count_ = 0;
+  // Deliveries (redeliveries too) by the consumer's locality (nsqd's HEAD counters).
+  uint64_t zone_local_msg_count_ = 0;
+  uint64_t region_local_msg_count_ = 0;
+  uint64_t global_msg_count_ = 0;
   uint64_t dropped_count_ = 0;  // ephemeral overflow
 };
 

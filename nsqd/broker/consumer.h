@@ -9,6 +9,10 @@
 
 namespace nsq::nsqd {
 
+// Where a consumer is relative to nsqd (--topology-zone / --topology-region), under the
+// topology-aware-consumption experiment; kGlobal otherwise.
+enum class Locality { kGlobal, kRegion, kZone };
+
 class Consumer {
  public:
   virtual ~Consumer() = default;
@@ -21,6 +25,7 @@ class Consumer {
   virtual int64_t SampleRate() const = 0;
   // The in-flight timeout to use for messages delivered to this connection.
   virtual int64_t MsgTimeoutNs() const = 0;
+  virtual Locality locality() const { return Locality::kGlobal; }
 
   // A message leaves the channel for this connection (attempts already incremented).
   virtual void DeliverMessage(const protocol::Message& message) = 0;

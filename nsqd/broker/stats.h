@@ -53,6 +53,11 @@ struct ChannelStats {
   // has no such field in nsqd; metrics export it).
   uint64_t disconnect_requeue_count = 0;
   uint64_t timeout_count = 0;
+  // Every delivery (redeliveries too), by the consumer's locality; all global unless the
+  // topology-aware experiment is on. Omitted from /stats JSON when 0, as nsqd.
+  uint64_t zone_local_msg_count = 0;
+  uint64_t region_local_msg_count = 0;
+  uint64_t global_msg_count = 0;
   int64_t client_count = 0;
   std::vector<ClientStats> clients;
   bool paused = false;

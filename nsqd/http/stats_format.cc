@@ -104,6 +104,10 @@ json::object ChannelJson(const ChannelStats& c, bool include_clients) {
   }
   o["paused"] = c.paused;
   o["e2e_processing_latency"] = E2eLatencyJson();
+  // nsqd (HEAD) omits these when 0; nsqadmin's "Delivery" column sums them.
+  if (c.zone_local_msg_count > 0) o["zone_local_msg_count"] = c.zone_local_msg_count;
+  if (c.region_local_msg_count > 0) o["region_local_msg_count"] = c.region_local_msg_count;
+  if (c.global_msg_count > 0) o["global_msg_count"] = c.global_msg_count;
   return o;
 }
 

@@ -3,8 +3,11 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <pthread.h>
+
 #include <cassert>
 #include <optional>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -104,6 +107,8 @@ void ShardSet::Start() {
     // A handler that throws ends the process (std::terminate), as it would on shard 0.
     shard.thread = std::thread([io = shard.io, index = static_cast<int>(i), this] {
       t_current_shard = index;
+      // "shard-<n>" in top -H, perf and /proc/<pid>/task/<tid>/comm.
+      pthread_setname_np(pthread_self(), ("shard-" + std::to_string(index)).c_str());
       RunLoop(*io, impl_->busy_poll);
     });
   }

@@ -23,6 +23,17 @@ using protocol::CommandName;
 using protocol::FrameType;
 
 
+// Where a client that said `zone` / `region` in IDENTIFY is, for the topology-aware experiment.
+// Unlike nsqd, an empty zone or region matches nothing (nsqd treats "" == "" as local, which
+// makes every client local when nsqd's own zone is unset).
+Locality LocalityOf(const std::string& zone, const std::string& region,
+                    const NsqdOptions& options) {
+  if (!options.TopologyAware()) return Locality::kGlobal;
+  if (!zone.empty() && zone == options.topology_zone) return Locality::kZone;
+  if (!region.empty() && region == options.topology_region) return Locality::kRegion;
+  return Locality::kGlobal;
+}
+
 int64_t UnixSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -199,6 +210,7 @@ bool ClientConn::Identify(const Command& command) {
   user_agent_ = request->user_agent;
   topology_region_ = request->topology_region;
   topology_zone_ = request->topology_zone;
+  locality_ = LocalityOf(topology_zone_, topology_region_, broker_->options());
   transport_->ApplySettings(settings_);
 
   if (!request->feature_negotiation) {

@@ -89,6 +89,7 @@ class ClientConn final : public Consumer, public ClientConnection {
   bool ReadyForMessage() const override;
   int64_t SampleRate() const override { return settings_.sample_rate; }
   int64_t MsgTimeoutNs() const override { return settings_.msg_timeout_ms * 1000000; }
+  Locality locality() const override { return locality_; }
   void DeliverMessage(const protocol::Message& message) override;
   void MessageTimedOut() override;
   void InFlightReset() override { in_flight_count_ = 0; }
@@ -163,6 +164,7 @@ class ClientConn final : public Consumer, public ClientConnection {
   // What the client said about its placement in IDENTIFY (reported in /stats).
   std::string topology_region_;
   std::string topology_zone_;
+  Locality locality_ = Locality::kGlobal;
   Channel* channel_ = nullptr;
   int64_t ready_count_ = 0;
   int64_t in_flight_count_ = 0;

@@ -331,6 +331,52 @@ TEST_CASE("a full RDY window of a vanished consumer is redelivered without loss"
   for (const std::string& body : bodies) CHECK(got.deliveries.count(body) == 1);
 }
 
+TEST_CASE("global_msg_count counts every delivery, redeliveries too") {
+  auto nsqd = StartNsqd();
+  auto consumer = Subscribe(*nsqd, "delivered", "ch", 5);
+  PublishMany(*nsqd, "delivered", {"a", "b", "c"});
+  protocol::Message first = MustReadMessage(*consumer);
+  MustReadMessage(*consumer);
+  MustReadMessage(*consumer);
+  NSQ_REQUIRE_OK(consumer->Req(first.id.view(), 0));
+  protocol::Message again = MustReadMessage(*consumer);
+  CHECK(again.id == first.id);
+  CHECK(ChannelStat(*nsqd, "delivered", "ch", "global_msg_count") == 4);
+  CHECK(ChannelStat(*nsqd, "delivered", "ch", "message_count") == 3);
+  // Without the topology experiment nobody is zone- or region-local: those stay omitted.
+  CHECK(ChannelStat(*nsqd, "delivered", "ch", "zone_local_msg_count") == -1);
+  CHECK(ChannelStat(*nsqd, "delivered", "ch", "region_local_msg_count") == -1);
+}
+
+TEST_CASE("topology-aware consumption: nsqd's zone first, then its region, then anyone") {
+  auto nsqd = StartNsqd({"--enable-experiment=topology-aware-consumption",
+                         "--topology-zone=z1", "--topology-region=r1"});
+  // Subscribed far-first, so plain round-robin would favour the far consumer.
+  auto far = Subscribe(*nsqd, "topo", "ch", 100, R"({"topology_zone":"z9","topology_region":"r9"})");
+  auto region = Subscribe(*nsqd, "topo", "ch", 10, R"({"topology_zone":"z2","topology_region":"r1"})");
+  auto zone = Subscribe(*nsqd, "topo", "ch", 10, R"({"topology_zone":"z1","topology_region":"r1"})");
+  // A client that names no zone or region is never local (nsqd would match "" to "").
+  auto unnamed = Subscribe(*nsqd, "topo", "ch", 100);
+  PublishMany(*nsqd, "topo", NumberedBodies("t", 50));
+
+  // The zone consumer fills its RDY 10 first, the region one next; the rest go round-robin.
+  Collected from_zone = CollectAndFinish({zone.get()}, 10, 5s);
+  Collected from_region = CollectAndFinish({region.get()}, 10, 5s);
+  Collected from_others = CollectAndFinish({far.get(), unnamed.get()}, 30, 5s);
+  CHECK(from_zone.total == 10);
+  CHECK(from_region.total == 10);
+  CHECK(from_others.total == 30);
+  CHECK(ChannelStat(*nsqd, "topo", "ch", "zone_local_msg_count") >= 10);
+  // Each delivery is counted once, by the locality of the consumer that got it.
+  CHECK(WaitFor([&] { return ChannelStat(*nsqd, "topo", "ch", "in_flight_count") == 0; }, 5s));
+  const int64_t zone_count = ChannelStat(*nsqd, "topo", "ch", "zone_local_msg_count");
+  const int64_t region_count = ChannelStat(*nsqd, "topo", "ch", "region_local_msg_count");
+  const int64_t global_count = ChannelStat(*nsqd, "topo", "ch", "global_msg_count");
+  CHECK(zone_count + region_count + global_count == 50);
+  CHECK(region_count >= 10);
+  CHECK(global_count <= 30);
+}
+
 TEST_CASE("a thousand messages are each delivered exactly once") {
   auto nsqd = StartNsqd();
   const std::vector<std::string> bodies = NumberedBodies("k", 1000);
