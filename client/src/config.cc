@@ -72,6 +72,12 @@ absl::Status Config::Validate() const {
       CheckRange("msg_timeout", msg_timeout, milliseconds(0), kMax),
       CheckRange("sample_rate", sample_rate, 0, 99),
       CheckRange("deflate_level", deflate_level, 1, 9),
+      CheckRange("max_outstanding_messages", max_outstanding_messages, 1, int64_t{1} << 40),
+      CheckRange("max_outstanding_bytes", max_outstanding_bytes, 1, int64_t{1} << 50),
+      CheckRange("reconnect_min_backoff", reconnect_min_backoff, milliseconds(1), 60 * kMinute),
+      CheckRange("reconnect_max_backoff", reconnect_max_backoff, reconnect_min_backoff,
+                 60 * kMinute),
+      CheckRange("drain_timeout", drain_timeout, milliseconds(0), 60 * kMinute),
   };
   for (const absl::Status& status : checks) {
     if (!status.ok()) return status;

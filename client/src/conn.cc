@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
+#include <algorithm>
 #include <exception>
 #include <tuple>
 #include <variant>
@@ -44,26 +45,19 @@ bool HasCode(std::string_view data, std::string_view code) {
          (data.size() == code.size() || data[code.size()] == ' ');
 }
 
-}  // namespace
-
-absl::StatusOr<std::pair<std::string, std::string>> SplitAddress(const std::string& address) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos || colon + 1 == address.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("address \"", address, "\" is not host:port"));
+// OK, or why `io || timer` failed; *n gets the bytes transferred.
+absl::Status IoOutcome(const IoOrTimeout& result, const char* what, const std::string& address,
+                       size_t* n) {
+  if (result.index() == 1) {
+    return absl::DeadlineExceededError(absl::StrCat(what, " ", address, " timed out"));
   }
-  std::string host = address.substr(0, colon);
-  std::string port = address.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  if (host.empty()) host = "127.0.0.1";
-  for (char c : port) {
-    if (c < '0' || c > '9') {
-      return absl::InvalidArgumentError(absl::StrCat("address \"", address, "\" has a bad port"));
-    }
-  }
-  return std::make_pair(std::move(host), std::move(port));
+  const boost::system::error_code error = std::get<0>(std::get<0>(result));
+  *n = std::get<1>(std::get<0>(result));
+  if (error) return absl::UnavailableError(absl::StrCat(what, " ", address, ": ", error.message()));
+  return absl::OkStatus();
 }
+
+}  // namespace
 
 absl::Status StatusFromErrorFrame(std::string_view data) {
   const std::string text(data);
@@ -116,10 +110,28 @@ void Conn::Start() {
 }
 
 void Conn::Send(std::string_view bytes) {
-  if (closed_) return;
-  out_.append(bytes);
+  if (closed_ || bytes.empty()) return;
+  // A growing last piece stays below a chunk or two, so appending never copies much.
+  if (!tail_open_ || out_.size() <= locked_pieces_ || out_.back().size() >= kWriteChunk) {
+    out_.emplace_back();
+    tail_open_ = true;
+  }
+  out_.back().append(bytes);
+  queued_bytes_ += bytes.size();
   // A busy writer finds the bytes when its write completes; only a waiting one needs waking
   // (cancelling the timer costs a lock in the reactor, and a consumer sends a FIN per message).
+  if (writer_waiting_) wake_.cancel();
+}
+
+void Conn::SendOwned(std::string&& bytes) {
+  if (bytes.size() < kOwnedPieceMin) {
+    Send(bytes);
+    return;
+  }
+  if (closed_) return;
+  queued_bytes_ += bytes.size();
+  out_.push_back(std::move(bytes));
+  tail_open_ = false;
   if (writer_waiting_) wake_.cancel();
 }
 
@@ -346,6 +358,7 @@ asio::awaitable<absl::Status> Conn::Authenticate() {
 }
 
 asio::awaitable<void> Conn::ReadLoop() {
+  in_read_loop_ = true;
   protocol::Frame frame;
   while (!closed_) {
     absl::Status status = co_await ReadFrame(&frame);
@@ -377,9 +390,7 @@ asio::awaitable<void> Conn::Writer(std::shared_ptr<Conn> self) {
       self->writer_waiting_ = false;
       continue;
     }
-    std::string batch;
-    batch.swap(self->out_);
-    absl::Status status = co_await self->WriteAll(batch);
+    absl::Status status = co_await self->WriteChunk();
     if (!status.ok()) {
       self->Close(std::move(status));
       co_return;
@@ -387,25 +398,55 @@ asio::awaitable<void> Conn::Writer(std::shared_ptr<Conn> self) {
   }
 }
 
+asio::awaitable<absl::Status> Conn::WriteChunk() {
+  // Asio writes at most 64 buffers per system call; more would not help.
+  constexpr size_t kMaxBuffers = 64;
+  gather_.clear();
+  size_t bytes = 0;
+  size_t pieces = 0;
+  for (; pieces < out_.size() && gather_.size() < kMaxBuffers && bytes < kWriteChunk; ++pieces) {
+    std::string_view piece = out_[pieces];
+    if (pieces == 0) piece.remove_prefix(out_offset_);
+    const size_t take = std::min(piece.size(), kWriteChunk - bytes);
+    gather_.push_back(asio::buffer(piece.data(), take));
+    bytes += take;
+  }
+  locked_pieces_ = pieces;
+  absl::Status status;
+  if (tls_ == nullptr && compressor_ == nullptr) {
+    write_timer_.expires_after(config_.write_timeout);
+    auto result = co_await (asio::async_write(socket_, gather_, kUseAwaitable) ||
+                            write_timer_.async_wait(kUseAwaitable));
+    size_t n = 0;
+    status = IoOutcome(result, "write to", address_, &n);
+  } else {
+    flat_.clear();
+    for (const asio::const_buffer& buffer : gather_) {
+      flat_.append(static_cast<const char*>(buffer.data()), buffer.size());
+    }
+    status = co_await WriteAll(flat_);
+  }
+  locked_pieces_ = 0;
+  if (!status.ok()) co_return status;
+  queued_bytes_ -= bytes;
+  while (bytes > 0) {
+    const size_t left = out_.front().size() - out_offset_;
+    if (bytes < left) {
+      out_offset_ += bytes;
+      break;
+    }
+    bytes -= left;
+    out_.pop_front();
+    out_offset_ = 0;
+  }
+  if (out_.empty()) tail_open_ = false;
+  co_return absl::OkStatus();
+}
+
 absl::Status Conn::ReadError(const boost::system::error_code& error) const {
   return absl::UnavailableError(absl::StrCat("read from ", address_, ": ", error.message()));
 }
 
-namespace {
-
-// OK, or why `io || timer` failed; *n gets the bytes transferred.
-absl::Status IoOutcome(const IoOrTimeout& result, const char* what, const std::string& address,
-                       size_t* n) {
-  if (result.index() == 1) {
-    return absl::DeadlineExceededError(absl::StrCat(what, " ", address, " timed out"));
-  }
-  const boost::system::error_code error = std::get<0>(std::get<0>(result));
-  *n = std::get<1>(std::get<0>(result));
-  if (error) return absl::UnavailableError(absl::StrCat(what, " ", address, ": ", error.message()));
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 asio::awaitable<absl::Status> Conn::ReadFrame(protocol::Frame* out) {
   while (true) {
@@ -428,6 +469,11 @@ asio::awaitable<absl::Status> Conn::ReadFrame(protocol::Frame* out) {
         plain_.clear();
         continue;
       }
+    }
+    // Everything read so far has been handed out: the owner may act on the batch as a whole.
+    if (in_read_loop_ && callbacks_.on_read_end) {
+      callbacks_.on_read_end();
+      if (closed_) co_return absl::CancelledError("closed");
     }
     read_timer_.expires_after(config_.read_timeout);
     auto buffer = asio::buffer(read_buffer_);

@@ -6,7 +6,13 @@
 // nsqd's OK over TLS; compression both ways and nsqd's OK inside it; AUTH when nsqd requires it.
 // Then it calls on_ready and runs a reader and a writer coroutine, whose bytes go through the
 // compressor and TLS when those are on (the plain path reads and writes the socket directly).
-// Heartbeats are answered with NOP here; every other frame goes to on_frame.
+// Heartbeats are answered with NOP here; every other frame goes to on_frame, and on_read_end
+// (when set) runs once the frames of one read have been handed out, before the next read.
+//
+// Output: queued bytes are a list of pieces; the writer sends them in chunks of at most
+// kWriteChunk bytes (gathered, no copy), each chunk bounded by write_timeout, so a long
+// backlog is not one write racing one deadline. Big owned pieces (SendOwned) are written from
+// where they are, small ones are appended to the last piece.
 // on_closed runs exactly once (posted, never from inside another callback), after a failed
 // handshake or when the connection ends for any reason. All methods and callbacks run on the
 // owner's io thread; the owner keeps a shared_ptr while it cares, the coroutines keep another.
@@ -18,14 +24,17 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "client/src/address.h"
 #include "common/protocol/frame.h"
 #include "common/protocol/identify.h"
 #include "common/protocol/stream_codec.h"
@@ -40,9 +49,6 @@ class stream;
 
 namespace nsq::client::internal {
 
-// "host:port" or "[v6]:port" → host, port text. InvalidArgument when malformed.
-absl::StatusOr<std::pair<std::string, std::string>> SplitAddress(const std::string& address);
-
 // The status for an error frame "E_CODE text": the code picks the status code, the message is
 // the whole frame text.
 absl::Status StatusFromErrorFrame(std::string_view data);
@@ -56,7 +62,13 @@ class Conn : public std::enable_shared_from_this<Conn> {
     std::function<void(const protocol::IdentifyResponse&)> on_ready;
     std::function<void(protocol::Frame&)> on_frame;
     std::function<void(const absl::Status&)> on_closed;
+    std::function<void()> on_read_end;
   };
+
+  // The most the writer hands to one write (and one write_timeout).
+  static constexpr size_t kWriteChunk = 256 * 1024;
+  // SendOwned keeps a piece this big as it is instead of copying it.
+  static constexpr size_t kOwnedPieceMin = 16 * 1024;
 
   // `tls_context` (from MakeClientTlsContext) is required when config.tls_v1 is set.
   Conn(boost::asio::any_io_executor executor, std::string address, const Config& config,
@@ -66,6 +78,10 @@ class Conn : public std::enable_shared_from_this<Conn> {
   void Start();
   // Queues bytes for the writer (sent in order, batched).
   void Send(std::string_view bytes);
+  // The same, taking the bytes over: a big piece is written from where it is.
+  void SendOwned(std::string&& bytes);
+  // Bytes queued and not yet written.
+  size_t queued_bytes() const { return queued_bytes_; }
   // Closes once everything queued has been written.
   void CloseAfterFlush();
   // Closes now; on_closed gets `why`.
@@ -93,6 +109,9 @@ class Conn : public std::enable_shared_from_this<Conn> {
   boost::asio::awaitable<absl::Status> ReadExactly(char* data, size_t size);
   // Compresses (when on) and writes everything, bounded by write_timeout.
   boost::asio::awaitable<absl::Status> WriteAll(const std::string& bytes);
+  // Writes the first at most kWriteChunk queued bytes (one write_timeout) and drops them from
+  // the queue.
+  boost::asio::awaitable<absl::Status> WriteChunk();
   absl::Status ReadError(const boost::system::error_code& error) const;
 
   std::string address_;
@@ -111,10 +130,18 @@ class Conn : public std::enable_shared_from_this<Conn> {
   boost::asio::steady_timer wake_;
   protocol::FrameDecoder decoder_;
   std::array<char, 64 * 1024> read_buffer_;
-  std::string out_;
+  // Queued output. Pieces [0, locked_pieces_) are being written: nothing is appended to them.
+  std::deque<std::string> out_;
+  size_t out_offset_ = 0;  // bytes of out_.front() already written
+  size_t locked_pieces_ = 0;
+  size_t queued_bytes_ = 0;
+  bool tail_open_ = false;  // out_.back() takes appended bytes (it is not a big owned piece)
+  std::vector<boost::asio::const_buffer> gather_;  // scratch of WriteChunk
+  std::string flat_;                               // scratch: a chunk for TLS or compression
   bool closed_ = false;
   bool close_after_flush_ = false;
-  bool writer_waiting_ = false;  // the writer sleeps on wake_ until Send() cancels it
+  bool writer_waiting_ = false;
+  bool in_read_loop_ = false;  // past the handshake: ReadFrame calls on_read_end  // the writer sleeps on wake_ until Send() cancels it
 };
 
 }  // namespace nsq::client::internal

@@ -261,7 +261,7 @@ void Consumer::Core::SetGiveUpHandler(GiveUpHandler handler) {
 
 absl::Status Consumer::Core::ConnectToNsqd(const std::string& address) {
   if (!init_status_.ok()) return init_status_;
-  absl::Status valid = internal::SplitAddress(address).status();
+  absl::Status valid = internal::ValidateTcpAddress(address);
   if (!valid.ok()) return valid;
   std::lock_guard<std::mutex> lock(mu_);
   if (!handler_) return absl::FailedPreconditionError("set a handler before connecting");
@@ -275,7 +275,7 @@ absl::Status Consumer::Core::ConnectToNsqd(const std::string& address) {
 
 absl::Status Consumer::Core::ConnectToNsqLookupd(const std::string& address) {
   if (!init_status_.ok()) return init_status_;
-  absl::Status valid = internal::SplitAddress(address).status();
+  absl::Status valid = internal::ParseLookupdAddress(address).status();
   if (!valid.ok()) return valid;
   std::lock_guard<std::mutex> lock(mu_);
   if (!handler_) return absl::FailedPreconditionError("set a handler before connecting");

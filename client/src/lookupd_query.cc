@@ -68,14 +68,14 @@ absl::StatusOr<std::vector<std::string>> ParseProducers(std::string_view body) {
 // GET over HTTP/1.0, so the body ends at EOF.
 asio::awaitable<absl::StatusOr<std::vector<std::string>>> FetchProducers(std::string address,
                                                                          std::string topic) {
-  absl::StatusOr<std::pair<std::string, std::string>> host_port = SplitAddress(address);
-  if (!host_port.ok()) co_return host_port.status();
+  absl::StatusOr<LookupdEndpoint> endpoint = ParseLookupdAddress(address);
+  if (!endpoint.ok()) co_return endpoint.status();
   auto executor = co_await asio::this_coro::executor;
   tcp::resolver resolver(executor);
   tcp::socket socket(executor);
   asio::steady_timer timer(executor);
-  const std::string host = host_port->first;
-  const std::string port = host_port->second;
+  const std::string host = endpoint->host;
+  const std::string port = endpoint->port;
   auto resolved = co_await resolver.async_resolve(host, port, kUseAwaitable);
   if (std::get<0>(resolved)) {
     co_return absl::UnavailableError(std::get<0>(resolved).message());
@@ -84,11 +84,11 @@ asio::awaitable<absl::StatusOr<std::vector<std::string>>> FetchProducers(std::st
   // Topic names are [.a-zA-Z0-9_-] plus "#ephemeral": only '#' needs escaping.
   std::string path = "/nodes";
   if (!topic.empty()) {
-    path = "/lookup?topic=";
+    path = endpoint->lookup_path + "?topic=";
     for (char c : topic) path += c == '#' ? std::string("%23") : std::string(1, c);
   }
   const std::string request =
-      absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: ", address,
+      absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: ", endpoint->authority,
                    "\r\nAccept: application/vnd.nsq; version=1.0\r\n\r\n");
   std::string response;
   timer.expires_after(kLookupdTimeout);

@@ -16,7 +16,8 @@ namespace nsq::client::internal {
 // A request (connect, send, read to EOF) gets this long.
 inline constexpr std::chrono::seconds kLookupdTimeout(5);
 
-// The producers' "broadcast_address:tcp_port" that lookupd at `address` ("host:port") lists for
+// The producers' "broadcast_address:tcp_port" that lookupd at `address` ("host:port" or
+// "http://host:port[/path]") lists for
 // `topic`, or every producer it knows when `topic` is empty (GET /nodes). An error when lookupd
 // cannot be asked or does not know the topic (HTTP 404 is NotFound).
 boost::asio::awaitable<absl::StatusOr<std::vector<std::string>>> FetchProducers(

@@ -1,167 +1,517 @@
 #include "nsq/producer.h"
 
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <condition_variable>
 #include <deque>
 #include <future>
 #include <mutex>
+#include <random>
 #include <string_view>
 #include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "client/src/address.h"
 #include "client/src/conn.h"
 #include "client/src/log.h"
 #include "client/src/tls.h"
+#include "common/protocol/big_endian.h"
 #include "common/protocol/command.h"
+#include "common/protocol/names.h"
 
 namespace nsq::client {
 
 namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// One publish as the caller gave it; encoded straight into the producer's pending bytes.
+struct Producer::Command {
+  enum class Kind { kPub, kMpub, kDpub };
+  Kind kind = Kind::kPub;
+  std::string_view topic;
+  std::string_view body;            // PUB, DPUB
+  std::string* owned = nullptr;     // PUB, DPUB: a body the producer may take over
+  absl::Span<const std::string> strings;     // MPUB
+  absl::Span<const std::string_view> views;  // MPUB
+  int64_t delay_ms = 0;                      // DPUB
+
+  uint32_t messages() const {
+    if (kind != Kind::kMpub) return 1;
+    return static_cast<uint32_t>(strings.empty() ? views.size() : strings.size());
+  }
+  // The command's size on the wire, give or take a few bytes of header.
+  uint64_t bytes() const {
+    uint64_t total = topic.size() + 32;
+    if (kind != Kind::kMpub) return total + (owned != nullptr ? owned->size() : body.size());
+    for (const std::string& s : strings) total += 4 + s.size();
+    for (std::string_view s : views) total += 4 + s.size();
+    return total;
+  }
+};
+
+namespace {
+
+// The size field of a PUB/DPUB encoded with an empty body, set to the real body's size.
+void PatchBodySize(std::string* out, size_t size) {
+  protocol::StoreBigEndian32(out->data() + out->size() - 4, static_cast<uint32_t>(size));
+}
+
+}  // namespace
 
 // Everything below the public surface. The io_context is the first member so it is destroyed
 // last, after the connection state that refers to it. Fields marked "io" are touched only on
-// the io thread.
+// the io thread; the hand-over from callers (pending bytes and their callbacks, the
+// outstanding counts) is guarded by mu_.
+//
+// Hand-over: callers encode their commands straight into the pending pieces under mu_; one
+// posted Drain moves everything pending to the connection (or to the waiting list while there
+// is none). Answers are counted on the io thread and given back to the outstanding counts once
+// per read (on_read_end), so a busy producer takes mu_ about once per batch on either side.
 class Producer::Core {
  public:
-  Core(std::string address, Config config)
-      : work_(asio::make_work_guard(io_)),
-        address_(std::move(address)),
-        config_(std::move(config)) {
+  Core(std::vector<std::string> addresses, Config config)
+      : work_(asio::make_work_guard(io_)), config_(std::move(config)), rng_(std::random_device{}()) {
     init_status_ = config_.Validate();
-    if (init_status_.ok()) init_status_ = internal::SplitAddress(address_).status();
+    if (init_status_.ok() && addresses.empty()) {
+      init_status_ = absl::InvalidArgumentError("a Producer needs at least one nsqd address");
+    }
+    for (std::string& address : addresses) {
+      if (init_status_.ok()) init_status_ = internal::ValidateTcpAddress(address);
+      nodes_.emplace_back();
+      nodes_.back().address = std::move(address);
+    }
     tls_context_ = internal::TlsContextFor(config_, &init_status_);
     thread_ = std::thread([this] { io_.run(); });
+    thread_id_ = thread_.get_id();
   }
 
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
-  const std::string address_;
   const Config config_;
   absl::Status init_status_;
-  std::shared_ptr<asio::ssl::context> tls_context_;  // with tls_v1; shared by the connections
   std::thread thread_;
-
-  std::mutex mu_;
-  bool accepting_ = true;  // guarded by mu_
+  std::thread::id thread_id_;
   std::once_flag join_once_;
 
-  void Enqueue(std::string command, PublishCallback done);  // io
-  void BeginStop();                                         // io
+  // Any thread.
+  void Submit(const Command& command, PublishCallback done);
+  void Ping(PublishCallback done);
+  void Stop();
+  void CountFailed(uint64_t messages) { failed_.fetch_add(messages, std::memory_order_relaxed); }
+  uint64_t Outstanding() const { return outstanding_messages_.load(std::memory_order_relaxed); }
+  ProducerStats Stats() const;
 
  private:
-  struct Waiting {
-    std::string command;
+  struct Entry {
     PublishCallback done;
+    uint32_t messages = 0;
+    uint64_t bytes = 0;
+  };
+  enum class NodeState { kNew, kUp, kDown };
+  struct Node {
+    std::string address;
+    NodeState state = NodeState::kNew;
+    int failures = 0;              // failed dials in a row
+    Clock::time_point retry_at{};  // not dialled before this
+    absl::Status last_error;
   };
 
-  void Connect();
-  void Flush();
+  // Encodes `command` at the end of the pending pieces. mu_ held.
+  void AppendLocked(const Command& command);
+  // io thread.
+  void Drain();
+  void EnsureConnection();
+  void Connect(size_t node);
+  void OnReady(size_t node);
   void OnFrame(protocol::Frame& frame);
-  void OnClosed(const absl::Status& status);
+  void OnClosed(size_t node, bool was_ready, const absl::Status& status);
+  void Complete(Entry& entry, const absl::Status& status);
+  void FailWaiting(const absl::Status& status);
+  void ReleaseRoom();
+  void BeginStop();
   void MaybeFinishStop();
+  milliseconds Backoff(int failures);
+  absl::Status NoNodeStatus() const;
 
-  std::deque<Waiting> waiting_;           // io: accepted, not yet written (no connection yet)
-  std::deque<PublishCallback> sent_;      // io: written, waiting for nsqd's reply, in order
-  std::shared_ptr<internal::Conn> conn_;  // io
-  bool ready_ = false;                    // io
-  bool stopping_ = false;                 // io
-  uint64_t generation_ = 0;               // io: tells callbacks of an old connection apart
+  std::shared_ptr<asio::ssl::context> tls_context_;  // with tls_v1; shared by the connections
+
+  // The hand-over, guarded by mu_.
+  mutable std::mutex mu_;
+  std::condition_variable room_;
+  bool accepting_ = true;
+  int waiters_ = 0;  // callers waiting on room_
+  std::deque<std::string> pending_;
+  bool pending_tail_open_ = false;  // pending_.back() takes more bytes
+  std::vector<Entry> pending_entries_;
+  bool drain_posted_ = false;
+  uint64_t outstanding_bytes_ = 0;
+  std::atomic<uint64_t> outstanding_messages_{0};  // written under mu_
+
+  std::atomic<uint64_t> published_{0};
+  std::atomic<uint64_t> failed_{0};
+  std::string connected_to_;  // guarded by mu_
+
+  // io thread.
+  std::vector<Node> nodes_;
+  size_t current_ = 0;  // the node in use or tried next
+  std::deque<std::string> waiting_;  // bytes taken from pending_, no connection ready yet
+  std::deque<Entry> waiting_entries_;
+  std::deque<Entry> sent_;  // written (or queued on the connection), waiting for the reply
+  std::vector<PublishCallback> pings_;
+  std::shared_ptr<internal::Conn> conn_;
+  bool ready_ = false;
+  uint64_t generation_ = 0;  // tells callbacks of an old connection apart
+  uint64_t freed_messages_ = 0;  // answered since the last ReleaseRoom
+  uint64_t freed_bytes_ = 0;
+  bool stopping_ = false;
+  std::mt19937_64 rng_;
 };
 
-void Producer::Core::Enqueue(std::string command, PublishCallback done) {
-  waiting_.push_back(Waiting{std::move(command), std::move(done)});
-  if (ready_) {
-    Flush();
-  } else if (conn_ == nullptr) {
-    Connect();
+void Producer::Core::AppendLocked(const Command& command) {
+  const bool owned = command.owned != nullptr && command.owned->size() >= internal::Conn::kOwnedPieceMin;
+  if (!pending_tail_open_ || pending_.back().size() >= internal::Conn::kWriteChunk) {
+    pending_.emplace_back();
+    pending_tail_open_ = true;
   }
+  std::string* out = &pending_.back();
+  const std::string_view body = command.owned != nullptr ? *command.owned : command.body;
+  switch (command.kind) {
+    case Command::Kind::kPub:
+      protocol::EncodePub(command.topic, owned ? std::string_view() : body, out);
+      break;
+    case Command::Kind::kDpub:
+      protocol::EncodeDpub(command.topic, command.delay_ms, owned ? std::string_view() : body, out);
+      break;
+    case Command::Kind::kMpub: {
+      std::vector<std::string_view> views(command.views.begin(), command.views.end());
+      if (views.empty()) views.assign(command.strings.begin(), command.strings.end());
+      protocol::EncodeMpub(command.topic, views, out);
+      return;
+    }
+  }
+  if (!owned) return;
+  // A big moved-in body is its own piece: the connection writes it from where it is.
+  PatchBodySize(out, command.owned->size());
+  pending_.push_back(std::move(*command.owned));
+  pending_tail_open_ = false;
 }
 
-void Producer::Core::Connect() {
+void Producer::Core::Submit(const Command& command, PublishCallback done) {
+  const uint64_t messages = command.messages();
+  const uint64_t bytes = command.bytes();
+  const bool on_io_thread = std::this_thread::get_id() == thread_id_;
+  absl::Status refused;
+  bool post = false;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      if (!accepting_) {
+        refused = absl::FailedPreconditionError("producer is stopped");
+        break;
+      }
+      const uint64_t outstanding = outstanding_messages_.load(std::memory_order_relaxed);
+      const bool fits = outstanding == 0 ||
+                        (outstanding + messages <= static_cast<uint64_t>(config_.max_outstanding_messages) &&
+                         outstanding_bytes_ + bytes <= static_cast<uint64_t>(config_.max_outstanding_bytes));
+      if (fits) break;
+      if (!config_.block_when_full || on_io_thread) {
+        refused = absl::ResourceExhaustedError(absl::StrFormat(
+            "producer has %d messages (%d bytes) outstanding; limits %d messages, %d bytes%s",
+            outstanding, outstanding_bytes_, config_.max_outstanding_messages,
+            config_.max_outstanding_bytes,
+            on_io_thread ? " (a publish from a producer callback cannot wait for room)" : ""));
+        break;
+      }
+      ++waiters_;
+      room_.wait(lock);
+      --waiters_;
+    }
+    if (refused.ok()) {
+      outstanding_messages_.store(outstanding_messages_.load(std::memory_order_relaxed) + messages,
+                                  std::memory_order_relaxed);
+      outstanding_bytes_ += bytes;
+      AppendLocked(command);
+      pending_entries_.push_back(
+          Entry{std::move(done), static_cast<uint32_t>(messages), bytes});
+      post = !drain_posted_;
+      drain_posted_ = true;
+    }
+  }
+  if (!refused.ok()) {
+    failed_ += messages;
+    if (done) done(refused);
+    return;
+  }
+  if (post) asio::post(io_, [this] { Drain(); });
+}
+
+void Producer::Core::Ping(PublishCallback done) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!accepting_) {
+    done(absl::FailedPreconditionError("producer is stopped"));
+    return;
+  }
+  // Posted under mu_, so it runs before a Stop()'s BeginStop.
+  asio::post(io_, [this, done = std::move(done)]() mutable {
+    if (ready_) {
+      done(absl::OkStatus());
+      return;
+    }
+    pings_.push_back(std::move(done));
+    EnsureConnection();
+  });
+}
+
+ProducerStats Producer::Core::Stats() const {
+  ProducerStats stats;
+  stats.published = published_.load(std::memory_order_relaxed);
+  stats.failed = failed_.load(std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(mu_);
+  stats.outstanding = outstanding_messages_.load(std::memory_order_relaxed);
+  stats.outstanding_bytes = outstanding_bytes_;
+  stats.connected_to = connected_to_;
+  return stats;
+}
+
+void Producer::Core::Drain() {
+  std::deque<std::string> pieces;
+  std::vector<Entry> entries;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pieces.swap(pending_);
+    entries.swap(pending_entries_);
+    pending_tail_open_ = false;
+    drain_posted_ = false;
+  }
+  if (ready_) {
+    for (std::string& piece : pieces) conn_->SendOwned(std::move(piece));
+    for (Entry& entry : entries) sent_.push_back(std::move(entry));
+  } else {
+    for (std::string& piece : pieces) waiting_.push_back(std::move(piece));
+    for (Entry& entry : entries) waiting_entries_.push_back(std::move(entry));
+    EnsureConnection();
+  }
+  MaybeFinishStop();
+}
+
+milliseconds Producer::Core::Backoff(int failures) {
+  const int shift = std::clamp(failures - 1, 0, 30);
+  const milliseconds full = std::min(config_.reconnect_min_backoff * (int64_t{1} << shift),
+                                     config_.reconnect_max_backoff);
+  // Jitter in [0.5, 1]: producers that lost the same nsqd do not come back in step.
+  std::uniform_real_distribution<double> factor(0.5, 1.0);
+  return std::max(milliseconds(1),
+                  std::chrono::duration_cast<milliseconds>(full * factor(rng_)));
+}
+
+absl::Status Producer::Core::NoNodeStatus() const {
+  const Clock::time_point now = Clock::now();
+  std::string why;
+  bool denied = false;
+  for (const Node& node : nodes_) {
+    const auto wait = std::chrono::duration_cast<milliseconds>(node.retry_at - now);
+    absl::StrAppend(&why, why.empty() ? "" : "; ", node.address, ": ",
+                    node.last_error.ok() ? std::string("down") : node.last_error.ToString(),
+                    " (next attempt in ", std::max<int64_t>(wait.count(), 0), "ms)");
+    denied |= absl::IsPermissionDenied(node.last_error);
+  }
+  // nsqd refusing our AUTH stays PermissionDenied: retrying will not help.
+  return absl::Status(denied ? absl::StatusCode::kPermissionDenied : absl::StatusCode::kUnavailable,
+                      absl::StrCat("cannot connect to nsqd: ", why));
+}
+
+void Producer::Core::EnsureConnection() {
+  if (conn_ != nullptr) return;
+  if (waiting_entries_.empty() && pings_.empty()) return;
+  const Clock::time_point now = Clock::now();
+  for (size_t k = 0; k < nodes_.size(); ++k) {
+    const size_t index = (current_ + k) % nodes_.size();
+    if (nodes_[index].retry_at <= now) {
+      Connect(index);
+      return;
+    }
+  }
+  // Every nsqd is backing off: fail now rather than dial again (or make callers wait).
+  FailWaiting(NoNodeStatus());
+}
+
+void Producer::Core::Connect(size_t node) {
+  current_ = node;
   const uint64_t generation = ++generation_;
   internal::Conn::Callbacks callbacks;
-  callbacks.on_ready = [this, generation](const protocol::IdentifyResponse&) {
-    if (generation != generation_) return;
-    ready_ = true;
-    CLIENT_LOG(config_, LogLevel::kDebug, "(%s) producer connected", address_);
-    Flush();
+  callbacks.on_ready = [this, generation, node](const protocol::IdentifyResponse&) {
+    if (generation == generation_) OnReady(node);
   };
   callbacks.on_frame = [this, generation](protocol::Frame& frame) {
     if (generation == generation_) OnFrame(frame);
   };
-  callbacks.on_closed = [this, generation](const absl::Status& status) {
-    if (generation == generation_) OnClosed(status);
+  callbacks.on_read_end = [this] { ReleaseRoom(); };
+  callbacks.on_closed = [this, generation, node](const absl::Status& status) {
+    if (generation == generation_) OnClosed(node, ready_, status);
   };
-  conn_ = std::make_shared<internal::Conn>(io_.get_executor(), address_, config_, tls_context_,
-                                           std::move(callbacks));
+  CLIENT_LOG(config_, LogLevel::kDebug, "(%s) producer connecting", nodes_[node].address);
+  conn_ = std::make_shared<internal::Conn>(io_.get_executor(), nodes_[node].address, config_,
+                                           tls_context_, std::move(callbacks));
   conn_->Start();
 }
 
-void Producer::Core::Flush() {
-  // One Send per command; the connection's writer batches them into few writes.
-  while (!waiting_.empty()) {
-    conn_->Send(waiting_.front().command);
-    sent_.push_back(std::move(waiting_.front().done));
-    waiting_.pop_front();
+void Producer::Core::OnReady(size_t index) {
+  Node& node = nodes_[index];
+  ready_ = true;
+  if (node.state == NodeState::kDown) {
+    CLIENT_LOG(config_, LogLevel::kInfo, "(%s) nsqd is reachable again: producer connected",
+               node.address);
+  } else if (node.state == NodeState::kNew) {
+    CLIENT_LOG(config_, LogLevel::kDebug, "(%s) producer connected", node.address);
   }
+  node.state = NodeState::kUp;
+  node.failures = 0;
+  node.last_error = absl::OkStatus();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    connected_to_ = node.address;
+  }
+  for (std::string& piece : waiting_) conn_->SendOwned(std::move(piece));
+  waiting_.clear();
+  for (Entry& entry : waiting_entries_) sent_.push_back(std::move(entry));
+  waiting_entries_.clear();
+  std::vector<PublishCallback> pings;
+  pings.swap(pings_);
+  for (PublishCallback& done : pings) done(absl::OkStatus());
   MaybeFinishStop();
+}
+
+void Producer::Core::Complete(Entry& entry, const absl::Status& status) {
+  if (status.ok()) {
+    published_.fetch_add(entry.messages, std::memory_order_relaxed);
+  } else {
+    failed_.fetch_add(entry.messages, std::memory_order_relaxed);
+  }
+  freed_messages_ += entry.messages;
+  freed_bytes_ += entry.bytes;
+  if (entry.done) entry.done(status);
 }
 
 void Producer::Core::OnFrame(protocol::Frame& frame) {
   if (frame.type == protocol::FrameType::kMessage) return;  // a producer never subscribes
   if (sent_.empty()) {
-    CLIENT_LOG(config_, LogLevel::kWarning, "(%s) unexpected frame from nsqd: %s", address_,
-               frame.data);
+    CLIENT_LOG(config_, LogLevel::kWarning, "(%s) unexpected frame from nsqd: %s",
+               nodes_[current_].address, frame.data);
     return;
   }
-  PublishCallback done = std::move(sent_.front());
+  Entry entry = std::move(sent_.front());
   sent_.pop_front();
-  if (frame.type == protocol::FrameType::kError) {
-    CLIENT_LOG(config_, LogLevel::kWarning, "(%s) nsqd refused a command: %s", address_,
-               frame.data);
-    done(internal::StatusFromErrorFrame(frame.data));
-    if (!internal::IsNonFatalError(frame.data)) {
-      // nsqd closes the connection after a fatal error; let the next command open a new one
-      // at once instead of meeting the old one's end.
-      conn_->Close(internal::StatusFromErrorFrame(frame.data));
-      OnClosed(internal::StatusFromErrorFrame(frame.data));
-      return;
-    }
-  } else {
-    done(absl::OkStatus());
+  if (frame.type != protocol::FrameType::kError) {
+    Complete(entry, absl::OkStatus());
+    MaybeFinishStop();
+    return;
+  }
+  CLIENT_LOG(config_, LogLevel::kWarning, "(%s) nsqd refused a command: %s",
+             nodes_[current_].address, frame.data);
+  const absl::Status error = internal::StatusFromErrorFrame(frame.data);
+  Complete(entry, error);
+  if (!internal::IsNonFatalError(frame.data)) {
+    // nsqd closes the connection after a fatal error; let the next command open a new one at
+    // once instead of meeting the old one's end. Not the node's fault: no backoff.
+    conn_->Close(error);
+    OnClosed(current_, /*was_ready=*/false, absl::CancelledError("closed after an error reply"));
+    return;
   }
   MaybeFinishStop();
 }
 
-void Producer::Core::OnClosed(const absl::Status& status) {
-  if (!status.ok()) {
-    CLIENT_LOG(config_, LogLevel::kWarning, "(%s) producer connection closed: %s", address_,
-               status.ToString());
-  }
+void Producer::Core::OnClosed(size_t index, bool was_ready, const absl::Status& status) {
+  Node& node = nodes_[index];
+  const bool error_reply = absl::IsCancelled(status);
   ready_ = false;
   conn_.reset();
   ++generation_;
-  // Whatever was written may or may not have been published; whatever was not written never
-  // will be, because the connection could not be established.
-  std::deque<PublishCallback> sent;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    connected_to_.clear();
+  }
+  if (was_ready) {
+    // It was up: redial at once (an nsqd restart costs one failed publish, not a backoff).
+    if (!status.ok() && !stopping_) {
+      CLIENT_LOG(config_, LogLevel::kWarning, "(%s) producer connection lost: %s", node.address,
+                 status.ToString());
+      node.state = NodeState::kDown;
+      node.last_error = status;
+    }
+    node.retry_at = Clock::now();
+  } else if (!error_reply && !status.ok()) {
+    ++node.failures;
+    node.last_error = status;
+    const milliseconds wait = Backoff(node.failures);
+    node.retry_at = Clock::now() + wait;
+    if (node.state != NodeState::kDown) {
+      CLIENT_LOG(config_, LogLevel::kWarning,
+                 "(%s) nsqd unreachable: %s; retrying with backoff (next attempt in %dms)",
+                 node.address, status.ToString(), wait.count());
+    } else {
+      CLIENT_LOG(config_, LogLevel::kDebug, "(%s) nsqd still unreachable (%d failures): %s",
+                 node.address, node.failures, status.ToString());
+    }
+    node.state = NodeState::kDown;
+    // The next address, if any, gets the waiting publishes.
+    current_ = (index + 1) % nodes_.size();
+  }
+  // Whatever was written may or may not have been published.
+  std::deque<Entry> sent;
   sent.swap(sent_);
-  std::deque<Waiting> waiting;
-  waiting.swap(waiting_);
   const std::string why = status.ok() ? std::string("closed") : status.ToString();
-  for (PublishCallback& done : sent) {
-    done(absl::UnavailableError(
-        absl::StrCat("connection to nsqd ", address_, " lost before its reply: ", why)));
+  for (Entry& entry : sent) {
+    Complete(entry, absl::UnavailableError(absl::StrCat("connection to nsqd ", node.address,
+                                                        " lost before its reply: ", why)));
   }
-  // nsqd refusing our AUTH stays PermissionDenied: retrying will not help.
-  const absl::StatusCode code = absl::IsPermissionDenied(status)
-                                    ? absl::StatusCode::kPermissionDenied
-                                    : absl::StatusCode::kUnavailable;
-  for (Waiting& w : waiting) {
-    w.done(absl::Status(code, absl::StrCat("cannot connect to nsqd ", address_, ": ", why)));
-  }
+  EnsureConnection();
+  ReleaseRoom();
   MaybeFinishStop();
+}
+
+void Producer::Core::FailWaiting(const absl::Status& status) {
+  std::deque<Entry> entries;
+  entries.swap(waiting_entries_);
+  waiting_.clear();
+  for (Entry& entry : entries) Complete(entry, status);
+  std::vector<PublishCallback> pings;
+  pings.swap(pings_);
+  for (PublishCallback& done : pings) done(status);
+  ReleaseRoom();
+}
+
+void Producer::Core::ReleaseRoom() {
+  if (freed_messages_ == 0 && freed_bytes_ == 0) return;
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    outstanding_messages_.store(outstanding_messages_.load(std::memory_order_relaxed) - freed_messages_,
+                                std::memory_order_relaxed);
+    outstanding_bytes_ -= freed_bytes_;
+    wake = waiters_ > 0;
+  }
+  freed_messages_ = 0;
+  freed_bytes_ = 0;
+  if (wake) room_.notify_all();
+}
+
+void Producer::Core::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (accepting_) {
+      accepting_ = false;
+      asio::post(io_, [this] { BeginStop(); });
+    }
+  }
+  room_.notify_all();  // callers waiting for room give up
+  if (std::this_thread::get_id() == thread_id_) return;  // from a callback
+  std::call_once(join_once_, [this] { thread_.join(); });
 }
 
 void Producer::Core::BeginStop() {
@@ -170,105 +520,192 @@ void Producer::Core::BeginStop() {
 }
 
 void Producer::Core::MaybeFinishStop() {
-  if (!stopping_ || !waiting_.empty() || !sent_.empty()) return;
+  if (!stopping_) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (drain_posted_) return;  // Drain comes back here
+  }
+  if (!waiting_entries_.empty() || !sent_.empty() || !pings_.empty()) return;
+  ReleaseRoom();
   if (conn_ != nullptr) {
-    conn_->CloseAfterFlush();  // OnClosed comes back here
+    if (ready_) {
+      conn_->CloseAfterFlush();  // OnClosed comes back here
+    } else {
+      conn_->Close(absl::CancelledError("producer stopped"));
+    }
     return;
   }
   io_.stop();
 }
 
+// ---------------------------------------------------------------- Producer
+
 Producer::Producer(std::string nsqd_tcp_address, Config config)
-    : core_(std::make_shared<Core>(std::move(nsqd_tcp_address), std::move(config))) {}
+    : Producer(std::vector<std::string>{std::move(nsqd_tcp_address)}, std::move(config)) {}
 
-Producer::~Producer() { Stop(); }
+Producer::Producer(std::vector<std::string> nsqd_tcp_addresses, Config config)
+    : core_(std::make_shared<Core>(std::move(nsqd_tcp_addresses), std::move(config))) {}
 
-absl::Status Producer::status() const { return core_->init_status_; }
-
-void Producer::Submit(std::string command, PublishCallback done) {
-  if (!core_->init_status_.ok()) {
-    done(core_->init_status_);
-    return;
-  }
-  {
-    std::lock_guard<std::mutex> lock(core_->mu_);
-    if (core_->accepting_) {
-      Core* core = core_.get();
-      asio::post(core->io_, [core, command = std::move(command), done = std::move(done)]() mutable {
-        core->Enqueue(std::move(command), std::move(done));
-      });
-      return;
-    }
-  }
-  done(absl::FailedPreconditionError("producer is stopped"));
+Producer::~Producer() {
+  if (core_ != nullptr) Stop();
 }
 
-namespace {
+Producer::Producer(Producer&& other) noexcept = default;
 
-absl::Status Wait(std::thread::id io_thread, const std::function<void(PublishCallback)>& start) {
-  if (std::this_thread::get_id() == io_thread) {
-    return absl::FailedPreconditionError(
-        "a blocking publish cannot be called from a producer callback");
+Producer& Producer::operator=(Producer&& other) noexcept {
+  if (this != &other) {
+    if (core_ != nullptr) Stop();
+    core_ = std::move(other.core_);
   }
+  return *this;
+}
+
+absl::Status Producer::status() const {
+  if (core_ == nullptr) return absl::FailedPreconditionError("moved-from Producer");
+  return core_->init_status_;
+}
+
+void Producer::Submit(Command command, PublishCallback done) {
+  if (!done) done = [](absl::Status) {};
+  if (absl::Status s = status(); !s.ok()) {
+    done(s);
+    return;
+  }
+  absl::Status invalid;
+  if (!protocol::IsValidTopicName(command.topic)) {
+    // nsqd would read "PUB a b" as a publish to "a": refuse before anything is sent.
+    invalid = absl::InvalidArgumentError(
+        absl::StrCat("topic name ", protocol::QuoteName(command.topic),
+                     " is not valid (1-64 characters of [.a-zA-Z0-9_-], optional #ephemeral)"));
+  } else if (command.kind == Command::Kind::kDpub && command.delay_ms < 0) {
+    invalid = absl::InvalidArgumentError(
+        absl::StrFormat("deferred publish delay %dms is negative", command.delay_ms));
+  }
+  if (!invalid.ok()) {
+    core_->CountFailed(command.messages());
+    done(invalid);
+    return;
+  }
+  core_->Submit(command, std::move(done));
+}
+
+absl::Status Producer::Wait(const std::function<void(PublishCallback)>& start) {
+  if (core_ != nullptr && std::this_thread::get_id() == core_->thread_id_) {
+    return absl::FailedPreconditionError(
+        "a blocking producer call cannot be made from a producer callback");
+  }
+  // Shared: the callback may still be inside set_value when get() returns here.
   auto promise = std::make_shared<std::promise<absl::Status>>();
   std::future<absl::Status> result = promise->get_future();
   start([promise](absl::Status status) { promise->set_value(std::move(status)); });
   return result.get();
 }
 
-}  // namespace
-
-absl::Status Producer::Publish(const std::string& topic, const std::string& body) {
-  return Wait(core_->thread_.get_id(),
-              [&](PublishCallback done) { PublishAsync(topic, body, std::move(done)); });
+absl::Status Producer::Ping() {
+  if (absl::Status s = status(); !s.ok()) return s;
+  return Wait([this](PublishCallback done) { core_->Ping(std::move(done)); });
 }
 
-absl::Status Producer::MultiPublish(const std::string& topic,
-                                    const std::vector<std::string>& bodies) {
-  return Wait(core_->thread_.get_id(),
-              [&](PublishCallback done) { MultiPublishAsync(topic, bodies, std::move(done)); });
+absl::Status Producer::Publish(std::string_view topic, std::string_view body) {
+  return Wait([&](PublishCallback done) { PublishAsync(topic, body, std::move(done)); });
 }
 
-absl::Status Producer::DeferredPublish(const std::string& topic, std::chrono::milliseconds delay,
-                                       const std::string& body) {
-  return Wait(core_->thread_.get_id(), [&](PublishCallback done) {
-    DeferredPublishAsync(topic, delay, body, std::move(done));
-  });
+absl::Status Producer::MultiPublish(std::string_view topic, absl::Span<const std::string> bodies) {
+  return Wait([&](PublishCallback done) { MultiPublishAsync(topic, bodies, std::move(done)); });
 }
 
-void Producer::PublishAsync(const std::string& topic, const std::string& body,
-                            PublishCallback done) {
-  std::string command;
-  protocol::EncodePub(topic, body, &command);
-  Submit(std::move(command), std::move(done));
+absl::Status Producer::MultiPublish(std::string_view topic,
+                                    absl::Span<const std::string_view> bodies) {
+  return Wait([&](PublishCallback done) { MultiPublishAsync(topic, bodies, std::move(done)); });
 }
 
-void Producer::MultiPublishAsync(const std::string& topic, const std::vector<std::string>& bodies,
+absl::Status Producer::MultiPublish(std::string_view topic,
+                                    std::initializer_list<std::string_view> bodies) {
+  return MultiPublish(topic, absl::Span<const std::string_view>(bodies.begin(), bodies.size()));
+}
+
+absl::Status Producer::DeferredPublish(std::string_view topic, std::chrono::milliseconds delay,
+                                       std::string_view body) {
+  return Wait(
+      [&](PublishCallback done) { DeferredPublishAsync(topic, delay, body, std::move(done)); });
+}
+
+void Producer::PublishAsync(std::string_view topic, std::string_view body, PublishCallback done) {
+  Command command;
+  command.topic = topic;
+  command.body = body;
+  Submit(command, std::move(done));
+}
+
+void Producer::PublishAsync(std::string_view topic, std::string&& body, PublishCallback done) {
+  Command command;
+  command.topic = topic;
+  command.owned = &body;
+  Submit(command, std::move(done));
+}
+
+void Producer::PublishAsync(std::string_view topic, const char* body, PublishCallback done) {
+  PublishAsync(topic, std::string_view(body), std::move(done));
+}
+
+void Producer::MultiPublishAsync(std::string_view topic, absl::Span<const std::string> bodies,
                                  PublishCallback done) {
-  std::vector<std::string_view> views(bodies.begin(), bodies.end());
-  std::string command;
-  protocol::EncodeMpub(topic, views, &command);
-  Submit(std::move(command), std::move(done));
+  Command command;
+  command.kind = Command::Kind::kMpub;
+  command.topic = topic;
+  command.strings = bodies;
+  Submit(command, std::move(done));
 }
 
-void Producer::DeferredPublishAsync(const std::string& topic, std::chrono::milliseconds delay,
-                                    const std::string& body, PublishCallback done) {
-  std::string command;
-  protocol::EncodeDpub(topic, delay.count(), body, &command);
-  Submit(std::move(command), std::move(done));
+void Producer::MultiPublishAsync(std::string_view topic, absl::Span<const std::string_view> bodies,
+                                 PublishCallback done) {
+  Command command;
+  command.kind = Command::Kind::kMpub;
+  command.topic = topic;
+  command.views = bodies;
+  Submit(command, std::move(done));
+}
+
+void Producer::MultiPublishAsync(std::string_view topic,
+                                 std::initializer_list<std::string_view> bodies,
+                                 PublishCallback done) {
+  MultiPublishAsync(topic, absl::Span<const std::string_view>(bodies.begin(), bodies.size()),
+                    std::move(done));
+}
+
+void Producer::DeferredPublishAsync(std::string_view topic, std::chrono::milliseconds delay,
+                                    std::string_view body, PublishCallback done) {
+  Command command;
+  command.kind = Command::Kind::kDpub;
+  command.topic = topic;
+  command.body = body;
+  command.delay_ms = delay.count();
+  Submit(command, std::move(done));
+}
+
+void Producer::DeferredPublishAsync(std::string_view topic, std::chrono::milliseconds delay,
+                                    std::string&& body, PublishCallback done) {
+  Command command;
+  command.kind = Command::Kind::kDpub;
+  command.topic = topic;
+  command.owned = &body;
+  command.delay_ms = delay.count();
+  Submit(command, std::move(done));
+}
+
+void Producer::DeferredPublishAsync(std::string_view topic, std::chrono::milliseconds delay,
+                                    const char* body, PublishCallback done) {
+  DeferredPublishAsync(topic, delay, std::string_view(body), std::move(done));
+}
+
+uint64_t Producer::Outstanding() const { return core_ == nullptr ? 0 : core_->Outstanding(); }
+
+ProducerStats Producer::Stats() const {
+  return core_ == nullptr ? ProducerStats() : core_->Stats();
 }
 
 void Producer::Stop() {
-  Core* core = core_.get();
-  {
-    std::lock_guard<std::mutex> lock(core->mu_);
-    if (core->accepting_) {
-      core->accepting_ = false;
-      asio::post(core->io_, [core] { core->BeginStop(); });
-    }
-  }
-  if (std::this_thread::get_id() == core->thread_.get_id()) return;  // from a callback
-  std::call_once(core->join_once_, [core] { core->thread_.join(); });
+  if (core_ != nullptr) core_->Stop();
 }
 
 }  // namespace nsq::client

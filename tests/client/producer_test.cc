@@ -22,6 +22,7 @@
 #include "common/protocol/frame.h"
 #include "common/protocol/stream_codec.h"
 #include "tests/client/client_test_util.h"
+#include "tests/client/fake_nsqd.h"
 #include "tests/testutil/fake_auth_server.h"
 #include "tests/testutil/wait_for.h"
 
@@ -52,15 +53,26 @@ TEST_CASE("Publish, MultiPublish and DeferredPublish return after nsqd confirmed
   CHECK(Stat(*nsqd, "events", "", "message_count") == 6);
 }
 
-TEST_CASE("An invalid topic fails with E_BAD_TOPIC and the producer goes on afterwards") {
+TEST_CASE("An invalid topic is refused before anything is sent; \"a b\" is not published to a") {
   auto nsqd = StartNsqd();
   testing::LogRecorder log;
   Producer producer(NsqdAddress(*nsqd), log.MakeConfig());
-  absl::Status status = producer.Publish("bad!topic", "x");
-  CHECK(absl::IsInvalidArgument(status));
-  CHECK_MESSAGE(std::string(status.message()).rfind("E_BAD_TOPIC", 0) == 0, status.ToString());
-  // nsqd closed the connection after the fatal error; the next command opens a new one.
+  for (const std::string& topic :
+       std::vector<std::string>{"bad!topic", "a b", "", std::string(65, 'x'), "t\n"}) {
+    absl::Status status = producer.Publish(topic, "x");
+    CHECK_MESSAGE(absl::IsInvalidArgument(status), status.ToString());
+    CHECK_MESSAGE(absl::StrContains(status.message(), "is not valid"), status.ToString());
+    status = producer.MultiPublish(topic, {"x", "y"});
+    CHECK_MESSAGE(absl::IsInvalidArgument(status), status.ToString());
+    status = producer.DeferredPublish(topic, 10ms, "x");
+    CHECK_MESSAGE(absl::IsInvalidArgument(status), status.ToString());
+  }
+  CHECK(producer.Stats().failed == 20);  // MPUB counts its 2 messages
+  // Nothing reached nsqd: no topic "a" (nsqd reads "PUB a b" as a publish to "a").
+  CHECK(Stat(*nsqd, "a", "", "message_count") == -1);
+  CHECK(Stat(*nsqd, "bad", "", "message_count") == -1);
   CLIENT_CHECK_OK(producer.Publish("good", "x"));
+  CHECK(Stat(*nsqd, "good", "", "message_count") == 1);
 }
 
 TEST_CASE("An empty body fails with E_BAD_MESSAGE") {
@@ -82,7 +94,7 @@ TEST_CASE("Commands pipelined after a fatal error fail as Unavailable, not as it
   CLIENT_REQUIRE_OK(producer.Publish("t", "warm up the connection"));
   std::promise<absl::Status> bad;
   std::promise<absl::Status> after;
-  producer.PublishAsync("bad!topic", "x", [&](absl::Status s) { bad.set_value(s); });
+  producer.PublishAsync("t", "", [&](absl::Status s) { bad.set_value(s); });  // E_BAD_MESSAGE
   producer.PublishAsync("t", "y", [&](absl::Status s) { after.set_value(s); });
   CHECK(absl::IsInvalidArgument(bad.get_future().get()));
   absl::Status second = after.get_future().get();
@@ -172,6 +184,148 @@ TEST_CASE("After nsqd restarts, the producer reconnects and publishes again") {
       10s));
   CHECK(attempts <= 2);
   CHECK(Stat(*nsqd, "t", "", "message_count") >= 1);
+}
+
+// ------------------------------------------------------------------ back-pressure
+
+TEST_CASE("At the outstanding limit PublishAsync waits for room; the count never exceeds it") {
+  auto nsqd = StartNsqd();
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  config.log_level = LogLevel::kInfo;
+  config.max_outstanding_messages = 50;
+  Producer producer(NsqdAddress(*nsqd), config);
+  constexpr int kThreads = 2;
+  constexpr int kPerThread = 10000;
+  std::atomic<int> ok{0};
+  std::atomic<uint64_t> max_seen{0};
+  auto see = [&] {
+    const uint64_t now = producer.Outstanding();
+    uint64_t seen = max_seen.load();
+    while (now > seen && !max_seen.compare_exchange_weak(seen, now)) {
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kPerThread; ++i) {
+        producer.PublishAsync("bounded", "m", [&](absl::Status s) {
+          see();
+          if (s.ok()) ++ok;
+        });
+        see();
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  producer.Stop();
+  CHECK(ok == kThreads * kPerThread);
+  CHECK(max_seen <= 50);
+  CHECK(max_seen >= 1);
+  const ProducerStats stats = producer.Stats();
+  CHECK(stats.published == kThreads * kPerThread);
+  CHECK(stats.failed == 0);
+  CHECK(stats.outstanding == 0);
+  CHECK(stats.outstanding_bytes == 0);
+  CHECK(Stat(*nsqd, "bounded", "", "message_count") == kThreads * kPerThread);
+}
+
+TEST_CASE("With block_when_full off, a publish over either limit fails at once") {
+  testing::FakeNsqd fake({.answer = false});
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  config.block_when_full = false;
+  std::string body = "m";
+  SUBCASE("messages") { config.max_outstanding_messages = 3; }
+  SUBCASE("bytes") {
+    config.max_outstanding_bytes = 700;
+    body = std::string(300, 'b');  // ~330 bytes as a command: 2 fit, a 3rd does not
+  }
+  const int fit = config.max_outstanding_messages == 3 ? 3 : 2;
+  Producer producer(fake.address(), config);
+  std::vector<std::promise<absl::Status>> accepted(fit);
+  for (int i = 0; i < fit; ++i) {
+    producer.PublishAsync("t", body, [&accepted, i](absl::Status s) { accepted[i].set_value(s); });
+  }
+  CHECK(producer.Outstanding() == static_cast<uint64_t>(fit));
+  absl::Status refused;
+  producer.PublishAsync("t", body, [&](absl::Status s) { refused = s; });  // runs before return
+  CHECK_MESSAGE(absl::IsResourceExhausted(refused), refused.ToString());
+  CHECK_MESSAGE(absl::StrContains(refused.message(), "outstanding"), refused.ToString());
+  CHECK(absl::IsResourceExhausted(producer.MultiPublish("t", {"x", "y"})));
+  CHECK(producer.Outstanding() == static_cast<uint64_t>(fit));
+  // The fake read them all and answers none; when it drops the connection they fail as
+  // Unavailable (written, maybe published), never as OK.
+  REQUIRE(WaitFor([&] { return fake.commands() == fit; }, 5s));
+  fake.DropConnection();
+  for (auto& promise : accepted) {
+    const absl::Status status = promise.get_future().get();
+    CHECK_MESSAGE(absl::IsUnavailable(status), status.ToString());
+    CHECK_MESSAGE(absl::StrContains(status.message(), "lost before its reply"), status.ToString());
+  }
+  // The count is given back once per read, just after the callbacks of that read.
+  CHECK(WaitFor([&] { return producer.Outstanding() == 0; }, 5s));
+  CHECK(producer.Stats().failed == static_cast<uint64_t>(fit + 3));
+  CHECK(producer.Stats().published == 0);
+}
+
+TEST_CASE("A publish waiting for room gives up with FailedPrecondition when the producer stops") {
+  testing::FakeNsqd fake({.answer = false});
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  config.max_outstanding_messages = 2;
+  Producer producer(fake.address(), config);
+  std::atomic<int> unavailable{0};
+  for (int i = 0; i < 2; ++i) {
+    producer.PublishAsync("t", "m", [&](absl::Status s) { unavailable += absl::IsUnavailable(s); });
+  }
+  std::promise<absl::Status> third;
+  std::future<void> blocked = std::async(std::launch::async, [&] {
+    producer.PublishAsync("t", "m", [&](absl::Status s) { third.set_value(s); });
+  });
+  // It waits: nothing frees room while the fake answers nothing.
+  CHECK(blocked.wait_for(100ms) == std::future_status::timeout);
+  std::future<void> stopped = std::async(std::launch::async, [&] { producer.Stop(); });
+  REQUIRE(blocked.wait_for(5s) == std::future_status::ready);
+  const absl::Status status = third.get_future().get();
+  CHECK_MESSAGE(absl::IsFailedPrecondition(status), status.ToString());
+  // Stop waits for the two accepted ones, which end when the connection does.
+  CHECK(stopped.wait_for(50ms) == std::future_status::timeout);
+  REQUIRE(WaitFor([&] { return fake.commands() == 2; }, 5s));
+  fake.DropConnection();
+  REQUIRE(stopped.wait_for(5s) == std::future_status::ready);
+  CHECK(unavailable == 2);
+}
+
+TEST_CASE("A backlog far beyond what write_timeout allows is written in chunks, each within it") {
+  // 16 MiB through a peer reading 16 MiB/s: about a second in all, while each 256 KiB chunk
+  // takes ~16 ms. One write of the whole backlog under a 200 ms deadline would fail.
+  testing::FakeNsqd fake({.answer = true, .read_bytes_per_second = 16 << 20});
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  config.write_timeout = 200ms;
+  Producer producer(fake.address(), config);
+  CLIENT_REQUIRE_OK(producer.Ping());
+  constexpr int kBig = 200;      // 64 KiB each, moved in: written from where they are
+  constexpr int kSmall = 20000;  // ~250 B each, copied into shared pieces
+  std::atomic<int> ok{0};
+  std::atomic<int> failed{0};
+  auto done = [&](absl::Status s) {
+    if (s.ok()) {
+      ++ok;
+    } else if (failed++ == 0) {
+      MESSAGE(s.ToString());
+    }
+  };
+  for (int i = 0; i < kBig; ++i) {
+    producer.PublishAsync("t", std::string(64 * 1024, 'x'), done);
+    for (int k = 0; k < kSmall / kBig; ++k) producer.PublishAsync("t", std::string(200, 's'), done);
+  }
+  producer.Stop();
+  CHECK(failed == 0);
+  CHECK(ok == kBig + kSmall);
+  CHECK(fake.messages() == kBig + kSmall);
+  CHECK(fake.connections() == 1);
 }
 
 // ------------------------------------------------------------------ TLS, compression, AUTH

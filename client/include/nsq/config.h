@@ -109,6 +109,27 @@ struct Config {
   int deflate_level = 6;  // 1 .. 9
   bool snappy = false;
 
+  // --- Not go-nsq options: this library's own. ---
+
+  // Producer: publishes accepted but not yet answered by nsqd (PublishAsync callbacks not yet
+  // run), counted in messages (an MPUB counts its bodies) and in command bytes. At either
+  // limit a publish waits for room (block_when_full, the default) or fails at once with
+  // ResourceExhausted. A publish made from a producer callback never waits (it would wait on
+  // itself): there it fails when full. A single publish larger than a limit is accepted
+  // when nothing else is outstanding.
+  int64_t max_outstanding_messages = 65536;      // >= 1
+  int64_t max_outstanding_bytes = 64 << 20;      // >= 1
+  bool block_when_full = true;
+  // Producer: after a failed dial an nsqd is not tried again for reconnect_min_backoff *
+  // 2^(failures-1), at most reconnect_max_backoff, times a random factor in [0.5, 1]; a
+  // connection that was up and dropped is redialled at once.
+  std::chrono::milliseconds reconnect_min_backoff{100};    // 1 ms .. 1 h
+  std::chrono::milliseconds reconnect_max_backoff{10000};  // >= reconnect_min_backoff, <= 1 h
+  // Consumer: how long Stop() waits for handlers to answer the messages they hold (go-nsq
+  // waits 30 s); then the connections close, nsqd redelivers what is unanswered, and the
+  // number is logged.
+  std::chrono::milliseconds drain_timeout{30000};  // 0 .. 1 h
+
   LogLevel log_level = LogLevel::kInfo;
   // Empty: lines go to stderr.
   Logger logger;
