@@ -82,6 +82,7 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
         poll_timer_(io_),
         backoff_timer_(io_),
         redistribute_timer_(io_),
+        drain_timer_(io_),
         rng_(std::random_device{}()) {
     init_status_ = config_.Validate();
     if (init_status_.ok() && !protocol::IsValidTopicName(topic_)) {
@@ -93,7 +94,6 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
           absl::StrCat("channel name ", protocol::QuoteName(channel_), " is not valid"));
     }
     tls_context_ = internal::TlsContextFor(config_, &init_status_);
-    stopped_future_ = stopped_.get_future().share();
     // Enough spare states for a full window of messages plus the ones being handed over.
     pool_ = internal::MessagePool::Create(static_cast<size_t>(std::max(0, config_.max_in_flight)) +
                                           1024);
@@ -109,7 +109,10 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
   void SetGiveUpHandler(GiveUpHandler handler);
   absl::Status ConnectToNsqd(const std::string& address);
   absl::Status ConnectToNsqLookupd(const std::string& address);
+  void StopAsync();
   void Stop();
+  bool Stopped() const;
+  bool WaitStopped(milliseconds timeout) const;
   ConsumerStats Stats() const;
 
  private:
@@ -170,7 +173,14 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
   static asio::awaitable<void> PollLoop(Core* self);
   asio::awaitable<void> QueryLookupds();
   void BeginStop();
+  void RequeueWork(std::vector<Work>& work);
+  void ForceClose();
   void MaybeFinishStop();
+  // Any thread, once: waits for the stop (at most until the drain deadline), then ends the io
+  // thread and the handler threads.
+  void FinishStop();
+  // work_mu_ held.
+  void CheckStoppedLocked();
 
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_guard_;
@@ -189,21 +199,27 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
   std::set<std::string> lookupd_addresses_;
   std::vector<std::thread> workers_;
   std::once_flag join_once_;
+  Clock::time_point stop_deadline_;  // Stop's start + drain_timeout
 
   // Messages waiting for a handler thread, guarded by work_mu_.
-  std::mutex work_mu_;
+  mutable std::mutex work_mu_;
   std::condition_variable work_cv_;
   std::deque<Work> work_;
   int idle_workers_ = 0;  // handler threads waiting on work_cv_
   bool work_closed_ = false;
+  // Stopping, also guarded by work_mu_: stopped_ once every connection is closed (io_done_)
+  // and every handler thread has returned.
+  mutable std::condition_variable stopped_cv_;
+  bool io_done_ = false;
+  int live_workers_ = 0;
+  std::set<std::thread::id> finished_workers_;
+  bool stopped_ = false;
 
   // Answers waiting for the io thread, guarded by responses_mu_.
   std::mutex responses_mu_;
   std::vector<PendingResponse> responses_;
   bool drain_posted_ = false;  // a DrainResponses is queued on the io thread
 
-  std::promise<void> stopped_;  // set on the io thread once every connection is closed
-  std::shared_future<void> stopped_future_;
 
   std::atomic<uint64_t> received_{0};
   std::atomic<uint64_t> finished_{0};
@@ -226,6 +242,7 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
   asio::steady_timer poll_timer_;
   asio::steady_timer backoff_timer_;
   asio::steady_timer redistribute_timer_;
+  asio::steady_timer drain_timer_;
   bool redistributing_ = false;
   int backoff_counter_ = 0;
   bool in_backoff_timeout_ = false;
@@ -249,8 +266,14 @@ void Consumer::Core::SetHandler(Handler handler, int concurrency) {
     return;
   }
   handler_ = std::move(handler);
+  {
+    std::lock_guard<std::mutex> work_lock(work_mu_);
+    live_workers_ = std::max(1, concurrency);
+  }
+  // Each thread keeps the Core alive: a handler still running when Stop() gives up on it
+  // (see FinishStop) ends on a detached thread.
   for (int i = 0; i < std::max(1, concurrency); ++i) {
-    workers_.emplace_back([this] { WorkerLoop(); });
+    workers_.emplace_back([self = shared_from_this()] { self->WorkerLoop(); });
   }
 }
 
@@ -317,30 +340,88 @@ void Consumer::Core::Respond(const internal::MessageState& message, internal::Re
   if (post) asio::post(io_, [this] { DrainResponses(); });
 }
 
+void Consumer::Core::StopAsync() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stop_requested_) return;
+  stop_requested_ = true;
+  stop_deadline_ = Clock::now() + config_.drain_timeout;
+  asio::post(io_, [this] { BeginStop(); });
+}
+
 void Consumer::Core::Stop() {
+  StopAsync();
   bool on_own_thread = std::this_thread::get_id() == io_thread_.get_id();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!stop_requested_) {
-      stop_requested_ = true;
-      asio::post(io_, [this] { BeginStop(); });
-    }
     for (const std::thread& worker : workers_) {
       if (worker.get_id() == std::this_thread::get_id()) on_own_thread = true;
     }
   }
   if (on_own_thread) return;  // called from a handler or callback: stopping has begun
-  std::call_once(join_once_, [this] {
-    stopped_future_.wait();
-    {
-      std::lock_guard<std::mutex> lock(work_mu_);
-      work_closed_ = true;
+  std::call_once(join_once_, [this] { FinishStop(); });
+}
+
+void Consumer::Core::FinishStop() {
+  // The drain timer closes every connection at the deadline; this slack only covers the io
+  // thread's own work of closing them.
+  constexpr auto kSlack = std::chrono::seconds(2);
+  Clock::time_point deadline;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    deadline = stop_deadline_;
+  }
+  bool io_done = false;
+  int running = 0;
+  std::set<std::thread::id> finished;
+  {
+    std::unique_lock<std::mutex> lock(work_mu_);
+    stopped_cv_.wait_until(lock, deadline, [this] { return stopped_; });
+    // Past the deadline, handlers still running are not waited for; the connections are.
+    stopped_cv_.wait_until(lock, deadline + kSlack, [this] { return stopped_ || io_done_; });
+    io_done = io_done_;
+    running = live_workers_;
+    finished = finished_workers_;
+    work_closed_ = true;
+    work_.clear();
+  }
+  work_cv_.notify_all();
+  if (!io_done) {
+    CLIENT_LOG(config_, LogLevel::kError,
+               "consumer of %s/%s: connections not closed %dms after the drain deadline; "
+               "dropping them",
+               topic_, channel_, std::chrono::duration_cast<milliseconds>(kSlack).count());
+  }
+  io_.stop();
+  io_thread_.join();
+  for (std::thread& worker : workers_) {
+    if (finished.count(worker.get_id()) != 0) {
+      worker.join();
+    } else {
+      worker.detach();
     }
-    work_cv_.notify_all();
-    for (std::thread& worker : workers_) worker.join();
-    io_.stop();
-    io_thread_.join();
-  });
+  }
+  if (running > 0) {
+    CLIENT_LOG(config_, LogLevel::kError,
+               "consumer of %s/%s: %d handlers still running past drain_timeout (%dms); left to "
+               "finish on their own threads, their answers are ignored (nsqd redelivers)",
+               topic_, channel_, running, config_.drain_timeout.count());
+  }
+}
+
+bool Consumer::Core::Stopped() const {
+  std::lock_guard<std::mutex> lock(work_mu_);
+  return stopped_;
+}
+
+bool Consumer::Core::WaitStopped(milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(work_mu_);
+  return stopped_cv_.wait_for(lock, timeout, [this] { return stopped_; });
+}
+
+void Consumer::Core::CheckStoppedLocked() {
+  if (stopped_ || !io_done_ || live_workers_ > 0) return;
+  stopped_ = true;
+  stopped_cv_.notify_all();
 }
 
 ConsumerStats Consumer::Core::Stats() const {
@@ -364,7 +445,12 @@ void Consumer::Core::WorkerLoop() {
         work_cv_.wait(lock, [this] { return !work_.empty() || work_closed_; });
         --idle_workers_;
       }
-      if (work_.empty()) return;
+      if (work_.empty()) {
+        --live_workers_;
+        finished_workers_.insert(std::this_thread::get_id());
+        CheckStoppedLocked();
+        return;
+      }
       work = std::move(work_.front());
       work_.pop_front();
     }
@@ -503,6 +589,11 @@ void Consumer::Core::OnMessage(ConnState& conn, uint64_t id, const protocol::Fra
   state->nsqd_address = conn.address;
   state->conn_id = id;
   if (state->responder.expired()) state->responder = weak_from_this();  // a new pool slot
+  if (stopping_) {
+    // Sent before nsqd read our RDY 0: not ours to handle any more.
+    Message(std::move(state)).RequeueWithoutBackoff(milliseconds(0));
+    return;
+  }
   const bool give_up = config_.max_attempts > 0 && state->attempts > config_.max_attempts;
   new_work_.push_back(Work{std::move(state), give_up});
   // The rest of this read is decoded before the posted flush runs: one hand-over per read.
@@ -515,6 +606,10 @@ void Consumer::Core::OnMessage(ConnState& conn, uint64_t id, const protocol::Fra
 void Consumer::Core::FlushWork() {
   flush_posted_ = false;
   if (new_work_.empty()) return;
+  if (stopping_) {
+    RequeueWork(new_work_);
+    return;
+  }
   const size_t count = new_work_.size();
   int idle = 0;
   {
@@ -846,14 +941,65 @@ void Consumer::Core::BeginStop() {
   poll_timer_.cancel();
   backoff_timer_.cancel();
   redistribute_timer_.cancel();
+  // Messages no handler has started go back to nsqd now; handlers finish the ones they hold.
+  std::vector<Work> queued;
+  {
+    std::lock_guard<std::mutex> lock(work_mu_);
+    for (Work& work : work_) queued.push_back(std::move(work));
+    work_.clear();
+  }
+  for (Work& work : new_work_) queued.push_back(std::move(work));
+  new_work_.clear();
+  RequeueWork(queued);
   for (auto& [id, conn] : conns_) CloseConn(conn);
+  Clock::time_point deadline;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    deadline = stop_deadline_;
+  }
+  drain_timer_.expires_at(deadline);
+  drain_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) ForceClose();
+  });
   MaybeFinishStop();
+}
+
+void Consumer::Core::RequeueWork(std::vector<Work>& work) {
+  if (!work.empty()) {
+    CLIENT_LOG(config_, LogLevel::kInfo, "stopping: %d received messages not started, requeued",
+               work.size());
+  }
+  for (Work& item : work) Message(std::move(item.message)).RequeueWithoutBackoff(milliseconds(0));
+  work.clear();
+}
+
+void Consumer::Core::ForceClose() {
+  if (conns_.empty()) return;
+  int64_t unanswered = 0;
+  for (const auto& [id, conn] : conns_) unanswered += std::max<int64_t>(conn.in_flight, 0);
+  CLIENT_LOG(config_, LogLevel::kWarning,
+             "stopping: drain_timeout (%dms) passed with %d messages unanswered on %d "
+             "connections; closing them (nsqd redelivers those messages)",
+             config_.drain_timeout.count(), unanswered, conns_.size());
+  for (auto& [id, conn] : conns_) {
+    conn.phase = Phase::kClosing;
+    conn.conn->Close(absl::CancelledError("closed at drain_timeout"));
+  }
 }
 
 void Consumer::Core::MaybeFinishStop() {
   if (!stopping_ || !conns_.empty() || stop_signalled_) return;
   stop_signalled_ = true;
-  stopped_.set_value();
+  drain_timer_.cancel();
+  {
+    std::lock_guard<std::mutex> lock(work_mu_);
+    io_done_ = true;
+    work_closed_ = true;
+    work_.clear();  // nothing to answer on any more; nsqd redelivers
+    CheckStoppedLocked();
+  }
+  work_cv_.notify_all();
+  stopped_cv_.notify_all();  // FinishStop waits for io_done_ once the deadline has passed
 }
 
 // ---------------------------------------------------------------- Consumer
@@ -862,6 +1008,16 @@ Consumer::Consumer(std::string topic, std::string channel, Config config)
     : core_(std::make_shared<Core>(std::move(topic), std::move(channel), std::move(config))) {}
 
 Consumer::~Consumer() { Stop(); }
+
+Consumer::Consumer(Consumer&& other) noexcept = default;
+
+Consumer& Consumer::operator=(Consumer&& other) noexcept {
+  if (this != &other) {
+    Stop();
+    core_ = std::move(other.core_);
+  }
+  return *this;
+}
 
 void Consumer::SetHandler(Handler handler, int concurrency) {
   core_->SetHandler(std::move(handler), concurrency);
@@ -879,7 +1035,19 @@ absl::Status Consumer::ConnectToNsqLookupd(const std::string& address) {
   return core_->ConnectToNsqLookupd(address);
 }
 
-void Consumer::Stop() { core_->Stop(); }
+void Consumer::Stop() {
+  if (core_ != nullptr) core_->Stop();
+}
+
+void Consumer::StopAsync() {
+  if (core_ != nullptr) core_->StopAsync();
+}
+
+bool Consumer::Stopped() const { return core_ == nullptr || core_->Stopped(); }
+
+bool Consumer::WaitStopped(std::chrono::milliseconds timeout) const {
+  return core_ == nullptr || core_->WaitStopped(timeout);
+}
 
 ConsumerStats Consumer::Stats() const { return core_->Stats(); }
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "nsq/producer.h"
 #include "tests/testutil/http_client.h"
 
 namespace nsq::client::testing {
@@ -36,6 +37,14 @@ std::string NsqdAddress(const testutil::TestNsqd& nsqd) {
 
 std::string LookupdAddress(const testutil::TestLookupd& lookupd) {
   return absl::StrCat("127.0.0.1:", lookupd.http_port());
+}
+
+void PublishAll(const testutil::TestNsqd& nsqd, const std::string& topic, const std::string& tag,
+                int count) {
+  Producer producer(NsqdAddress(nsqd), Config());
+  std::vector<std::string> bodies;
+  for (int i = 0; i < count; ++i) bodies.push_back(absl::StrCat(tag, "-", i));
+  CLIENT_REQUIRE_OK(producer.MultiPublish(topic, bodies));
 }
 
 uint16_t FreePort() {

@@ -45,6 +45,10 @@ std::unique_ptr<testutil::TestNsqd> StartNsqdWithLookupd(const testutil::TestLoo
 std::string NsqdAddress(const testutil::TestNsqd& nsqd);
 std::string LookupdAddress(const testutil::TestLookupd& lookupd);
 
+// Publishes "<tag>-0" .. "<tag>-<count-1>" to `topic` in one MPUB (a test REQUIREs success).
+void PublishAll(const testutil::TestNsqd& nsqd, const std::string& topic, const std::string& tag,
+                int count);
+
 // A loopback port that was free a moment ago (for a fixed --tcp-address across restarts).
 uint16_t FreePort();
 

@@ -30,18 +30,11 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::NsqdAddress;
+using testing::PublishAll;
 using testing::StartNsqd;
 using testing::Stat;
 using testutil::WaitFor;
 using Clock = std::chrono::steady_clock;
-
-void PublishAll(const testutil::TestNsqd& nsqd, const std::string& topic, const std::string& tag,
-                int count) {
-  Producer producer(NsqdAddress(nsqd), Config());
-  std::vector<std::string> bodies;
-  for (int i = 0; i < count; ++i) bodies.push_back(absl::StrCat(tag, "-", i));
-  CLIENT_REQUIRE_OK(producer.MultiPublish(topic, bodies));
-}
 
 // Bodies seen by a handler, thread-safe.
 class Seen {

@@ -29,6 +29,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::NsqdAddress;
+using testing::PublishAll;
 using testing::StartNsqd;
 using testing::Stat;
 using testutil::WaitFor;
@@ -145,14 +146,6 @@ class SteadyPublisher {
   absl::Status error_;
   std::thread thread_;  // last: starts once the members it uses exist
 };
-
-void PublishAll(const testutil::TestNsqd& nsqd, const std::string& topic, const std::string& tag,
-                int count) {
-  Producer producer(NsqdAddress(nsqd), Config());
-  std::vector<std::string> bodies;
-  for (int i = 0; i < count; ++i) bodies.push_back(absl::StrCat(tag, "-", i));
-  CLIENT_REQUIRE_OK(producer.MultiPublish(topic, bodies));
-}
 
 void CreateChannel(const testutil::TestNsqd& nsqd, const std::string& topic,
                    const std::string& channel) {

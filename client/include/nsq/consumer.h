@@ -18,11 +18,21 @@
 // success steps back, failure backs off longer), as go-nsq does. A message delivered more than
 // max_attempts times goes to the give-up handler instead (default: log it) and is finished.
 //
+// Stopping: Stop() sends RDY 0 and CLS at once, requeues the messages no handler has started,
+// and waits for the handlers to answer the messages they hold, at most Config::drain_timeout
+// (30 s by default, as go-nsq); then it closes the connections (nsqd redelivers whatever is
+// unanswered, and the number is logged) and returns. A handler still running then is left to
+// finish on its own thread, with its answer ignored. StopAsync() starts the same without
+// waiting, and Stopped() / WaitStopped() tell when it is over (go-nsq's Stop and StopChan).
+//
 // Threads: every method may be called from any thread. The consumer owns one background I/O
 // thread and `concurrency` handler threads; handlers run on the handler threads only. Stop()
-// must not be called from a handler (it would wait for itself); there it only starts stopping.
+// called from a handler only starts stopping (it cannot wait for its own thread).
+//
+// Lifetime: move-only. A moved-from Consumer may only be destroyed or assigned to.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -54,6 +64,8 @@ class Consumer {
   Consumer(std::string topic, std::string channel, Config config);
   // Stops (see Stop()).
   ~Consumer();
+  Consumer(Consumer&& other) noexcept;
+  Consumer& operator=(Consumer&& other) noexcept;
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
 
@@ -71,9 +83,17 @@ class Consumer {
   // ones are connected, vanished ones closed.
   absl::Status ConnectToNsqLookupd(const std::string& address);
 
-  // Stops taking messages (RDY 0, CLS), waits for the handlers to finish the messages already
-  // received and for their FIN/REQ to be sent, then closes. Idempotent.
+  // Stops taking messages (RDY 0, CLS), requeues the received messages no handler started,
+  // waits up to drain_timeout for the handlers to answer the messages they hold and for those
+  // FIN/REQ to be sent, then closes. Never waits longer than drain_timeout (plus the time to
+  // close). Idempotent; from a handler it only starts stopping.
   void Stop();
+  // Starts stopping and returns at once.
+  void StopAsync();
+  // True once stopping is over: every connection closed and every handler returned.
+  bool Stopped() const;
+  // Waits until Stopped() or `timeout`; returns Stopped().
+  bool WaitStopped(std::chrono::milliseconds timeout) const;
 
   ConsumerStats Stats() const;
 
