@@ -138,6 +138,19 @@ std::optional<int64_t> AsInteger(const json::value& value) {
 
 }  // namespace
 
+absl::Status ValidateQueueName(std::string_view queue) {
+  const std::string dead = absl::StrCat(std::string(queue), ".dead");
+  if (protocol::IsValidTopicName(queue) && !protocol::IsEphemeralName(queue) &&
+      protocol::IsValidTopicName(dead)) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "queue ", protocol::QuoteName(queue),
+      " is not a valid NSQ topic name for a queue: it and its dead-letter topic ",
+      protocol::QuoteName(dead),
+      " must be topic names, so 1-59 characters of [.a-zA-Z0-9_-], not #ephemeral"));
+}
+
 std::chrono::milliseconds SidekiqRetryDelay(int retry_count) {
   const int64_t count = std::clamp<int64_t>(retry_count, 0, 1000);
   std::uniform_int_distribution<int64_t> rand10(0, 9);
@@ -164,12 +177,7 @@ void Client::Stop() { core_->producer_.Stop(); }
 absl::StatusOr<std::string> Client::Enqueue(const std::string& queue, const std::string& job_class,
                                             const std::string& args_json,
                                             const EnqueueOptions& options) {
-  if (!protocol::IsValidTopicName(queue)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("queue ", protocol::QuoteName(queue),
-                     " is not a valid NSQ topic name (1-64 characters of [.a-zA-Z0-9_-], optional "
-                     "#ephemeral suffix)"));
-  }
+  if (absl::Status valid = ValidateQueueName(queue); !valid.ok()) return valid;
   if (job_class.empty()) return absl::InvalidArgumentError("job class is empty");
   absl::StatusOr<json::value> args = ParseJson(args_json);
   if (!args.ok() || !args->is_array()) {
@@ -310,12 +318,7 @@ class Worker::Core {
 };
 
 absl::Status Worker::Core::Start(int concurrency) {
-  if (!protocol::IsValidTopicName(queue_) || !protocol::IsValidTopicName(dead_topic_)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "queue ", protocol::QuoteName(queue_), " is not usable: it and its dead-letter topic ",
-        protocol::QuoteName(dead_topic_),
-        " must be valid NSQ topic names (1-64 characters of [.a-zA-Z0-9_-])"));
-  }
+  if (absl::Status valid = ValidateQueueName(queue_); !valid.ok()) return valid;
   if (options_.nsqd_tcp_addresses.empty() && options_.lookupd_http_addresses.empty()) {
     return absl::InvalidArgumentError("no nsqd or nsqlookupd address to consume from");
   }

@@ -5,8 +5,11 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "nsq/consumer.h"
+#include "nsq/lookupd.h"
 #include "nsq/producer.h"
 
 namespace nsq::client {
@@ -168,6 +171,33 @@ TEST_CASE("A Consumer refuses to connect without a handler, with bad names, or a
   absl::Status status = bad_topic.ConnectToNsqd("127.0.0.1:1");
   CHECK(absl::IsInvalidArgument(status));
   CHECK(std::string(status.message()).find("topic name \"a topic\"") != std::string::npos);
+}
+
+TEST_CASE("Addresses are checked at the call: nsqd host:port; lookupd host:port or http:// URL") {
+  Consumer consumer("t", "c", Config());
+  consumer.SetHandler([](Message&) { return absl::OkStatus(); });
+  for (const char* good : {"127.0.0.1:4161", "http://127.0.0.1:4162", "http://127.0.0.1:4163/",
+                           "http://localhost:4161/lookup", "[::1]:4161", ":4164"}) {
+    CHECK_MESSAGE(consumer.ConnectToNsqLookupd(good).ok(), good);
+  }
+  for (const char* bad : {"https://127.0.0.1:4161", "ftp://127.0.0.1:4161", "http://",
+                          "http://127.0.0.1", "127.0.0.1", "127.0.0.1:4161/lookup",
+                          "http://127.0.0.1:4161/lookup?topic=x", "http://127.0.0.1:99999",
+                          "host name:4161", "::1:4161", "127.0.0.1:0"}) {
+    const absl::Status status = consumer.ConnectToNsqLookupd(bad);
+    CHECK_MESSAGE(absl::IsInvalidArgument(status), bad, " → ", status.ToString());
+    CHECK_MESSAGE(absl::StrContains(status.message(), bad), status.ToString());
+  }
+  for (const char* bad : {"http://127.0.0.1:4150", "127.0.0.1", "127.0.0.1:65536", "a b:4150"}) {
+    const absl::Status status = consumer.ConnectToNsqd(bad);
+    CHECK_MESSAGE(absl::IsInvalidArgument(status), bad, " → ", status.ToString());
+    CHECK_MESSAGE(absl::IsInvalidArgument(Producer(bad, Config()).status()), bad);
+  }
+  CHECK(absl::IsInvalidArgument(
+      Producer(std::vector<std::string>{"127.0.0.1:4150", "bad"}, Config()).status()));
+  CHECK(absl::IsInvalidArgument(Producer(std::vector<std::string>{}, Config()).status()));
+  CHECK(absl::IsInvalidArgument(LookupTopicProducers("https://127.0.0.1:4161", "t").status()));
+  consumer.Stop();
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "nsq/lookupd.h"
 #include "nsq/producer.h"
 #include "tests/client/client_test_util.h"
 #include "tests/testutil/fake_auth_server.h"
@@ -104,6 +105,26 @@ struct Concurrency {
     return absl::OkStatus();
   }
 };
+
+TEST_CASE("ConnectToNsqLookupd takes go-nsq's http://host:port form as well as host:port") {
+  auto lookupd = testing::StartLookupd();
+  auto nsqd = testing::StartNsqdWithLookupd(*lookupd);
+  PublishAll(*nsqd, "urls", "m", 10);
+  testing::LogRecorder log;
+  Consumer consumer("urls", "c", log.MakeConfig());
+  Seen seen;
+  consumer.SetHandler([&](Message& m) {
+    seen.Add(m.body());
+    return absl::OkStatus();
+  });
+  const std::string url = absl::StrCat("http://", testing::LookupdAddress(*lookupd));
+  CLIENT_REQUIRE_OK(consumer.ConnectToNsqLookupd(url + "/"));
+  CHECK(WaitFor([&] { return seen.size() == 10; }, 10s));
+  CHECK(!log.Contains("failed"));
+  absl::StatusOr<std::vector<std::string>> nodes = LookupTopicProducers(url, "urls");
+  REQUIRE_MESSAGE(nodes.ok(), nodes.status().ToString());
+  CHECK(*nodes == std::vector<std::string>{NsqdAddress(*nsqd)});
+}
 
 TEST_CASE("max_in_flight is never exceeded across connections") {
   auto a = StartNsqd();

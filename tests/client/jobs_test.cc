@@ -210,6 +210,26 @@ TEST_CASE("A worker refuses to start without addresses or with a queue too long 
   CHECK(absl::StrContains(status.message(), ".dead"));
 }
 
+TEST_CASE("Client and Worker share one queue-name rule: 59 characters pass, 60 fail in both") {
+  WorkerOptions options;
+  options.nsqd_tcp_addresses = {"127.0.0.1:1"};
+  Client client("127.0.0.1:1");
+  for (const std::string& queue :
+       std::vector<std::string>{std::string(60, 'q'), "a b", "", "q#ephemeral", "q!"}) {
+    CAPTURE(queue);
+    const absl::Status rule = ValidateQueueName(queue);
+    CHECK(rule.code() == absl::StatusCode::kInvalidArgument);
+    CHECK(client.Enqueue(queue, "C", "[]").status() == rule);
+    Worker worker(queue, options);
+    CHECK(worker.Start() == rule);
+  }
+  const std::string longest(59, 'q');
+  CHECK(ValidateQueueName(longest).ok());
+  CHECK(ValidateQueueName("mail.high_priority-2").ok());
+  Worker worker(longest, options);
+  CHECK(worker.Start().ok());  // connects in the background (and keeps retrying 127.0.0.1:1)
+}
+
 TEST_CASE("A worker runs an enqueued job's handler with its class, args and jid") {
   auto nsqd = StartNsqd();
   client::testing::LogRecorder log;

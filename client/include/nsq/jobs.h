@@ -40,6 +40,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -52,6 +53,12 @@ namespace nsq::jobs {
 inline constexpr std::chrono::milliseconds kNsqdMaxDelay{60 * 60 * 1000};
 // Retries of a job whose `retry` is true, as in Sidekiq.
 inline constexpr int kDefaultRetryLimit = 25;
+
+// The one queue-name rule of Client::Enqueue and Worker::Start: the queue is an NSQ topic, and
+// so is its dead-letter topic "<queue>.dead", so a queue name is 1-59 characters of
+// [.a-zA-Z0-9_-] (an "#ephemeral" queue cannot have a dead-letter topic). OK or
+// InvalidArgument saying why.
+absl::Status ValidateQueueName(std::string_view queue);
 
 struct EnqueueOptions {
   // Deliver no earlier than this (DPUB). At most kNsqdMaxDelay: longer delays need a scheduler
@@ -72,8 +79,7 @@ class Client {
 
   // Writes {"class", "args", "jid", "queue", "retry", "created_at", "enqueued_at"} to the topic
   // `queue` and returns the new jid (24 lowercase hex characters, as Sidekiq). `args_json`
-  // must be a JSON array. InvalidArgument for a queue that is not a valid NSQ topic name, an
-  // empty class, args that are not an array, or a delay outside 0 .. kNsqdMaxDelay; otherwise
+  // must be a JSON array. InvalidArgument for a queue ValidateQueueName refuses, an empty class, args that are not an array, or a delay outside 0 .. kNsqdMaxDelay; otherwise
   // the producer's status once nsqd answered.
   absl::StatusOr<std::string> Enqueue(const std::string& queue, const std::string& job_class,
                                       const std::string& args_json,
@@ -146,8 +152,8 @@ class Worker {
   // so are retried, then dead-lettered), with an error log naming the class.
   void Register(const std::string& job_class, JobHandler handler);
 
-  // Starts `concurrency` handler threads and connects. InvalidArgument for a queue that is not
-  // a valid topic name (or whose "<queue>.dead" is not), no addresses, or a bad Config;
+  // Starts `concurrency` handler threads and connects. InvalidArgument for a queue
+  // ValidateQueueName refuses, no addresses, a bad address, or a bad Config;
   // FailedPrecondition when started before.
   absl::Status Start(int concurrency = 1);
 
