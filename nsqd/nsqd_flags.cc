@@ -158,8 +158,8 @@ void RegisterFlags(config::FlagSet& flags, NsqdOptions& o, FlagScratch& s) {
   flags
       .AddFloatList("e2e-processing-latency-percentile", &s.e2e_percentiles,
                     "end-to-end latency percentile to track, in (0,1] (may be given multiple "
-                    "times or comma-separated, e.g. 1.0,0.99,0.95; not supported yet: nsqd refuses "
-                    "to start with it)")
+                    "times or comma-separated, e.g. 1.0,0.99,0.95), from publish to FIN, per topic "
+                    "and channel in /stats")
       .ConfigKey("e2e_processing_latency_percentiles");
   flags.AddDuration("e2e-processing-latency-window-time", &o.e2e_processing_latency_window_time,
                     "time window of the end-to-end latency percentiles (only with "
@@ -242,6 +242,12 @@ absl::Status NormalizeAndValidate(NsqdOptions& o, const FlagScratch& s) {
   std::sort(percentiles.begin(), percentiles.end(), std::greater<>());
   o.e2e_processing_latency_percentiles.clear();
   for (double p : percentiles) o.e2e_processing_latency_percentiles.push_back(FormatPercentile(p));
+  o.e2e_quantiles = percentiles;
+  if (o.e2e_processing_latency_window_time <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--e2e-processing-latency-window-time must be positive, got ",
+                     absl::FormatDuration(o.e2e_processing_latency_window_time)));
+  }
 
   // Go's tls-required takes "tcp-https" or anything strconv.ParseBool takes, any case.
   std::string tls_required = absl::AsciiStrToLower(o.tls_required);
@@ -290,10 +296,6 @@ absl::Status CheckSupported(const NsqdOptions& o) {
   const NsqdOptions defaults;
   if (!o.statsd_address.empty()) {
     return not_supported("--statsd-address", "statsd metrics are not implemented");
-  }
-  if (!o.e2e_processing_latency_percentiles.empty()) {
-    return not_supported("--e2e-processing-latency-percentile",
-                         "end-to-end latency percentiles are not implemented");
   }
   for (const std::string& experiment : o.enable_experiment) {
     if (experiment != "topology-aware-consumption") {

@@ -91,8 +91,8 @@ struct NsqdOptions {
   absl::Duration http_client_connect_timeout = absl::Seconds(2);
   absl::Duration http_client_request_timeout = absl::Seconds(5);
 
-  // --statsd-address and --e2e-processing-latency-percentile are not implemented yet and are
-  // refused at startup; the other statsd / e2e flags only matter with them (as in nsqd).
+  // --statsd-address is not implemented yet and is refused at startup; the other statsd flags
+  // only matter with it, as the e2e window only matters with percentiles (as in nsqd).
   // --queue-scan-*: nsqd's timeout scanner; ours fires exact timers, so only the defaults are
   // accepted. --topology-region/zone are registered with nsqlookupd and shown in /stats, and
   // with --enable-experiment=topology-aware-consumption steer deliveries (the one experiment).
@@ -102,7 +102,8 @@ struct NsqdOptions {
   bool statsd_mem_stats = true;
   int64_t statsd_udp_packet_size = 508;
   bool statsd_exclude_ephemeral = false;
-  std::vector<std::string> e2e_processing_latency_percentiles;
+  std::vector<std::string> e2e_processing_latency_percentiles;  // as given, for /config
+  std::vector<double> e2e_quantiles;  // the same, parsed, largest first (empty: off)
   absl::Duration e2e_processing_latency_window_time = absl::Minutes(10);
   int64_t queue_scan_worker_pool_max = 4;
   int64_t queue_scan_selection_count = 20;

@@ -636,4 +636,39 @@ std::string FlagSet::Usage() const {
   return usage;
 }
 
+namespace {
+
+// `value` / 10^digits with trailing fractional zeros removed ("1.5", "10", "0.25").
+std::string FixedPoint(int64_t value, int digits) {
+  int64_t scale = 1;
+  for (int i = 0; i < digits; ++i) scale *= 10;
+  std::string out = std::to_string(value / scale);
+  int64_t fraction = value % scale;
+  if (fraction == 0) return out;
+  std::string fraction_text = std::to_string(fraction);
+  fraction_text.insert(0, static_cast<size_t>(digits) - fraction_text.size(), '0');
+  while (fraction_text.back() == '0') fraction_text.pop_back();
+  return out + "." + fraction_text;
+}
+
+}  // namespace
+
+std::string FormatGoDuration(absl::Duration duration) {
+  const int64_t ns = absl::ToInt64Nanoseconds(duration);
+  if (ns == 0) return "0s";
+  const std::string sign = ns < 0 ? "-" : "";
+  const uint64_t magnitude = ns < 0 ? -static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
+  const auto value = static_cast<int64_t>(magnitude);
+  if (magnitude < 1'000) return sign + std::to_string(value) + "ns";
+  if (magnitude < 1'000'000) return sign + FixedPoint(value, 3) + "\xC2\xB5s";  // µs
+  if (magnitude < 1'000'000'000) return sign + FixedPoint(value, 6) + "ms";
+  constexpr int64_t kMinute = 60'000'000'000;
+  constexpr int64_t kHour = 60 * kMinute;
+  std::string out = sign;
+  if (value >= kHour) out += std::to_string(value / kHour) + "h";
+  if (value >= kMinute) out += std::to_string((value / kMinute) % 60) + "m";
+  out += FixedPoint(value % kMinute, 9) + "s";
+  return out;
+}
+
 }  // namespace nsq::config

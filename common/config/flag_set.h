@@ -43,6 +43,9 @@ namespace nsq::config {
 // number allowed without a unit.
 absl::StatusOr<absl::Duration> ParseGoDuration(std::string_view text);
 
+// Go's time.Duration.String(): "1h2m3.5s", "1.5ms", "250µs", "10ns", "0s".
+std::string FormatGoDuration(absl::Duration duration);
+
 // Go's strconv.ParseBool: 1, t, T, TRUE, true, True and their false counterparts.
 absl::StatusOr<bool> ParseGoBool(std::string_view text);
 

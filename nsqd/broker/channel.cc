@@ -36,6 +36,9 @@ Channel::Channel(Topic* topic, std::string name, BrokerContext* context)
     queue_id_ = context_->store->store()->AllocateQueueId();
     cursor_ = context_->store->store()->NewCursor(queue_id_);
   }
+  if (!context_->options->e2e_quantiles.empty()) {
+    e2e_.emplace(absl::ToInt64Nanoseconds(context_->options->e2e_processing_latency_window_time));
+  }
 }
 
 Channel::~Channel() { *alive_ = nullptr; }
@@ -219,6 +222,10 @@ absl::Status Channel::Finish(Consumer* consumer, const protocol::MessageId& id) 
   InFlightQueue::Entry* entry = in_flight_.Find(id);
   if (entry == nullptr) return absl::NotFoundError("ID not in flight");
   if (entry->owner != consumer) return absl::PermissionDeniedError("client does not own message");
+  if (e2e_) {
+    const int64_t now = context_->clock->NowNs();
+    e2e_->Add(now, now - entry->message.timestamp_ns);
+  }
   in_flight_.Remove(id);
   ReleaseStoreRefNow(id);
   return absl::OkStatus();
@@ -441,8 +448,21 @@ void Channel::ArmTimer() {
   timer_->ArmAt(*next);
 }
 
+LatencyHistogram Channel::E2eLatency() const {
+  return e2e_ ? e2e_->Snapshot(context_->clock->NowNs()) : LatencyHistogram();
+}
+
+LatencySummary SummarizeLatency(const LatencyHistogram& histogram,
+                                const std::vector<double>& quantiles) {
+  LatencySummary summary;
+  summary.count = histogram.count();
+  for (double q : quantiles) summary.percentiles.emplace_back(q, histogram.Quantile(q));
+  return summary;
+}
+
 ChannelStats Channel::Stats(bool include_clients) const {
   ChannelStats stats;
+  if (e2e_) stats.e2e = SummarizeLatency(E2eLatency(), context_->options->e2e_quantiles);
   stats.channel_name = name_;
   stats.depth = depth();
   stats.backend_depth = backend_depth();

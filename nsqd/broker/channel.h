@@ -30,6 +30,7 @@
 #include "nsqd/storage/keys.h"
 #include "nsqd/broker/deferred_queue.h"
 #include "nsqd/broker/in_flight_queue.h"
+#include "nsqd/broker/latency_window.h"
 #include "nsqd/broker/stats.h"
 
 namespace nsq::nsqd {
@@ -41,6 +42,10 @@ namespace storage {
 class BacklogCursor;
 class StoreBatch;
 }  // namespace storage
+
+// The count and the configured percentiles (ns) of `histogram`, for /stats.
+LatencySummary SummarizeLatency(const LatencyHistogram& histogram,
+                                const std::vector<double>& quantiles);
 
 class Channel {
  public:
@@ -109,6 +114,8 @@ class Channel {
   size_t deferred_count() const { return deferred_.size(); }
   size_t consumer_count() const { return consumers_.size(); }
   ChannelStats Stats(bool include_clients) const;
+  // The e2e processing latencies of the window (empty without --e2e-processing-latency-*).
+  LatencyHistogram E2eLatency() const;
 
  private:
   // Where a message read from the store lives there: a backlog sequence or a deferred key.
@@ -161,6 +168,8 @@ class Channel {
   uint64_t requeue_count_ = 0;  // REQ, and in-flight messages of a consumer that went away
   uint64_t disconnect_requeue_count_ = 0;  // the latter alone
   uint64_t timeout_count_ = 0;
+  // Publish-to-FIN latencies, with --e2e-processing-latency-percentile (Stats advances it).
+  mutable std::optional<LatencyWindow> e2e_;
   // Deliveries (redeliveries too) by the consumer's locality (nsqd's HEAD counters).
   uint64_t zone_local_msg_count_ = 0;
   uint64_t region_local_msg_count_ = 0;

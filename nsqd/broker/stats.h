@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/net/tls_context.h"
@@ -41,6 +42,12 @@ struct ClientStats {
   std::string topology_zone;
 };
 
+// End-to-end processing latency (publish to FIN) over --e2e-processing-latency-window-time.
+struct LatencySummary {
+  uint64_t count = 0;
+  std::vector<std::pair<double, double>> percentiles;  // (quantile, ns), largest quantile first
+};
+
 struct ChannelStats {
   std::string channel_name;
   int64_t depth = 0;          // memory + store (in-flight and deferred not included)
@@ -61,6 +68,7 @@ struct ChannelStats {
   int64_t client_count = 0;
   std::vector<ClientStats> clients;
   bool paused = false;
+  LatencySummary e2e;  // empty unless --e2e-processing-latency-percentile
 };
 
 struct TopicStats {
@@ -71,6 +79,7 @@ struct TopicStats {
   uint64_t message_count = 0;
   uint64_t message_bytes = 0;
   bool paused = false;
+  LatencySummary e2e;  // all its channels' latencies together
 };
 
 }  // namespace nsq::nsqd

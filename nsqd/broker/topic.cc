@@ -342,10 +342,14 @@ TopicStats Topic::Stats(const std::string& channel_filter, bool include_clients)
   stats.message_count = message_count_;
   stats.message_bytes = message_bytes_;
   stats.paused = paused_;
+  const std::vector<double>& quantiles = context_->options->e2e_quantiles;
+  LatencyHistogram e2e;  // the topic's: its channels' together, as nsqd aggregates them
   for (const auto& [name, channel] : channels_) {
+    if (!quantiles.empty()) e2e.Merge(channel->E2eLatency());
     if (!channel_filter.empty() && name != channel_filter) continue;
     stats.channels.push_back(channel->Stats(include_clients));
   }
+  if (!quantiles.empty()) stats.e2e = SummarizeLatency(e2e, quantiles);
   return stats;
 }
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "common/config/flag_set.h"
 
 namespace nsq::nsqd {
 namespace {
@@ -25,12 +26,33 @@ constexpr std::string_view kBuiltWith = "g++ " __VERSION__;
 constexpr std::string_view kBuiltWith = "c++";
 #endif
 
-// Without --e2e-processing-latency-percentile nsqd reports no percentiles, as null.
-json::object E2eLatencyJson() {
+// {"count":N,"percentiles":[{"quantile":0.99,"value":<ns>},...]}; without
+// --e2e-processing-latency-percentile nsqd reports no percentiles, as null.
+json::object E2eLatencyJson(const LatencySummary& e2e) {
   json::object latency;
-  latency["count"] = 0;
-  latency["percentiles"] = nullptr;
+  latency["count"] = e2e.count;
+  if (e2e.percentiles.empty()) {
+    latency["percentiles"] = nullptr;
+    return latency;
+  }
+  json::array percentiles;
+  for (const auto& [quantile, value] : e2e.percentiles) {
+    json::object entry;
+    entry["quantile"] = quantile;
+    entry["value"] = value;
+    percentiles.push_back(std::move(entry));
+  }
+  latency["percentiles"] = std::move(percentiles);
   return latency;
+}
+
+// The text format's e2e% column: each percentile's value as a Go duration, as nsqd prints it.
+std::string E2eLatencyText(const LatencySummary& e2e) {
+  std::vector<std::string> values;
+  for (const auto& [quantile, value] : e2e.percentiles) {
+    values.push_back(config::FormatGoDuration(absl::Nanoseconds(static_cast<int64_t>(value))));
+  }
+  return absl::StrJoin(values, ", ");
 }
 
 json::object ClientJson(const ClientStats& c) {
@@ -103,7 +125,7 @@ json::object ChannelJson(const ChannelStats& c, bool include_clients) {
     o["clients"] = nullptr;
   }
   o["paused"] = c.paused;
-  o["e2e_processing_latency"] = E2eLatencyJson();
+  o["e2e_processing_latency"] = E2eLatencyJson(c.e2e);
   // nsqd (HEAD) omits these when 0; nsqadmin's "Delivery" column sums them.
   if (c.zone_local_msg_count > 0) o["zone_local_msg_count"] = c.zone_local_msg_count;
   if (c.region_local_msg_count > 0) o["region_local_msg_count"] = c.region_local_msg_count;
@@ -124,7 +146,7 @@ json::object TopicJson(const TopicStats& t, bool include_clients) {
   o["message_count"] = t.message_count;
   o["message_bytes"] = t.message_bytes;
   o["paused"] = t.paused;
-  o["e2e_processing_latency"] = E2eLatencyJson();
+  o["e2e_processing_latency"] = E2eLatencyJson(t.e2e);
   return o;
 }
 
@@ -248,19 +270,18 @@ std::string StatsText(const StatsPage& page) {
       absl::StrAppendFormat(&out, "   %-25s\t%d\n", name, value);
   }
 
-  // The e2e% column stays empty: no percentiles are configured.
   out += stats.topics.empty() ? "\nTopics: None\n" : "\nTopics:";
   for (const TopicStats& t : stats.topics) {
-    absl::StrAppendFormat(&out, "\n%s[%-15s] depth: %-5d be-depth: %-5d msgs: %-8d e2e%%: \n",
+    absl::StrAppendFormat(&out, "\n%s[%-15s] depth: %-5d be-depth: %-5d msgs: %-8d e2e%%: %s\n",
                           t.paused ? "*P " : "   ", t.topic_name, t.depth, t.backend_depth,
-                          t.message_count);
+                          t.message_count, E2eLatencyText(t.e2e));
     for (const ChannelStats& c : t.channels) {
       absl::StrAppendFormat(&out,
                             "%s[%-25s] depth: %-5d be-depth: %-5d inflt: %-4d def: %-4d "
-                            "re-q: %-5d timeout: %-5d msgs: %-8d e2e%%: \n",
+                            "re-q: %-5d timeout: %-5d msgs: %-8d e2e%%: %s\n",
                             c.paused ? "   *P " : "      ", c.channel_name, c.depth,
                             c.backend_depth, c.in_flight_count, c.deferred_count, c.requeue_count,
-                            c.timeout_count, c.message_count);
+                            c.timeout_count, c.message_count, E2eLatencyText(c.e2e));
       for (const ClientStats& client : c.clients) {
         absl::StrAppend(&out, "        ", ClientLine(client, now_s), "\n");
       }

@@ -513,9 +513,36 @@ std::map<std::string, FlagCase> NsqdCases() {
                            "--statsd-exclude-ephemeral"}) {
     inert(flag, "--statsd-address (statsd is refused)");
   }
-  refused("--e2e-processing-latency-percentile=0.99");
-  inert("--e2e-processing-latency-window-time=1m",
-        "--e2e-processing-latency-percentile (refused)");
+  // End-to-end latency (tcp_delivery_test.cc checks the values in depth).
+  effect("--e2e-processing-latency-percentile=0.99", [](const std::string& flag) {
+    auto nsqd = StartNsqd({flag});
+    auto consumer = Subscribe(*nsqd, "audit", "c", 1);
+    Publish(*nsqd, "audit", "x");
+    NSQ_REQUIRE_OK(consumer->Fin(MustReadMessage(*consumer).id.view()));
+    CHECK(WaitFor([&] { return ChannelStat(*nsqd, "audit", "c", "in_flight_count") == 0; }, 5s));
+    const boost::json::value stats = GetStats(*nsqd, "topic=audit");
+    const boost::json::object& latency =
+        FindChannel(stats, "audit", "c")->at("e2e_processing_latency").as_object();
+    CHECK(latency.at("count") == 1);
+    CHECK(latency.at("percentiles").as_array().size() == 1);
+  });
+  effect("--e2e-processing-latency-window-time=400ms", [](const std::string& flag) {
+    // A latency counts for one window at most: with 400 ms it is gone within 400 ms.
+    auto nsqd = StartNsqd({"--e2e-processing-latency-percentile=0.99", flag});
+    auto consumer = Subscribe(*nsqd, "audit", "c", 1);
+    Publish(*nsqd, "audit", "x");
+    NSQ_REQUIRE_OK(consumer->Fin(MustReadMessage(*consumer).id.view()));
+    auto count = [&] {
+      const boost::json::value stats = GetStats(*nsqd, "topic=audit");
+      return FindChannel(stats, "audit", "c")
+          ->at("e2e_processing_latency")
+          .as_object()
+          .at("count")
+          .to_number<int64_t>();
+    };
+    CHECK(WaitFor([&] { return count() == 1; }, 5s));
+    CHECK(WaitFor([&] { return count() == 0; }, 3s));
+  });
   // TLS: the certificate turns the upgrade on; the others shape it (secure_wire_test.cc checks
   // each in depth).
   auto tls_upgrade = [](const std::string&) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/protocol/frame.h"
@@ -346,6 +347,55 @@ TEST_CASE("global_msg_count counts every delivery, redeliveries too") {
   // Without the topology experiment nobody is zone- or region-local: those stay omitted.
   CHECK(ChannelStat(*nsqd, "delivered", "ch", "zone_local_msg_count") == -1);
   CHECK(ChannelStat(*nsqd, "delivered", "ch", "region_local_msg_count") == -1);
+}
+
+TEST_CASE("e2e processing latency: percentiles of publish-to-FIN in /stats, JSON and text") {
+  auto nsqd = StartNsqd({"--e2e-processing-latency-percentile=1.0,0.5",
+                         "--e2e-processing-latency-window-time=1m"});
+  auto consumer = Subscribe(*nsqd, "e2e", "ch", 10);
+  PublishMany(*nsqd, "e2e", NumberedBodies("e", 10));
+  std::vector<protocol::Message> held;
+  for (int i = 0; i < 10; ++i) held.push_back(MustReadMessage(*consumer));
+  // Six finished at once, four after a known delay (the workload, not a synchronisation).
+  for (int i = 0; i < 6; ++i) NSQ_REQUIRE_OK(consumer->Fin(held[i].id.view()));
+  std::this_thread::sleep_for(300ms);
+  for (int i = 6; i < 10; ++i) NSQ_REQUIRE_OK(consumer->Fin(held[i].id.view()));
+  CHECK(WaitFor([&] { return ChannelStat(*nsqd, "e2e", "ch", "in_flight_count") == 0; }, 5s));
+
+  const boost::json::value stats = GetStats(*nsqd, "topic=e2e");
+  const boost::json::object* channel = FindChannel(stats, "e2e", "ch");
+  REQUIRE(channel != nullptr);
+  for (const boost::json::object* holder :
+       {channel, &stats.at("topics").as_array()[0].as_object()}) {
+    const boost::json::object& e2e = holder->at("e2e_processing_latency").as_object();
+    CHECK(e2e.at("count") == 10);
+    const boost::json::array& percentiles = e2e.at("percentiles").as_array();
+    REQUIRE(percentiles.size() == 2);
+    CHECK(percentiles[0].at("quantile").to_number<double>() == 1.0);
+    CHECK(percentiles[1].at("quantile").to_number<double>() == 0.5);
+    const double max_ns = percentiles[0].at("value").to_number<double>();
+    const double median_ns = percentiles[1].at("value").to_number<double>();
+    CHECK(max_ns >= 300e6);  // a delayed FIN
+    CHECK(max_ns < 10e9);
+    CHECK(median_ns < 300e6);  // the sixth fastest: finished at once
+  }
+  // The text format prints each percentile as a Go duration.
+  auto text = HttpGet(nsqd->http_port(), "/stats?topic=e2e");
+  NSQ_REQUIRE_OK(text);
+  CHECK(text->body.find("e2e%: ") != std::string::npos);
+  CHECK(text->body.find("ms, ") != std::string::npos);
+}
+
+TEST_CASE("without e2e percentiles, e2e_processing_latency is count 0 and null percentiles") {
+  auto nsqd = StartNsqd();
+  auto consumer = Subscribe(*nsqd, "e2e_off", "ch", 1);
+  Publish(*nsqd, "e2e_off", "x");
+  NSQ_REQUIRE_OK(consumer->Fin(MustReadMessage(*consumer).id.view()));
+  const boost::json::value stats = GetStats(*nsqd, "topic=e2e_off");
+  const boost::json::object* channel = FindChannel(stats, "e2e_off", "ch");
+  REQUIRE(channel != nullptr);
+  CHECK(channel->at("e2e_processing_latency") ==
+        ParseJson(R"({"count":0,"percentiles":null})"));
 }
 
 TEST_CASE("topology-aware consumption: nsqd's zone first, then its region, then anyone") {

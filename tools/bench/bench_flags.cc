@@ -10,11 +10,11 @@
 #include <thread>
 
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "common/config/flag_set.h"
 
 namespace nsq::bench {
 namespace {
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 absl::Status BadValue(std::string_view flag, std::string_view value, std::string_view why) {
   return absl::InvalidArgumentError(
@@ -61,9 +61,9 @@ absl::Status SetFlag(std::string_view name, std::string_view value, BenchOptions
     if (value.empty()) return BadValue(name, value, "empty");
     options->channel = std::string(value);
   } else if (name == "runfor") {
-    absl::StatusOr<std::chrono::nanoseconds> runfor = ParseGoDuration(value);
+    absl::StatusOr<absl::Duration> runfor = config::ParseGoDuration(value);
     if (!runfor.ok()) return BadValue(name, value, std::string(runfor.status().message()));
-    options->runfor = *runfor;
+    options->runfor = absl::ToChronoNanoseconds(*runfor);
   } else if (name == "size") {
     return ParseInt(name, value, 1, &options->size);
   } else if (name == "batch-size") {
@@ -104,20 +104,6 @@ absl::Status SetFlag(std::string_view name, std::string_view value, BenchOptions
     return absl::InvalidArgumentError(absl::StrFormat("flag provided but not defined: -%s", name));
   }
   return absl::OkStatus();
-}
-
-// Renders `value` / 10^digits with trailing fractional zeros removed ("1.5", "10", "0.25").
-std::string FixedPoint(int64_t value, int digits) {
-  int64_t scale = 1;
-  for (int i = 0; i < digits; ++i) scale *= 10;
-  std::string out = std::to_string(value / scale);
-  int64_t fraction = value % scale;
-  if (fraction == 0) return out;
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%0*lld", digits, static_cast<long long>(fraction));
-  std::string fraction_text = buffer;
-  while (!fraction_text.empty() && fraction_text.back() == '0') fraction_text.pop_back();
-  return out + "." + fraction_text;
 }
 
 // Flags that take no value: "--async" alone means true, as with Go's bool flags.
@@ -271,84 +257,6 @@ absl::StatusOr<BenchOptions> ParseBenchFlags(int argc, const char* const* argv) 
     return absl::InvalidArgumentError("--snappy and --deflate exclude each other");
   }
   return options;
-}
-
-absl::StatusOr<std::chrono::nanoseconds> ParseGoDuration(std::string_view text) {
-  std::string_view rest = text;
-  bool negative = false;
-  if (!rest.empty() && (rest[0] == '-' || rest[0] == '+')) {
-    negative = rest[0] == '-';
-    rest.remove_prefix(1);
-  }
-  if (rest == "0") return std::chrono::nanoseconds(0);
-  if (rest.empty()) return absl::InvalidArgumentError("invalid duration");
-
-  double total_ns = 0;
-  while (!rest.empty()) {
-    size_t number_end = 0;
-    bool seen_digit = false;
-    while (number_end < rest.size() && (IsDigit(rest[number_end]) || rest[number_end] == '.')) {
-      seen_digit |= IsDigit(rest[number_end]);
-      ++number_end;
-    }
-    if (!seen_digit) return absl::InvalidArgumentError("invalid duration");
-    // Digits and dots only, so strtod cannot read a sign, exponent or hex form here.
-    std::string number_text(rest.substr(0, number_end));
-    char* number_end_ptr = nullptr;
-    double number = std::strtod(number_text.c_str(), &number_end_ptr);
-    if (number_end_ptr != number_text.c_str() + number_text.size()) {
-      return absl::InvalidArgumentError("invalid duration");
-    }
-    rest.remove_prefix(number_end);
-
-    size_t unit_end = 0;
-    while (unit_end < rest.size() && rest[unit_end] != '.' && !IsDigit(rest[unit_end])) {
-      ++unit_end;
-    }
-    std::string_view unit = rest.substr(0, unit_end);
-    rest.remove_prefix(unit_end);
-    double unit_ns = 0;
-    if (unit == "ns") {
-      unit_ns = 1;
-    } else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") {  // µs, μs
-      unit_ns = 1e3;
-    } else if (unit == "ms") {
-      unit_ns = 1e6;
-    } else if (unit == "s") {
-      unit_ns = 1e9;
-    } else if (unit == "m") {
-      unit_ns = 60e9;
-    } else if (unit == "h") {
-      unit_ns = 3600e9;
-    } else if (unit.empty()) {
-      return absl::InvalidArgumentError("missing unit in duration");
-    } else {
-      return absl::InvalidArgumentError(absl::StrFormat("unknown unit \"%s\" in duration", unit));
-    }
-    total_ns += number * unit_ns;
-  }
-  if (total_ns > 9.2e18) return absl::InvalidArgumentError("invalid duration");
-  auto ns = std::chrono::nanoseconds(static_cast<int64_t>(std::llround(total_ns)));
-  return negative ? -ns : ns;
-}
-
-std::string FormatGoDuration(std::chrono::nanoseconds duration) {
-  int64_t ns = duration.count();
-  if (ns == 0) return "0s";
-  std::string sign = ns < 0 ? "-" : "";
-  uint64_t magnitude = ns < 0 ? -static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
-  auto value = static_cast<int64_t>(magnitude);
-  if (magnitude < 1'000) return absl::StrFormat("%s%dns", sign, value);
-  if (magnitude < 1'000'000) return sign + FixedPoint(value, 3) + "\xC2\xB5s";
-  if (magnitude < 1'000'000'000) return sign + FixedPoint(value, 6) + "ms";
-
-  constexpr int64_t kMinute = 60'000'000'000;
-  constexpr int64_t kHour = 60 * kMinute;
-  std::string out = sign;
-  if (value >= kHour) out += std::to_string(value / kHour) + "h";
-  if (value >= kMinute) out += std::to_string((value / kMinute) % 60) + "m";
-  out += FixedPoint(value % kMinute, 9) + "s";
-  return out;
 }
 
 absl::StatusOr<std::chrono::system_clock::time_point> ParseDeadline(std::string_view text) {

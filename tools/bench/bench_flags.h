@@ -1,6 +1,5 @@
-// Command line of nsq_bench: NSQ's bench_writer/bench_reader flag names and defaults, plus
-// our --connections, --count, --pipeline and --async, parsed by a tiny standalone parser (the
-// tool must not depend on the broker's config library).
+// Command line of nsq_bench: NSQ's bench_writer/bench_reader flag names and defaults (Go flag
+// syntax: -name or --name, =value or a separate value), plus flags of our own.
 //
 //   absl::StatusOr<BenchOptions> options = ParseBenchFlags(argc, argv);
 //   // argv[1] is the mode: "writer", "reader", "client-writer", "client-reader", "idle" or
@@ -78,13 +77,6 @@ absl::StatusOr<BenchOptions> ParseBenchFlags(int argc, const char* const* argv);
 
 // Usage text for --help and parse errors.
 std::string BenchUsage();
-
-// Go's time.ParseDuration for the forms people type: [-]?(<decimal><unit>)+ with units
-// ns, us, µs, ms, s, m, h; "0" alone is allowed.
-absl::StatusOr<std::chrono::nanoseconds> ParseGoDuration(std::string_view text);
-
-// Go's time.Duration.String(): "10.0012345s", "500ms", "1m30s", "0s".
-std::string FormatGoDuration(std::chrono::nanoseconds duration);
 
 // "YYYY-MM-DD hh:mm:ss" in the local time zone.
 absl::StatusOr<std::chrono::system_clock::time_point> ParseDeadline(std::string_view text);

@@ -3,8 +3,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <string>
 #include <thread>
 #include <vector>
+
+#include "absl/time/time.h"
+#include "common/config/flag_set.h"
 
 namespace nsq::bench {
 namespace {
@@ -98,7 +102,7 @@ absl::StatusOr<BenchResult> RunConnections(const BenchOptions& options, StopRule
     std::strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &local);
     std::fprintf(
         stderr, "sleeping until %s (%s)\n", when,
-        FormatGoDuration(std::chrono::duration_cast<std::chrono::nanoseconds>(wait)).c_str());
+        config::FormatGoDuration(absl::FromChrono(wait)).c_str());
     std::this_thread::sleep_until(*options.deadline);
   }
   run.start_ = Clock::now();
@@ -138,9 +142,10 @@ void PrintResult(const BenchOptions& options, const BenchResult& result) {
   if (result.messages > 0) {
     std::snprintf(us_per_op_text, sizeof(us_per_op_text), "%.03f", us_per_op);
   }
+  const std::string duration = config::FormatGoDuration(absl::FromChrono(result.duration));
   std::printf("[bench_%s] duration: %s - %.03fmb/s - %.03fops/s - %sus/op\n",
-              writer ? "writer" : "reader", FormatGoDuration(result.duration).c_str(), mb_per_sec,
-              ops_per_sec, us_per_op_text);
+              writer ? "writer" : "reader", duration.c_str(), mb_per_sec, ops_per_sec,
+              us_per_op_text);
   std::printf("RESULT mode=%s msgs=%lld seconds=%.6f msgs_per_sec=%.1f mb_per_sec=%.3f\n",
               BenchModeName(options.mode), static_cast<long long>(result.messages), seconds,
               ops_per_sec, mb_per_sec);

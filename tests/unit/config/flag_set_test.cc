@@ -265,6 +265,30 @@ TEST_CASE("Go durations reject bare numbers, unknown units, junk and overflow") 
   }
 }
 
+TEST_CASE("Go durations format as Go's time.Duration.String") {
+  struct Case {
+    absl::Duration duration;
+    const char* want;
+  };
+  for (const Case& c : std::vector<Case>{
+           {absl::ZeroDuration(), "0s"},
+           {absl::Nanoseconds(10), "10ns"},
+           {absl::Microseconds(250), "250\xC2\xB5s"},
+           {absl::Nanoseconds(1500), "1.5\xC2\xB5s"},
+           {absl::Milliseconds(1) + absl::Microseconds(500), "1.5ms"},
+           {absl::Seconds(1), "1s"},
+           {absl::Milliseconds(10001), "10.001s"},
+           {absl::Minutes(90), "1h30m0s"},
+           {absl::Hours(1) + absl::Minutes(2) + absl::Milliseconds(3500), "1h2m3.5s"},
+           {-absl::Milliseconds(1500), "-1.5s"},
+       }) {
+    CAPTURE(c.want);
+    CHECK(FormatGoDuration(c.duration) == c.want);
+    // And back.
+    CHECK(*ParseGoDuration(FormatGoDuration(c.duration)) == c.duration);
+  }
+}
+
 TEST_CASE("Booleans parse as Go's strconv.ParseBool") {
   for (const char* text : {"1", "t", "T", "TRUE", "true", "True"}) CHECK(*ParseGoBool(text));
   for (const char* text : {"0", "f", "F", "FALSE", "false", "False"})

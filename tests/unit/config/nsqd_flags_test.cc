@@ -467,13 +467,16 @@ std::string Unsupported(std::initializer_list<std::string> args) {
 
 TEST_CASE("The defaults are all supported") { CHECK(Unsupported({}) == ""); }
 
+TEST_CASE("End-to-end percentiles and the topology experiment are supported") {
+  CHECK(Unsupported({"--e2e-processing-latency-percentile=0.99,0.5",
+                     "--e2e-processing-latency-window-time=1m"}) == "");
+  CHECK(Unsupported({"--enable-experiment=topology-aware-consumption"}) == "");
+}
+
 TEST_CASE("A flag whose feature is missing is refused with a message naming it") {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"--statsd-address=127.0.0.1:8125"}, "--statsd-address is not supported"},
-      {{"--e2e-processing-latency-percentile=0.99"},
-       "--e2e-processing-latency-percentile is not supported"},
-      {{"--enable-experiment=topology-aware-consumption"},
-       "--enable-experiment=topology-aware-consumption is not supported"},
+      {{"--enable-experiment=other"}, "--enable-experiment=other is not supported"},
       {{"--max-bytes-per-file=1000"}, "--max-bytes-per-file has no effect"},
       {{"--queue-scan-worker-pool-max=8"}, "--queue-scan-worker-pool-max has no effect"},
       {{"--queue-scan-selection-count=30"}, "--queue-scan-selection-count has no effect"},
