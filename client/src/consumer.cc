@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "client/src/conn.h"
 #include "client/src/log.h"
 #include "client/src/lookupd_query.h"
@@ -97,6 +98,8 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
     // Enough spare states for a full window of messages plus the ones being handed over.
     pool_ = internal::MessagePool::Create(static_cast<size_t>(std::max(0, config_.max_in_flight)) +
                                           1024);
+    max_in_flight_ = config_.max_in_flight;
+    max_in_flight_now_ = max_in_flight_;
     io_thread_ = std::thread([this] { io_.run(); });
   }
   // Runs after Stop() joined the io thread (the Consumer stops before letting go of the Core).
@@ -114,13 +117,29 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
   bool Stopped() const;
   bool WaitStopped(milliseconds timeout) const;
   ConsumerStats Stats() const;
+  absl::Status ChangeMaxInFlight(int max_in_flight);
+  absl::Status DisconnectFromNsqd(const std::string& address);
+  absl::Status DisconnectFromNsqLookupd(const std::string& address);
 
  private:
   enum class Phase { kConnecting, kSubscribing, kSubscribed, kClosing };
   enum class Signal { kResume, kBackoff, kContinue };
 
+  // What Stats() reports of one connection: written on the io thread, read from any.
+  struct ConnCounters {
+    std::string address;
+    bool from_lookupd = false;
+    std::atomic<bool> subscribed{false};
+    std::atomic<int64_t> in_flight{0};
+    std::atomic<int64_t> rdy{0};
+    std::atomic<uint64_t> received{0};
+    std::atomic<uint64_t> finished{0};
+    std::atomic<uint64_t> requeued{0};
+  };
+
   struct ConnState {
     std::string address;
+    std::shared_ptr<ConnCounters> counters;
     bool from_lookupd = false;
     std::shared_ptr<internal::Conn> conn;
     Phase phase = Phase::kConnecting;
@@ -225,6 +244,11 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
   std::atomic<uint64_t> finished_{0};
   std::atomic<uint64_t> requeued_{0};
   std::atomic<int> connections_{0};
+  std::atomic<int> backoff_level_{0};
+  std::atomic<int64_t> max_in_flight_now_{0};  // mirror of max_in_flight_ for Stats()
+  // Every connection's counters, guarded by stats_mu_.
+  mutable std::mutex stats_mu_;
+  std::map<uint64_t, std::shared_ptr<ConnCounters>> conn_counters_;
 
   // io thread.
   std::map<uint64_t, ConnState> conns_;
@@ -245,6 +269,7 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
   asio::steady_timer drain_timer_;
   bool redistributing_ = false;
   int backoff_counter_ = 0;
+  int64_t max_in_flight_ = 0;  // Config::max_in_flight, then ChangeMaxInFlight's
   bool in_backoff_timeout_ = false;
   size_t rotate_index_ = 0;
   bool stopping_ = false;
@@ -430,7 +455,74 @@ ConsumerStats Consumer::Core::Stats() const {
   stats.messages_finished = finished_;
   stats.messages_requeued = requeued_;
   stats.connections = connections_;
+  stats.backoff_level = backoff_level_.load(std::memory_order_relaxed);
+  stats.max_in_flight = max_in_flight_now_.load(std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  for (const auto& [id, counters] : conn_counters_) {
+    ConnectionStats conn;
+    conn.address = counters->address;
+    conn.from_lookupd = counters->from_lookupd;
+    conn.subscribed = counters->subscribed.load(std::memory_order_relaxed);
+    conn.in_flight = counters->in_flight.load(std::memory_order_relaxed);
+    conn.rdy = counters->rdy.load(std::memory_order_relaxed);
+    conn.messages_received = counters->received.load(std::memory_order_relaxed);
+    conn.messages_finished = counters->finished.load(std::memory_order_relaxed);
+    conn.messages_requeued = counters->requeued.load(std::memory_order_relaxed);
+    conn.backoff_level = stats.backoff_level;
+    stats.per_connection.push_back(std::move(conn));
+  }
   return stats;
+}
+
+absl::Status Consumer::Core::ChangeMaxInFlight(int max_in_flight) {
+  if (max_in_flight < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("max_in_flight %d is negative (0 pauses)", max_in_flight));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stop_requested_) return absl::FailedPreconditionError("consumer is stopped");
+  max_in_flight_now_ = max_in_flight;
+  asio::post(io_, [this, max_in_flight] {
+    if (stopping_ || max_in_flight == max_in_flight_) return;
+    CLIENT_LOG(config_, LogLevel::kInfo, "max_in_flight %d -> %d%s", max_in_flight_,
+               max_in_flight, max_in_flight == 0 ? " (paused)" : "");
+    max_in_flight_ = max_in_flight;
+    UpdateRdy();
+  });
+  return absl::OkStatus();
+}
+
+absl::Status Consumer::Core::DisconnectFromNsqd(const std::string& address) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (direct_addresses_.erase(address) == 0) {
+    return absl::NotFoundError(absl::StrCat("not connected to nsqd ", address));
+  }
+  asio::post(io_, [this, address] {
+    for (auto& [id, conn] : conns_) {
+      if (conn.address != address || conn.from_lookupd || conn.retiring) continue;
+      CLIENT_LOG(config_, LogLevel::kInfo, "(%s) disconnecting", address);
+      conn.retiring = true;
+      CloseConn(conn);
+    }
+  });
+  return absl::OkStatus();
+}
+
+absl::Status Consumer::Core::DisconnectFromNsqLookupd(const std::string& address) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (lookupd_addresses_.count(address) == 0) {
+    return absl::NotFoundError(absl::StrCat("not using lookupd ", address));
+  }
+  if (lookupd_addresses_.size() == 1) {
+    // As go-nsq: the nsqd found through it would otherwise never be looked up again.
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot disconnect from the only nsqlookupd (", address, ")"));
+  }
+  lookupd_addresses_.erase(address);
+  asio::post(io_, [this, address] {
+    lookupds_.erase(std::remove(lookupds_.begin(), lookupds_.end(), address), lookupds_.end());
+  });
+  return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------- handler threads
@@ -501,6 +593,13 @@ void Consumer::Core::AddConn(const std::string& address, bool from_lookupd) {
   ConnState& state = conns_[id];
   state.address = address;
   state.from_lookupd = from_lookupd;
+  state.counters = std::make_shared<ConnCounters>();
+  state.counters->address = address;
+  state.counters->from_lookupd = from_lookupd;
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    conn_counters_[id] = state.counters;
+  }
   internal::Conn::Callbacks callbacks;
   callbacks.on_ready = [this, id](const protocol::IdentifyResponse& identify) {
     OnReady(id, identify);
@@ -551,6 +650,7 @@ void Consumer::Core::OnFrame(uint64_t id, protocol::Frame& frame) {
     }
     conn.phase = Phase::kSubscribed;
     conn.subscribed = true;
+    conn.counters->subscribed = true;
     conn.last_message = Clock::now();
     ++connections_;
     CLIENT_LOG(config_, LogLevel::kInfo, "(%s) subscribed to %s/%s", conn.address, topic_,
@@ -579,6 +679,8 @@ void Consumer::Core::OnMessage(ConnState& conn, uint64_t id, const protocol::Fra
   // One clock read per read batch: its messages arrived together.
   if (!flush_posted_) batch_time_ = Clock::now();
   ++conn.in_flight;
+  conn.counters->in_flight.store(conn.in_flight, std::memory_order_relaxed);
+  conn.counters->received.fetch_add(1, std::memory_order_relaxed);
   conn.last_message = batch_time_;
   ++received_;
   std::shared_ptr<internal::MessageState> state = pool_->Acquire();
@@ -658,6 +760,7 @@ void Consumer::Core::OnResponse(const PendingResponse& pending) {
     case internal::Response::kFinish:
       protocol::EncodeFin(pending.id(), &command_);
       ++finished_;
+      conn.counters->finished.fetch_add(1, std::memory_order_relaxed);
       break;
     case internal::Response::kRequeue:
     case internal::Response::kRequeueWithoutBackoff: {
@@ -668,6 +771,7 @@ void Consumer::Core::OnResponse(const PendingResponse& pending) {
       }
       protocol::EncodeReq(pending.id(), delay.count(), &command_);
       ++requeued_;
+      conn.counters->requeued.fetch_add(1, std::memory_order_relaxed);
       signal = pending.response == internal::Response::kRequeue ? Signal::kBackoff
                                                                 : Signal::kContinue;
       break;
@@ -676,6 +780,7 @@ void Consumer::Core::OnResponse(const PendingResponse& pending) {
   // Backoff's RDY 0 goes out before the REQ: the other order would let nsqd fill the freed
   // slot with another message before it reads RDY 0.
   --conn.in_flight;
+  conn.counters->in_flight.store(conn.in_flight, std::memory_order_relaxed);
   Backoff(signal);
   UpdateRdy();
   conn.conn->Send(command_);
@@ -687,6 +792,10 @@ void Consumer::Core::OnConnClosed(uint64_t id, const absl::Status& status) {
   if (it == conns_.end()) return;
   const ConnState conn = it->second;
   conns_.erase(it);
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    conn_counters_.erase(id);
+  }
   if (conn.subscribed) --connections_;
   if (status.ok()) {
     CLIENT_LOG(config_, LogLevel::kInfo, "(%s) connection closed", conn.address);
@@ -712,7 +821,12 @@ void Consumer::Core::ReconnectLater(const std::string& address) {
              config_.lookupd_poll_interval.count());
   auto timer = std::make_shared<asio::steady_timer>(io_, config_.lookupd_poll_interval);
   timer->async_wait([this, timer, address](boost::system::error_code) {
-    if (!stopping_) AddConn(address, /*from_lookupd=*/false);
+    if (stopping_) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (direct_addresses_.count(address) == 0) return;  // DisconnectFromNsqd since
+    }
+    AddConn(address, /*from_lookupd=*/false);
   });
 }
 
@@ -744,6 +858,7 @@ void Consumer::Core::SendRdy(ConnState& conn, int64_t count) {
   protocol::EncodeRdy(count, &rdy);
   conn.conn->Send(rdy);
   conn.rdy = count;
+  conn.counters->rdy.store(count, std::memory_order_relaxed);
   conn.rdy_since = Clock::now();
 }
 
@@ -763,7 +878,7 @@ void Consumer::Core::UpdateRdy() {
     if (conn.phase == Phase::kConnecting || conn.phase == Phase::kSubscribing) ++coming;
   }
   if (ready.empty()) return;
-  const int64_t max_in_flight = config_.max_in_flight;
+  const int64_t max_in_flight = max_in_flight_;
   if (max_in_flight == 0 || in_backoff_timeout_) {
     for (ConnState* conn : ready) SendRdy(*conn, 0);
     return;
@@ -845,6 +960,7 @@ void Consumer::Core::Backoff(Signal signal) {
     ++backoff_counter_;
     updated = true;
   }
+  backoff_level_.store(backoff_counter_, std::memory_order_relaxed);
   if (backoff_counter_ == 0) {
     if (updated) {
       CLIENT_LOG(config_, LogLevel::kInfo, "backoff complete, resuming normal RDY");
@@ -1037,6 +1153,32 @@ absl::Status Consumer::ConnectToNsqLookupd(const std::string& address) {
 
 void Consumer::Stop() {
   if (core_ != nullptr) core_->Stop();
+}
+
+absl::Status Consumer::ConnectToNsqds(const std::vector<std::string>& addresses) {
+  for (const std::string& address : addresses) {
+    if (absl::Status status = ConnectToNsqd(address); !status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Consumer::ConnectToNsqLookupds(const std::vector<std::string>& addresses) {
+  for (const std::string& address : addresses) {
+    if (absl::Status status = ConnectToNsqLookupd(address); !status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Consumer::DisconnectFromNsqd(const std::string& address) {
+  return core_->DisconnectFromNsqd(address);
+}
+
+absl::Status Consumer::DisconnectFromNsqLookupd(const std::string& address) {
+  return core_->DisconnectFromNsqLookupd(address);
+}
+
+absl::Status Consumer::ChangeMaxInFlight(int max_in_flight) {
+  return core_->ChangeMaxInFlight(max_in_flight);
 }
 
 void Consumer::StopAsync() {

@@ -37,6 +37,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "nsq/config.h"
@@ -50,12 +51,31 @@ using Handler = std::function<absl::Status(Message& message)>;
 // DisableAutoResponse() or answered the message itself.
 using GiveUpHandler = std::function<void(Message& message)>;
 
+// One connection of a Consumer, as Stats() saw it.
+struct ConnectionStats {
+  std::string address;        // the nsqd's "host:port"
+  bool from_lookupd = false;  // found through nsqlookupd (else ConnectToNsqd)
+  bool subscribed = false;    // SUB answered (false while connecting)
+  int64_t in_flight = 0;      // received, not yet answered
+  int64_t rdy = 0;            // the last RDY sent
+  uint64_t messages_received = 0;
+  uint64_t messages_finished = 0;
+  uint64_t messages_requeued = 0;
+  int backoff_level = 0;      // the consumer's (backoff is consumer-wide, as in go-nsq)
+};
+
 struct ConsumerStats {
   uint64_t messages_received = 0;
   uint64_t messages_finished = 0;
   uint64_t messages_requeued = 0;
   // Connections currently subscribed.
   int connections = 0;
+  // 0 outside backoff; n while backing off backoff_multiplier * 2^n.
+  int backoff_level = 0;
+  // The current limit (Config::max_in_flight, or the last ChangeMaxInFlight).
+  int64_t max_in_flight = 0;
+  // Every connection, subscribed or still being set up.
+  std::vector<ConnectionStats> per_connection;
 };
 
 class Consumer {
@@ -79,9 +99,23 @@ class Consumer {
   // address or Config, AlreadyExists when already connected to it. A dropped connection is
   // retried every lookupd_poll_interval.
   absl::Status ConnectToNsqd(const std::string& address);
-  // Adds an nsqlookupd ("host:port" of its HTTP port) to poll for the topic's producers; new
-  // ones are connected, vanished ones closed.
+  // Each address in turn; the first error stops (go-nsq's ConnectToNSQDs).
+  absl::Status ConnectToNsqds(const std::vector<std::string>& addresses);
+  // Adds an nsqlookupd to poll for the topic's producers; new ones are connected, vanished ones
+  // closed. `address` is its HTTP "host:port" or "http://host:port[/path]" (path default
+  // /lookup), as go-nsq takes; anything else is InvalidArgument here, not a failing poll.
   absl::Status ConnectToNsqLookupd(const std::string& address);
+  absl::Status ConnectToNsqLookupds(const std::vector<std::string>& addresses);
+  // Closes the connection made by ConnectToNsqd (CLS first; held messages are still answered)
+  // and stops reconnecting to it. NotFound when not connected to it directly.
+  absl::Status DisconnectFromNsqd(const std::string& address);
+  // Stops polling that nsqlookupd. NotFound when unknown; FailedPrecondition for the last one
+  // (as go-nsq). Connections it found stay until the remaining lookupds stop listing them.
+  absl::Status DisconnectFromNsqLookupd(const std::string& address);
+
+  // The limit of messages in flight across all connections, changed at run time; 0 pauses
+  // (RDY 0 everywhere), a later non-zero value resumes. InvalidArgument when negative.
+  absl::Status ChangeMaxInFlight(int max_in_flight);
 
   // Stops taking messages (RDY 0, CLS), requeues the received messages no handler started,
   // waits up to drain_timeout for the handlers to answer the messages they hold and for those
@@ -95,6 +129,7 @@ class Consumer {
   // Waits until Stopped() or `timeout`; returns Stopped().
   bool WaitStopped(std::chrono::milliseconds timeout) const;
 
+  // Counters and a snapshot of every connection; cheap, from any thread.
   ConsumerStats Stats() const;
 
  private:
