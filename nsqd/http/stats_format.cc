@@ -1,9 +1,5 @@
 #include "nsqd/http/stats_format.h"
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
 #include <boost/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "common/config/flag_set.h"
+#include "common/util/process_stats.h"
 
 namespace nsq::nsqd {
 namespace {
@@ -198,13 +195,9 @@ std::string ClientLine(const ClientStats& c, int64_t now_s) {
 
 MemoryStats ReadMemoryStats() {
   MemoryStats m;
-#if defined(__GLIBC__)
-  const struct mallinfo2 info = mallinfo2();
-  m.heap_in_use_bytes = info.uordblks + info.hblkhd;
-  m.heap_idle_bytes = info.fordblks;
-  m.heap_released_bytes = 0;
-  m.next_gc_bytes = 0;
-#endif
+  const util::HeapStats heap = util::ReadHeapStats();
+  m.heap_in_use_bytes = heap.in_use_bytes;
+  m.heap_idle_bytes = heap.idle_bytes;
   return m;
 }
 
