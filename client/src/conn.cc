@@ -57,6 +57,26 @@ absl::Status IoOutcome(const IoOrTimeout& result, const char* what, const std::s
   return absl::OkStatus();
 }
 
+// Config::local_addr ("ip", "ip:port", "[v6]:port") as an endpoint (port 0: any).
+absl::StatusOr<tcp::endpoint> LocalEndpoint(const std::string& text) {
+  std::string host = text;
+  std::string port = "0";
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string::npos) return absl::InvalidArgumentError("bad local_addr " + text);
+    host = text.substr(1, close - 1);
+    if (close + 1 < text.size() && text[close + 1] == ':') port = text.substr(close + 2);
+  } else if (const size_t colon = text.rfind(':');
+             colon != std::string::npos && text.find(':') == colon) {
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  boost::system::error_code ec;
+  const asio::ip::address address = asio::ip::make_address(host, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("bad local_addr ", text));
+  return tcp::endpoint(address, static_cast<uint16_t>(std::atoi(port.c_str())));
+}
+
 }  // namespace
 
 absl::Status StatusFromErrorFrame(std::string_view data) {
@@ -182,12 +202,46 @@ asio::awaitable<absl::Status> Conn::Handshake() {
   }
   const tcp::resolver::results_type endpoints = std::get<1>(resolved);
   write_timer_.expires_after(config_.dial_timeout);
-  auto connected = co_await (asio::async_connect(socket_, endpoints, kUseAwaitable) ||
-                             write_timer_.async_wait(kUseAwaitable));
-  if (connected.index() == 1) {
-    co_return absl::DeadlineExceededError(absl::StrCat("dial ", address_, ": timed out"));
+  boost::system::error_code connect_error;
+  if (config_.local_addr.empty()) {
+    auto connected = co_await (asio::async_connect(socket_, endpoints, kUseAwaitable) ||
+                               write_timer_.async_wait(kUseAwaitable));
+    if (connected.index() == 1) {
+      co_return absl::DeadlineExceededError(absl::StrCat("dial ", address_, ": timed out"));
+    }
+    connect_error = std::get<0>(std::get<0>(connected));
+  } else {
+    // From Config::local_addr: bind first, then connect to the first endpoint of its family
+    // (async_connect over a range would reopen the socket and lose the binding).
+    absl::StatusOr<tcp::endpoint> local = LocalEndpoint(config_.local_addr);
+    if (!local.ok()) co_return local.status();
+    tcp::endpoint remote;
+    bool found = false;
+    for (const auto& entry : endpoints) {
+      if (entry.endpoint().protocol() == local->protocol()) {
+        remote = entry.endpoint();
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      co_return absl::UnavailableError(absl::StrCat(
+          "dial ", address_, ": no address of the same family as local_addr ", config_.local_addr));
+    }
+    boost::system::error_code ec;
+    socket_.open(local->protocol(), ec);
+    if (!ec) socket_.bind(*local, ec);
+    if (ec) {
+      co_return absl::UnavailableError(
+          absl::StrCat("bind to local_addr ", config_.local_addr, ": ", ec.message()));
+    }
+    auto connected = co_await (socket_.async_connect(remote, kUseAwaitable) ||
+                               write_timer_.async_wait(kUseAwaitable));
+    if (connected.index() == 1) {
+      co_return absl::DeadlineExceededError(absl::StrCat("dial ", address_, ": timed out"));
+    }
+    connect_error = std::get<0>(std::get<0>(connected));
   }
-  const boost::system::error_code connect_error = std::get<0>(std::get<0>(connected));
   if (connect_error) {
     co_return absl::UnavailableError(
         absl::StrCat("dial ", address_, ": ", connect_error.message()));

@@ -922,7 +922,8 @@ void Consumer::Core::UpdateRdy() {
       std::any_of(ready.begin(), ready.end(), [](ConnState* c) { return c->rdy == 0; });
   if (someone_waiting) {
     for (ConnState* conn : ready) {
-      if (conn->rdy > 0 && (now - conn->rdy_since >= config_.rdy_redistribute_interval ||
+      if (conn->rdy > 0 && (now - conn->rdy_since >= std::min(config_.rdy_redistribute_interval,
+                                                              config_.low_rdy_timeout) ||
                             now - conn->last_message >= config_.low_rdy_idle_timeout)) {
         SendRdy(*conn, 0);
       }
@@ -968,8 +969,12 @@ void Consumer::Core::Backoff(Signal signal) {
     }
     return;
   }
-  const milliseconds duration =
-      std::min(BackoffDuration(backoff_counter_), config_.max_backoff_duration);
+  milliseconds duration = std::min(BackoffDuration(backoff_counter_), config_.max_backoff_duration);
+  if (config_.backoff_strategy == BackoffStrategy::kFullJitter && duration > milliseconds(0)) {
+    // go-nsq's FullJitterStrategy: anywhere in [0, multiplier * 2^n).
+    std::uniform_int_distribution<int64_t> jitter(0, duration.count() - 1);
+    duration = milliseconds(jitter(rng_));
+  }
   CLIENT_LOG(config_, LogLevel::kInfo, "backing off for %dms (level %d)", duration.count(),
              backoff_counter_);
   in_backoff_timeout_ = true;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -141,6 +142,32 @@ TEST_CASE("DisconnectFromNsqLookupd removes one lookupd but not the last") {
   REQUIRE(WaitFor([&] { return count(kept) >= 3; }, 10s));
   const int other_failures = count(gone);
   CHECK(other_failures <= 1);  // a poll already under way may still ask it once
+}
+
+TEST_CASE("backoff_strategy full_jitter backs off a random part of multiplier * 2^level") {
+  auto nsqd = StartNsqd();
+  PublishAll(*nsqd, "jitter", "m", 1);
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  CLIENT_REQUIRE_OK(config.Set("backoff_strategy", "full_jitter"));
+  CLIENT_REQUIRE_OK(config.Set("backoff_multiplier", "200ms"));
+  CLIENT_REQUIRE_OK(config.Set("max_backoff_duration", "10s"));
+  Consumer consumer("jitter", "c", config);
+  std::atomic<int> calls{0};
+  consumer.SetHandler([&](Message&) {
+    return calls++ == 0 ? absl::InternalError("fail once") : absl::OkStatus();
+  });
+  CLIENT_REQUIRE_OK(consumer.ConnectToNsqd(NsqdAddress(*nsqd)));
+  REQUIRE(WaitFor([&] { return consumer.Stats().messages_finished == 1; }, 10s));
+  // Level 1: exponential would wait exactly 200ms * 2 = 400ms; full jitter less.
+  int64_t waited = -1;
+  for (const std::string& line : log.Lines()) {
+    if (absl::StrContains(line, "(level 1)")) {
+      waited = std::atoll(line.substr(line.find("backing off for ") + 16).c_str());
+    }
+  }
+  CHECK(waited >= 0);
+  CHECK(waited < 400);
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include "tests/client/client_test_util.h"
 #include "tests/client/fake_nsqd.h"
 #include "tests/testutil/fake_auth_server.h"
+#include "tests/testutil/http_client.h"
 #include "tests/testutil/wait_for.h"
 
 namespace nsq::client {
@@ -184,6 +185,23 @@ TEST_CASE("After nsqd restarts, the producer reconnects and publishes again") {
       10s));
   CHECK(attempts <= 2);
   CHECK(Stat(*nsqd, "t", "", "message_count") >= 1);
+}
+
+TEST_CASE("local_addr: connections to nsqd come from the address it names") {
+  auto nsqd = StartNsqd();
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  CLIENT_REQUIRE_OK(config.Set("local_addr", "127.0.0.2"));
+  Producer producer(NsqdAddress(*nsqd), config);
+  CLIENT_REQUIRE_OK(producer.Publish("t", "x"));
+  auto stats = testutil::HttpGet(nsqd->http_port(), "/stats?format=json");
+  REQUIRE(stats.ok());
+  CHECK_MESSAGE(absl::StrContains(stats->body, "\"remote_address\":\"127.0.0.2:"), stats->body);
+  // An IPv6 local address cannot reach an IPv4 nsqd: said at the dial, not a hang.
+  config.local_addr = "::1";
+  absl::Status status = Producer(NsqdAddress(*nsqd), config).Publish("t", "x");
+  CHECK_MESSAGE(absl::StrContains(status.message(), "same family as local_addr"),
+                status.ToString());
 }
 
 // ------------------------------------------------------------------ back-pressure

@@ -6,6 +6,14 @@
 //   config.lookupd_poll_interval = std::chrono::seconds(15);
 //   if (absl::Status s = config.Validate(); !s.ok()) { ... }
 //
+// Settings of Go services carry over by name with Set(), which takes go-nsq's option names and
+// value syntax (durations as Go writes them, "60s", "1m30s", "250ms", or an integer of
+// milliseconds; booleans as strconv.ParseBool: "true", "1", "f", ...):
+//
+//   for (const auto& [name, value] : settings) {        // e.g. {"max_in_flight", "200"},
+//     if (absl::Status s = config.Set(name, value); !s.ok()) return s;  // {"read_timeout", "30s"}
+//   }
+//
 // A Config is a plain value: copy it into a Producer or Consumer; later changes to your copy
 // do not affect them. Durations are milliseconds.
 #pragma once
@@ -14,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 
@@ -25,6 +34,12 @@ enum class LogLevel { kDebug = 1, kInfo = 2, kWarning = 3, kError = 4 };
 // possibly concurrently: it must be thread-safe and must not block for long.
 using Logger = std::function<void(LogLevel level, const std::string& line)>;
 
+// How a consumer's backoff duration grows with its level n (go-nsq: backoff_strategy).
+enum class BackoffStrategy {
+  kExponential,  // "exponential": backoff_multiplier * 2^n
+  kFullJitter,   // "full_jitter": a random duration in [0, backoff_multiplier * 2^n)
+};
+
 struct Config {
   // Fills client_id (the short hostname), hostname and user_agent ("nsq-cpp/<version>").
   Config();
@@ -34,6 +49,9 @@ struct Config {
   std::chrono::milliseconds dial_timeout{1000};   // > 0
   std::chrono::milliseconds read_timeout{60000};  // 100 ms .. 5 min
   std::chrono::milliseconds write_timeout{1000};  // 100 ms .. 5 min
+  // The local address connections to nsqd are made from: "ip" or "ip:port"; empty lets the
+  // system choose (go-nsq: local_addr).
+  std::string local_addr;
 
   // Discovery: how often each nsqlookupd is asked for the topic's producers, plus a random
   // extra wait of up to lookupd_poll_jitter * lookupd_poll_interval. Without lookupd, also
@@ -50,17 +68,20 @@ struct Config {
   // (0 disables backoff).
   std::chrono::milliseconds backoff_multiplier{1000};      // 0 .. 60 min
   std::chrono::milliseconds max_backoff_duration{120000};  // 0 .. 60 min
+  BackoffStrategy backoff_strategy = BackoffStrategy::kExponential;
 
   // A message delivered more often than this goes to the give-up handler; 0 = no limit.
   int max_attempts = 5;  // 0 .. 65535
   // Messages a consumer holds at once, across all its connections.
   int max_in_flight = 1;  // >= 0
 
-  // When there are more connections than max_in_flight, RDY moves between them every
-  // rdy_redistribute_interval; a connection that saw no message for low_rdy_idle_timeout
-  // gives its RDY back.
+  // When there are more connections than max_in_flight, RDY moves between them: every
+  // rdy_redistribute_interval a connection that held RDY for min(rdy_redistribute_interval,
+  // low_rdy_timeout), or saw no message for low_rdy_idle_timeout, gives it back to one that
+  // is waiting.
   std::chrono::milliseconds rdy_redistribute_interval{5000};  // 1 ms .. 5 s
   std::chrono::milliseconds low_rdy_idle_timeout{10000};      // 1 s .. 5 min
+  std::chrono::milliseconds low_rdy_timeout{30000};           // 1 s .. 5 min
 
   // Sent to nsqd in IDENTIFY. heartbeat_interval -1 disables heartbeats (consumers need
   // them); output_buffer_size/timeout -1 disables nsqd's output buffering; msg_timeout 0
@@ -136,6 +157,32 @@ struct Config {
 
   // OK, or InvalidArgument naming the first option out of range and its allowed range.
   absl::Status Validate() const;
+
+  // Sets one option by go-nsq's name ("-" may stand for "_": "max-in-flight"), with go-nsq's
+  // coercions: a duration from a Go duration string ("1m30s", "250ms", "-1ms") or an integer
+  // of milliseconds; a bool from "true"/"false"/"1"/"0"/"t"/"f"/... or an integer (non-zero is
+  // true); numbers from their decimal text. Range-checked as Validate() does; the Config is
+  // unchanged on error. InvalidArgument for a value that does not fit, naming the option;
+  // InvalidArgument for an unknown name, listing the closest option names.
+  //
+  // go-nsq names: dial_timeout read_timeout write_timeout local_addr lookupd_poll_interval
+  // lookupd_poll_jitter max_requeue_delay default_requeue_delay backoff_strategy
+  // ("exponential" or "full_jitter") max_backoff_duration backoff_multiplier max_attempts
+  // low_rdy_idle_timeout low_rdy_timeout rdy_redistribute_interval client_id hostname
+  // user_agent heartbeat_interval sample_rate tls_v1 deflate deflate_level snappy
+  // output_buffer_size output_buffer_timeout max_in_flight msg_timeout auth_secret, and the
+  // TLS ones tls_root_ca_file tls_insecure_skip_verify tls_cert tls_key tls_min_version.
+  // tls_config (a Go *tls.Config) cannot be given as a value: it is refused with a pointer to
+  // the tls_* options. This library's own: max_outstanding_messages max_outstanding_bytes
+  // block_when_full reconnect_min_backoff reconnect_max_backoff drain_timeout
+  // tls_server_name log_level ("debug", "info", "warning", "error").
+  absl::Status Set(std::string_view option, std::string_view value);
+  absl::Status Set(std::string_view option, const char* value);
+  absl::Status Set(std::string_view option, bool value);
+  absl::Status Set(std::string_view option, int value);
+  absl::Status Set(std::string_view option, int64_t value);
+  absl::Status Set(std::string_view option, double value);
+  absl::Status Set(std::string_view option, std::chrono::nanoseconds value);
 };
 
 // The library version, as in the default user_agent.
