@@ -14,23 +14,37 @@
 namespace nsq::protocol {
 namespace {
 
+// Most frequent first (one FIN per message consumed, then RDY and the publishes): the lookup
+// below tries them in this order.
 constexpr std::array<CommandName, 12> kAllCommands = {
-    CommandName::kIdentify, CommandName::kAuth,  CommandName::kSub, CommandName::kPub,
-    CommandName::kMpub,     CommandName::kDpub,  CommandName::kRdy, CommandName::kFin,
-    CommandName::kReq,      CommandName::kTouch, CommandName::kCls, CommandName::kNop,
+    CommandName::kFin,  CommandName::kRdy,  CommandName::kPub,      CommandName::kMpub,
+    CommandName::kReq,  CommandName::kTouch, CommandName::kNop,     CommandName::kDpub,
+    CommandName::kSub,  CommandName::kIdentify, CommandName::kAuth, CommandName::kCls,
 };
+// A body up to this size keeps its buffer for the next command; a larger one is given back
+// (a connection that once published 1 MB should not keep 1 MB while idle).
+constexpr size_t kKeepBodyBytes = 4096;
 
 // Debian's abseil has its own string_view type; absl::StrCat takes only that one.
 absl::string_view AsAbsl(std::string_view text) { return {text.data(), text.size()}; }
 
 // Splits on every single space, keeping empty tokens ("a  b" is "a", "", "b"), as nsqd does.
+// Splits into the strings already in *tokens where there are some (reusing their buffers: a
+// FIN's 16-byte id would otherwise be an allocation per message), then resizes to the count.
 void SplitOnSpaces(std::string_view text, std::vector<std::string>* tokens) {
+  size_t count = 0;
   while (true) {
     const size_t space = text.find(' ');
-    tokens->emplace_back(text.substr(0, space));
-    if (space == text.npos) return;
+    if (count < tokens->size()) {
+      (*tokens)[count].assign(text.substr(0, space));
+    } else {
+      tokens->emplace_back(text.substr(0, space));
+    }
+    ++count;
+    if (space == text.npos) break;
     text.remove_prefix(space + 1);
   }
+  tokens->resize(count);
 }
 
 std::optional<CommandName> LookUpCommand(std::string_view text) {
@@ -135,9 +149,15 @@ CommandDecoder::Result CommandDecoder::Fail(ClientError error) {
 
 CommandDecoder::Result CommandDecoder::OnLine(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  // Assigning a fresh Command also frees the previous command's body: a connection that once
-  // published 1 MB should not keep 1 MB while idle.
-  command_ = Command();
+  // The previous command's object is reused (its parameters' buffers); a big body goes.
+  command_.name = CommandName::kNop;
+  command_.defer_ms = 0;
+  command_.messages.clear();
+  if (command_.body.capacity() > kKeepBodyBytes) {
+    command_.body = std::string();
+  } else {
+    command_.body.clear();
+  }
 
   const size_t space = line.find(' ');
   const std::string_view name_text = line.substr(0, space);
@@ -146,7 +166,11 @@ CommandDecoder::Result CommandDecoder::OnLine(std::string_view line) {
     return Fail(ClientError::Fatal(kInvalid, absl::StrCat("invalid command ", AsAbsl(name_text))));
   }
   command_.name = *name;
-  if (space != line.npos) SplitOnSpaces(line.substr(space + 1), &command_.params);
+  if (space != line.npos) {
+    SplitOnSpaces(line.substr(space + 1), &command_.params);
+  } else {
+    command_.params.clear();
+  }
   const std::vector<std::string>& params = command_.params;
 
   // The checks nsqd makes before reading the body that do not depend on connection state, in

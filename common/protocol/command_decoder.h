@@ -48,8 +48,9 @@ class CommandDecoder {
   Result Decode(std::string_view input, size_t* consumed);
 
   const Command& command() const { return command_; }
-  // Moves the command out (after kCommand), leaving command() empty until the next one.
-  Command TakeCommand() { return std::move(command_); }
+  // The command (after kCommand), for a handler that may move parts out of it; what it leaves
+  // is reused by the next command (decoding it does not depend on what is left).
+  Command& mutable_command() { return command_; }
   const ClientError& error() const { return error_; }
 
   // The error nsqd sends when the client's input ends here (it closed its write side in the

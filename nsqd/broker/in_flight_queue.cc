@@ -15,7 +15,7 @@ bool InFlightQueue::Push(protocol::Message message, Consumer* owner, int64_t now
   entry.delivered_at_ns = now_ns;
   entry.deadline_ns = deadline_ns;
   entry.heap_index = heap_.size();
-  heap_.push_back(&entry);
+  heap_.push_back({deadline_ns, &entry});
   SiftUp(entry.heap_index);
   return true;
 }
@@ -37,6 +37,7 @@ std::optional<InFlightQueue::Entry> InFlightQueue::Remove(const protocol::Messag
 void InFlightQueue::UpdateDeadline(Entry* entry, int64_t deadline_ns) {
   int64_t old = entry->deadline_ns;
   entry->deadline_ns = deadline_ns;
+  heap_[entry->heap_index].deadline_ns = deadline_ns;
   if (deadline_ns < old) {
     SiftUp(entry->heap_index);
   } else {
@@ -45,13 +46,13 @@ void InFlightQueue::UpdateDeadline(Entry* entry, int64_t deadline_ns) {
 }
 
 std::optional<InFlightQueue::Entry> InFlightQueue::PopExpired(int64_t now_ns) {
-  if (heap_.empty() || heap_.front()->deadline_ns > now_ns) return std::nullopt;
-  return Remove(heap_.front()->message.id);
+  if (heap_.empty() || heap_.front().deadline_ns > now_ns) return std::nullopt;
+  return Remove(heap_.front().entry->message.id);
 }
 
 std::optional<int64_t> InFlightQueue::NextDeadline() const {
   if (heap_.empty()) return std::nullopt;
-  return heap_.front()->deadline_ns;
+  return heap_.front().deadline_ns;
 }
 
 std::vector<InFlightQueue::Entry> InFlightQueue::RemoveOwnedBy(const Consumer* owner) {
@@ -92,14 +93,14 @@ std::vector<const InFlightQueue::Entry*> InFlightQueue::ByDeliveryTime() const {
 
 void InFlightQueue::Swap(size_t a, size_t b) {
   std::swap(heap_[a], heap_[b]);
-  heap_[a]->heap_index = a;
-  heap_[b]->heap_index = b;
+  heap_[a].entry->heap_index = a;
+  heap_[b].entry->heap_index = b;
 }
 
 void InFlightQueue::SiftUp(size_t i) {
   while (i > 0) {
     size_t parent = (i - 1) / 2;
-    if (heap_[parent]->deadline_ns <= heap_[i]->deadline_ns) break;
+    if (heap_[parent].deadline_ns <= heap_[i].deadline_ns) break;
     Swap(i, parent);
     i = parent;
   }
@@ -111,8 +112,8 @@ void InFlightQueue::SiftDown(size_t i) {
     size_t smallest = i;
     size_t left = 2 * i + 1;
     size_t right = left + 1;
-    if (left < n && heap_[left]->deadline_ns < heap_[smallest]->deadline_ns) smallest = left;
-    if (right < n && heap_[right]->deadline_ns < heap_[smallest]->deadline_ns) smallest = right;
+    if (left < n && heap_[left].deadline_ns < heap_[smallest].deadline_ns) smallest = left;
+    if (right < n && heap_[right].deadline_ns < heap_[smallest].deadline_ns) smallest = right;
     if (smallest == i) return;
     Swap(i, smallest);
     i = smallest;

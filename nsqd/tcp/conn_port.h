@@ -39,9 +39,9 @@ class ConnPort {
  public:
   virtual ~ConnPort() = default;
 
-  // Handles one decoded command (taken from the decoder). False when the session must stop
-  // reading: a fatal error was sent and the connection closes.
-  virtual bool Handle(protocol::Command command) = 0;
+  // Handles one decoded command; the port may move it away (the decoder reuses what is left).
+  // False when the session must stop reading: a fatal error was sent and the connection closes.
+  virtual bool Handle(protocol::Command&& command) = 0;
   // The decoder failed (always fatal); `refused_mpub_topic` as CommandDecoder reports it.
   virtual void DecodeFailed(const protocol::ClientError& error,
                             const std::string& refused_mpub_topic) = 0;

@@ -210,7 +210,7 @@ RemoteConnPort::RemoteConnPort(ShardSet* shards, int session_shard, PortSession*
 
 RemoteConnPort::~RemoteConnPort() = default;
 
-bool RemoteConnPort::Handle(protocol::Command command) {
+bool RemoteConnPort::Handle(protocol::Command&& command) {
   if (detached_) return false;
   if (SessionWaitsAfter(command.name)) waiting_ = true;
   const size_t bytes = CommandBytes(command);

@@ -46,7 +46,7 @@ class RemoteConnPort final : public ConnPort {
   ~RemoteConnPort() override;
 
   // ConnPort, on the session's shard.
-  bool Handle(protocol::Command command) override;
+  bool Handle(protocol::Command&& command) override;
   void DecodeFailed(const protocol::ClientError& error,
                     const std::string& refused_mpub_topic) override;
   void EndOfInput() override;

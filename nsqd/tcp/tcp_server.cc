@@ -47,8 +47,9 @@ constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kSmallReadChunk = 512;
 // A TLS record is at most 16 KiB: what a TLS connection reads into at a time.
 constexpr size_t kTlsReadChunk = 16 * 1024;
-// Write buffers larger than this are given back once a connection has caught up, so an idle
-// connection does not keep the memory of its last burst.
+// Write buffers larger than this are given back once a connection has been caught up for a
+// heartbeat tick, so an idle connection does not keep the memory of its last burst (a busy one
+// keeps them: freeing and growing them again on every write cost more than the writes).
 constexpr size_t kIdleBufferKeep = 16 * 1024;
 
 // The loop's one big read buffer. A plain connection reads into its own small buffer (below);
@@ -84,7 +85,7 @@ class LocalConnPort final : public ConnPort {
                 std::string version, Authenticator* auth)
       : conn_(broker, transport, std::move(remote_address), std::move(version), auth) {}
 
-  bool Handle(protocol::Command command) override { return conn_.Handle(command); }
+  bool Handle(protocol::Command&& command) override { return conn_.Handle(command); }
   void DecodeFailed(const protocol::ClientError& error,
                     const std::string& refused_mpub_topic) override {
     conn_.DecodeFailed(error, refused_mpub_topic);
@@ -261,12 +262,15 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
       return;
     }
     out_.erase(0, written);
-    if (!out_.empty()) return;
+    if (!out_.empty()) {
+      wrote_since_tick_ = true;
+      return;
+    }
     port_bytes_written_ += port_bytes_pending_;
     port_bytes_pending_ = 0;
     flush_requested_ = false;
     flush_deadline_.reset();
-    if (out_.capacity() > kIdleBufferKeep) out_ = std::string();
+    WriteCompleted();
     if (read_resume_) read_resume_->cancel();
     ReportWritten();
   }
@@ -443,7 +447,7 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
         port_->DecodeFailed(decoder_.error(), decoder_.refused_mpub_topic());
         break;
       }
-      if (!port_->Handle(decoder_.TakeCommand())) break;
+      if (!port_->Handle(std::move(decoder_.mutable_command()))) break;
     }
     return total;
   }
@@ -568,8 +572,8 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
   }
 
   asio::awaitable<void> WriteLoop() {
-    std::string writing;
-    std::string compressed;
+    std::string& writing = writing_buffer_;
+    std::string& compressed = compressed_buffer_;
     while (!closed_) {
       if (ShouldWrite()) {
         writing.swap(out_);
@@ -603,12 +607,7 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
         writing.clear();
         port_bytes_written_ += port_bytes_in_write_;
         port_bytes_in_write_ = 0;
-        if (out_.empty()) {
-          // Caught up: an idle connection keeps no big buffers.
-          if (writing.capacity() > kIdleBufferKeep) writing = std::string();
-          if (compressed.capacity() > kIdleBufferKeep) compressed = std::string();
-          if (out_.capacity() > kIdleBufferKeep) out_ = std::string();
-        }
+        WriteCompleted();
         if (read_resume_) read_resume_->cancel();
         if (ec) {
           Close();
@@ -656,6 +655,7 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
         continue;
       }
       const auto now = SteadyClock::now();
+      ReleaseIdleBuffers();
       if (now - last_read_ >= 2 * interval) {
         NSQ_LOG_ERROR("client(%s) failed to read command - i/o timeout", remote_);
         Close();
@@ -671,6 +671,27 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
         next_beat += interval;
         if (next_beat <= now) next_beat = now + interval;  // the loop ran late: do not burst
       }
+    }
+  }
+
+  // At a heartbeat tick: a connection that wrote nothing since the previous tick and has
+  // nothing pending gives back its big write buffers.
+  void ReleaseIdleBuffers() {
+    const bool idle = !wrote_since_tick_ && !writing_ && out_.empty();
+    wrote_since_tick_ = false;
+    if (idle) ReleaseBigBuffers();
+  }
+
+  // After a write: without heartbeats there are no ticks, so the buffers go as soon as the
+  // connection has caught up.
+  void WriteCompleted() {
+    wrote_since_tick_ = true;
+    if (settings_.heartbeat_interval_ms <= 0 && out_.empty()) ReleaseBigBuffers();
+  }
+
+  void ReleaseBigBuffers() {
+    for (std::string* buffer : {&out_, &writing_buffer_, &compressed_buffer_}) {
+      if (buffer->capacity() > kIdleBufferKeep) *buffer = std::string();
     }
   }
 
@@ -695,6 +716,9 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
   ClientSettings settings_;
 
   std::string out_;
+  std::string writing_buffer_;     // the writer's: what is being written
+  std::string compressed_buffer_;  // the writer's: the same, compressed
+  bool wrote_since_tick_ = false;  // a write completed since the last heartbeat tick
   bool flush_requested_ = false;
   std::optional<SteadyClock::time_point> flush_deadline_;
   bool writing_ = false;
