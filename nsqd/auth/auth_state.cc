@@ -1,5 +1,6 @@
 #include "nsqd/auth/auth_state.h"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -8,7 +9,36 @@
 namespace nsq::nsqd {
 namespace {
 
+// Go's regexp (nsqd's) refuses backreferences and repeat counts over 1000; libstdc++'s
+// std::regex accepts both and overflows an int parsing a long one ("\\77777777777" or
+// "a{99999999999}": undefined behaviour, found by fuzz/identify_json_fuzz). Refused here first.
+bool HasNumberGoRefuses(std::string_view pattern) {
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '\\') {
+      if (i + 1 < pattern.size() && pattern[i + 1] >= '1' && pattern[i + 1] <= '9') return true;
+      ++i;  // the escaped character
+    } else if (pattern[i] == '{') {
+      // {n}, {n,} or {n,m}: each count as Go reads it, at most 1000.
+      int count = 0;
+      for (size_t j = i + 1; j < pattern.size(); ++j) {
+        if (pattern[j] == ',') {
+          count = 0;
+        } else if (pattern[j] < '0' || pattern[j] > '9') {
+          break;
+        } else if ((count = count * 10 + (pattern[j] - '0')) > 1000) {
+          return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
 absl::StatusOr<std::regex> Compile(const std::string& pattern) {
+  if (HasNumberGoRefuses(pattern)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("bad regex \"%s\": backreference or repeat count over 1000", pattern));
+  }
   try {
     return std::regex(pattern, std::regex::ECMAScript);
   } catch (const std::regex_error& e) {
@@ -49,7 +79,10 @@ absl::StatusOr<AuthState> ParseAuthResponse(std::string_view json) {
   if (ttl != nullptr && ttl->is_int64()) ttl_seconds = ttl->as_int64();
   if (ttl != nullptr && ttl->is_uint64()) ttl_seconds = static_cast<int64_t>(ttl->as_uint64());
   if (ttl_seconds <= 0) return absl::InvalidArgumentError("invalid ttl (it must be > 0)");
-  state.ttl_ns = ttl_seconds * 1'000'000'000;
+  // A longer ttl means "never expires"; capped so that ttl_ns, and now + ttl_ns where the
+  // connection sets expires_at_ns, stay within int64 (found by fuzz/identify_json_fuzz).
+  constexpr int64_t kMaxTtlSeconds = int64_t{100} * 365 * 24 * 3600;
+  state.ttl_ns = std::min(ttl_seconds, kMaxTtlSeconds) * 1'000'000'000;
   state.identity = StringOf(object, "identity");
   state.identity_url = StringOf(object, "identity_url");
   const boost::json::value* list = object.if_contains("authorizations");

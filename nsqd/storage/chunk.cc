@@ -1,5 +1,7 @@
 #include "nsqd/storage/chunk.h"
 
+#include <algorithm>
+
 #include "common/protocol/big_endian.h"
 
 namespace nsq::nsqd::storage {
@@ -34,7 +36,10 @@ bool SplitChunk(std::string_view chunk, std::vector<std::string_view>* messages)
   if (!ChunkCount(chunk, &count)) return false;
   chunk.remove_prefix(4);
   messages->clear();
-  messages->reserve(count);
+  // The count is only an upper bound until the bytes back it up (each message takes at least
+  // its 4-byte size): a corrupt count must not reserve gigabytes (found by
+  // fuzz/store_codec_fuzz).
+  messages->reserve(std::min<size_t>(count, chunk.size() / 4));
   for (uint32_t i = 0; i < count; ++i) {
     if (chunk.size() < 4) return false;
     const uint32_t size = LoadBigEndian32(chunk.data());

@@ -41,6 +41,32 @@ TEST_CASE("bad answers are refused") {
   }
 }
 
+TEST_CASE("backreferences and repeat counts over 1000 are refused, as Go's regexp does") {
+  // libstdc++ overflowed an int parsing the long ones (undefined behaviour).
+  for (const char* pattern : {R"(\\1)", R"(a\\77777777777777777777)", "a{1001}",
+                              "a{2,99999999999999}", "a{99999999999999999999,}"}) {
+    CAPTURE(pattern);
+    const std::string json = std::string(R"({"ttl":5,"authorizations":[{"topic":")") + pattern +
+                             R"(","channels":[".*"],"permissions":["publish"]}]})";
+    CHECK_FALSE(ParseAuthResponse(json).ok());
+  }
+  for (const char* pattern : {"a{1000}", "a{2,1000}", "a{0099}", R"(\\\\1)", R"(\\d{3})"}) {
+    CAPTURE(pattern);
+    const std::string json = std::string(R"({"ttl":5,"authorizations":[{"topic":")") + pattern +
+                             R"(","channels":[".*"],"permissions":["publish"]}]})";
+    CHECK(ParseAuthResponse(json).ok());
+  }
+}
+
+TEST_CASE("a huge ttl is capped at 100 years instead of overflowing") {
+  for (const char* json : {R"({"ttl":9223372036854775807})", R"({"ttl":366666666666666600})",
+                           R"({"ttl":3153600001})"}) {
+    auto state = ParseAuthResponse(json);
+    REQUIRE(state.ok());
+    CHECK(state->ttl_ns == int64_t{100} * 365 * 24 * 3600 * 1'000'000'000);
+  }
+}
+
 TEST_CASE("expiry") {
   AuthState state;
   state.expires_at_ns = 100;

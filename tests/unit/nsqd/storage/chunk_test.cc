@@ -48,5 +48,13 @@ TEST_CASE("a truncated or padded chunk is malformed") {
   CHECK_FALSE(ChunkCount("abc", &count));
 }
 
+TEST_CASE("a corrupt count is refused without reserving room for it") {
+  // 0xffffffff messages would be 64 GiB of views if the count were trusted.
+  std::string chunk("\xff\xff\xff\xff\x00\x00\x00\x01x", 9);
+  std::vector<std::string_view> encoded;
+  CHECK_FALSE(SplitChunk(chunk, &encoded));
+  CHECK(encoded.capacity() <= chunk.size());
+}
+
 }  // namespace
 }  // namespace nsq::nsqd::storage
