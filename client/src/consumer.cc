@@ -30,6 +30,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/src/conn.h"
+#include "client/src/handler_call.h"
 #include "client/src/log.h"
 #include "client/src/lookupd_query.h"
 #include "client/src/message_pool.h"
@@ -563,21 +564,10 @@ void Consumer::Core::WorkerLoop() {
       if (!message.IsAutoResponseDisabled()) message.Finish();
       continue;
     }
-    absl::Status status;
-    try {
-      status = handler_(message);
-    } catch (const std::exception& e) {
-      status = absl::InternalError(absl::StrCat("handler threw: ", e.what()));
-    } catch (...) {
-      status = absl::InternalError("handler threw");
-    }
-    if (message.IsAutoResponseDisabled()) continue;
-    if (status.ok()) {
-      message.Finish();
-    } else {
+    const absl::Status status = internal::HandleAndRespond(handler_, message);
+    if (!status.ok() && !message.IsAutoResponseDisabled()) {
       CLIENT_LOG(config_, LogLevel::kWarning, "(%s) handler failed for msg %s (attempt %d): %s",
                  message.nsqd_address(), message.id(), message.attempts(), status.ToString());
-      message.Requeue();
     }
   }
 }

@@ -19,6 +19,10 @@ void Answer(internal::MessageState& state, internal::Response response,
 
 }  // namespace
 
+namespace internal {
+MessageState& MessageStateOf(const Message& message) { return *message.state_; }
+}  // namespace internal
+
 Message::Message(std::shared_ptr<internal::MessageState> state) : state_(std::move(state)) {}
 
 const std::string& Message::id() const { return state_->id; }

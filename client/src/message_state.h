@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "nsq/message.h"
+
 namespace nsq::client::internal {
 
 enum class Response { kFinish, kRequeue, kRequeueWithoutBackoff, kTouch };
@@ -36,5 +38,8 @@ struct MessageState {
   std::atomic<bool> responded{false};
   std::atomic<bool> auto_response_disabled{false};
 };
+
+// The state behind a Message (for the consumer and the test helpers).
+MessageState& MessageStateOf(const Message& message);
 
 }  // namespace nsq::client::internal

@@ -22,12 +22,16 @@
 
 namespace nsq::client {
 
+class Message;
+
 namespace internal {
 struct MessageState;
+MessageState& MessageStateOf(const Message& message);
 }
 
 class Message {
  public:
+  // Made by the Consumer (tests of handlers: nsq/testing.h's TestMessage).
   explicit Message(std::shared_ptr<internal::MessageState> state);
 
   // The 16-character id nsqd assigned.
@@ -56,6 +60,7 @@ class Message {
   void Touch();
 
  private:
+  friend internal::MessageState& internal::MessageStateOf(const Message& message);
   std::shared_ptr<internal::MessageState> state_;
 };
 
