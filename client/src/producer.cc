@@ -260,6 +260,11 @@ void Producer::Core::Ping(PublishCallback done) {
   // Posted under mu_, so it runs before a Stop()'s BeginStop.
   asio::post(io_, [this, done = std::move(done)]() mutable {
     if (ready_) {
+      // As go-nsq: a NOP on the live connection (nsqd does not answer it); a dead connection
+      // fails the write and the next command reconnects.
+      std::string nop;
+      protocol::EncodeNop(&nop);
+      conn_->Send(nop);
       done(absl::OkStatus());
       return;
     }

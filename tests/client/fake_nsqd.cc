@@ -143,7 +143,10 @@ void FakeNsqd::ServeConnection(int fd) {
       const size_t size = CommandSize(std::string_view(in).substr(used), &messages);
       if (size == 0) break;
       used += size;
-      if (messages == 0) continue;  // NOP
+      if (messages == 0) {
+        ++nops_;
+        continue;
+      }
       ++commands_;
       messages_ += messages;
       if (options_.answer) replies += ok;

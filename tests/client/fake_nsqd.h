@@ -36,6 +36,8 @@ class FakeNsqd {
   int64_t commands() const { return commands_; }
   int64_t messages() const { return messages_; }
   int64_t connections() const { return connections_; }
+  // NOP commands read so far.
+  int64_t nops() const { return nops_; }
   // Closes the current connection (the next one is accepted as usual).
   void DropConnection();
 
@@ -50,6 +52,7 @@ class FakeNsqd {
   std::atomic<int64_t> commands_{0};
   std::atomic<int64_t> messages_{0};
   std::atomic<int64_t> connections_{0};
+  std::atomic<int64_t> nops_{0};
   std::mutex mu_;
   int conn_fd_ = -1;  // guarded by mu_
   std::thread thread_;

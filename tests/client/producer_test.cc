@@ -13,6 +13,7 @@
 #include <future>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -159,6 +160,74 @@ TEST_CASE("Publishing where nothing listens fails with Unavailable") {
   Producer producer(absl::StrCat("127.0.0.1:", testing::FreePort()), log.MakeConfig());
   absl::Status status = producer.Publish("t", "x");
   CHECK_MESSAGE(absl::IsUnavailable(status), status.ToString());
+}
+
+TEST_CASE("Ping connects before any publish; it fails where nothing listens and after Stop") {
+  auto nsqd = StartNsqd();
+  testing::LogRecorder log;
+  Producer producer(NsqdAddress(*nsqd), log.MakeConfig());
+  CHECK(producer.Stats().connected_to.empty());
+  CLIENT_REQUIRE_OK(producer.Ping());
+  CHECK(producer.Stats().connected_to == NsqdAddress(*nsqd));
+  CLIENT_CHECK_OK(producer.Ping());
+  producer.Stop();
+  CHECK(absl::IsFailedPrecondition(producer.Ping()));
+
+  Producer nowhere(absl::StrCat("127.0.0.1:", testing::FreePort()), log.MakeConfig());
+  absl::Status status = nowhere.Ping();
+  CHECK_MESSAGE(absl::IsUnavailable(status), status.ToString());
+  Producer bad_address("no-port-here", log.MakeConfig());
+  CHECK(absl::IsInvalidArgument(bad_address.Ping()));
+}
+
+TEST_CASE("Ping on a connected producer sends a NOP, as go-nsq") {
+  testing::FakeNsqd fake({});
+  testing::LogRecorder log;
+  Producer producer(fake.address(), log.MakeConfig());
+  CLIENT_REQUIRE_OK(producer.Ping());  // dials; nothing written after IDENTIFY yet
+  CHECK(fake.connections() == 1);
+  CLIENT_REQUIRE_OK(producer.Ping());
+  CLIENT_REQUIRE_OK(producer.Ping());
+  CHECK(WaitFor([&] { return fake.nops() == 2; }, 5s));
+  CHECK(fake.connections() == 1);
+  CLIENT_CHECK_OK(producer.Publish("t", "x"));  // NOPs get no reply: replies still line up
+  CHECK(fake.commands() == 1);
+}
+
+TEST_CASE("A Producer is move-only; the moved-to one publishes, the moved-from one refuses") {
+  static_assert(!std::is_copy_constructible_v<Producer>);
+  static_assert(!std::is_copy_assignable_v<Producer>);
+  static_assert(std::is_nothrow_move_constructible_v<Producer>);
+  static_assert(std::is_nothrow_move_assignable_v<Producer>);
+  auto nsqd = StartNsqd();
+  testing::LogRecorder log;
+  Producer first(NsqdAddress(*nsqd), log.MakeConfig());
+  CLIENT_REQUIRE_OK(first.Publish("moved", "1"));
+  Producer second(std::move(first));
+  CLIENT_CHECK_OK(second.Publish("moved", "2"));
+  CHECK(second.Stats().published == 2);
+  CHECK(absl::IsFailedPrecondition(first.Publish("moved", "x")));  // NOLINT(bugprone-use-after-move)
+  CHECK(absl::IsFailedPrecondition(first.Ping()));
+  CHECK(first.Outstanding() == 0);
+  std::promise<absl::Status> refused;
+  first.PublishAsync("moved", "x", [&](absl::Status s) { refused.set_value(s); });
+  CHECK(absl::IsFailedPrecondition(refused.get_future().get()));
+  first.Stop();  // harmless
+
+  // Assigning over a live producer stops it first: what it accepted is published.
+  Producer third(NsqdAddress(*nsqd), log.MakeConfig());
+  std::atomic<int> confirmed{0};
+  for (int i = 0; i < 100; ++i) {
+    third.PublishAsync("moved", "async", [&](absl::Status s) {
+      if (s.ok()) ++confirmed;
+    });
+  }
+  third = std::move(second);
+  CHECK(confirmed == 100);
+  CLIENT_CHECK_OK(third.Publish("moved", "3"));
+  CHECK(Stat(*nsqd, "moved", "", "message_count") == 103);
+  first = std::move(third);  // into a moved-from one
+  CLIENT_CHECK_OK(first.Publish("moved", "4"));
 }
 
 TEST_CASE("After nsqd restarts, the producer reconnects and publishes again") {

@@ -85,7 +85,7 @@ class Producer {
   absl::Status status() const;
 
   // Connects (when not connected) and returns once the connection is ready: OK, or why no
-  // nsqd could be reached (go-nsq's Ping).
+  // nsqd could be reached. On a live connection it sends a NOP, as go-nsq's Ping does.
   absl::Status Ping();
 
   // PUB / MPUB / DPUB; each returns once nsqd answered (or the connection failed). The topic
