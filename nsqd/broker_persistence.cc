@@ -42,6 +42,10 @@ BrokerPersistence::~BrokerPersistence() {
   broker_store_.reset();
 }
 
+storage::GroupCommitStats BrokerPersistence::writer_stats() const { return writer_->stats(); }
+
+storage::StoreStats BrokerPersistence::store_stats() const { return store_->GetInMemoryStats(); }
+
 absl::Status BrokerPersistence::Restore(Broker* broker) {
   broker_ = broker;
   NSQ_ASSIGN_OR_RETURN(storage::Metadata metadata, store_->LoadMetadata());

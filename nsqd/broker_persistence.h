@@ -28,7 +28,9 @@ namespace nsq::nsqd {
 namespace storage {
 class GroupCommitWriter;
 class Store;
+struct GroupCommitStats;
 struct Metadata;
+struct StoreStats;
 struct StoreOptions;
 }  // namespace storage
 
@@ -57,6 +59,11 @@ class BrokerPersistence final : public BrokerListener {
   // Empty while healthy; the last store write error otherwise, until a write succeeds again
   // (/ping answers 500 "NOK - <error>", /stats reports it, as nsqd does for disk errors).
   const std::string& health_error() const { return broker_store_->health_error(); }
+
+  // The store's figures for /metrics, cheap enough for the event loop: the writer's counters
+  // and write-group histogram, and what RocksDB keeps in memory (no WAL size).
+  storage::GroupCommitStats writer_stats() const;
+  storage::StoreStats store_stats() const;
 
   // BrokerListener: each change rewrites the topology.
   void TopicCreated(const std::string& topic) override;

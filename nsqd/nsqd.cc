@@ -191,6 +191,10 @@ absl::StatusOr<std::unique_ptr<Nsqd>> Nsqd::Create(const NsqdOptions& options) {
                         std::chrono::system_clock::now().time_since_epoch())
                         .count();
   node.health_error = [p] { return p->persistence->health_error(); };
+  node.fill_metrics = [p](MetricsPage* page) {
+    page->store = StoreMetrics{.writer = p->persistence->writer_stats(),
+                               .files = p->persistence->store_stats()};
+  };
   node.config_value_json = [p](const std::string& key) {
     return NsqdConfigValueJson(p->options, key);
   };

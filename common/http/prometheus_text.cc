@@ -1,5 +1,6 @@
 #include "common/http/prometheus_text.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -90,9 +91,18 @@ std::string EscapePrometheusHelp(std::string_view help) {
 std::string FormatPrometheusValue(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-  std::string out;
-  AppendNumber(&out, value);
-  return out;
+  // As Go's strconv.FormatFloat(v, 'g', -1, 64), which the Go client library writes (and so
+  // the "le" and "quantile" values dashboards match on): the shortest digits, in exponent form
+  // when the exponent is below -4 or at least 6.
+  char buffer[64];
+  const std::to_chars_result scientific =
+      std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::scientific);
+  const std::string exponent_form(buffer, scientific.ptr);
+  const int exponent = std::atoi(exponent_form.c_str() + exponent_form.find('e') + 1);
+  if (exponent < -4 || exponent >= 6) return exponent_form;
+  const std::to_chars_result fixed =
+      std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::fixed);
+  return std::string(buffer, fixed.ptr);
 }
 
 void PrometheusText::Family(std::string_view name, MetricType type, std::string_view help) {
@@ -152,6 +162,35 @@ void PrometheusText::Histogram(std::span<const MetricLabel> labels,
   text_ += '\n';
   SampleWithSuffix("_sum", labels, sum);
   SampleWithSuffix("_count", labels, count);
+}
+
+HttpResponse PrometheusResponse(PrometheusText page) {
+  HttpResponse response;
+  response.status = 200;
+  response.headers.emplace_back("Content-Type", std::string(PrometheusText::kContentType));
+  response.body = std::move(page).Take();
+  return response;
+}
+
+void AppendProcessMetrics(PrometheusText* page, const util::ProcessStats& process,
+                          int64_t start_time, int64_t now_ns) {
+  page->Single("process_resident_memory_bytes", MetricType::kGauge,
+               "Resident memory size in bytes (RSS, /proc/self/statm).", process.resident_bytes);
+  page->Single("process_virtual_memory_bytes", MetricType::kGauge,
+               "Virtual memory size in bytes.", process.virtual_bytes);
+  page->Single("process_open_fds", MetricType::kGauge,
+               "Open file descriptors (entries of /proc/self/fd): sockets, store files, pipes.",
+               process.open_fds);
+  page->Single("process_max_fds", MetricType::kGauge,
+               "The open file descriptor limit (RLIMIT_NOFILE), 0 when unlimited.",
+               process.max_fds);
+  page->Single("process_cpu_seconds_total", MetricType::kCounter,
+               "User and system CPU time spent, in seconds.", process.cpu_seconds);
+  page->Single("process_start_time_seconds", MetricType::kGauge,
+               "When the daemon started, in seconds since the Unix epoch.", start_time);
+  page->Single("nsq_uptime_seconds", MetricType::kGauge, "Seconds since the daemon started.",
+               std::max<double>(0, static_cast<double>(now_ns) / 1e9 -
+                                       static_cast<double>(start_time)));
 }
 
 }  // namespace nsq::http

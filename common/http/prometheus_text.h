@@ -13,7 +13,8 @@
 // format says (backslash, double quote in label values, line feed); metric and label names are
 // ours, not a peer's, and must be valid (IsValidMetricName, IsValidLabelName): the unit tests
 // check every name the daemons use. Integers print exactly; doubles in the shortest form that
-// reads back the same, with +Inf, -Inf and NaN spelled as Prometheus reads them.
+// reads back the same (as Go's client library writes them), with +Inf, -Inf and NaN spelled
+// as Prometheus reads them.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,9 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+
+#include "common/http/http_message.h"
+#include "common/util/process_stats.h"
 
 namespace nsq::http {
 
@@ -40,6 +44,14 @@ class PrometheusText {
 
   // Starts a family: its # HELP and # TYPE lines. Samples that follow belong to it.
   void Family(std::string_view name, MetricType type, std::string_view help);
+
+  // A family of one sample without labels (a daemon-wide figure).
+  template <typename T>
+    requires std::is_arithmetic_v<T>
+  void Single(std::string_view name, MetricType type, std::string_view help, T value) {
+    Family(name, type, help);
+    Sample({}, value);
+  }
 
   // A sample of the current family: `<family>{labels} <value>`.
   template <typename T>
@@ -89,6 +101,15 @@ class PrometheusText {
   std::string family_;
 };
 
+// The process families both daemons export, under the names Prometheus client libraries use
+// (process_resident_memory_bytes, process_open_fds, ...), plus nsq_uptime_seconds.
+// `start_time` in Unix seconds, `now_ns` in Unix nanoseconds.
+void AppendProcessMetrics(PrometheusText* page, const util::ProcessStats& process,
+                          int64_t start_time, int64_t now_ns);
+
+// GET /metrics's answer: 200 with the page and its Content-Type.
+HttpResponse PrometheusResponse(PrometheusText page);
+
 // [a-zA-Z_:][a-zA-Z0-9_:]*
 bool IsValidMetricName(std::string_view name);
 // [a-zA-Z_][a-zA-Z0-9_]*, and not starting with "__" (reserved).
@@ -97,7 +118,9 @@ bool IsValidLabelName(std::string_view name);
 std::string EscapePrometheusLabelValue(std::string_view value);
 // A # HELP text: \ -> \\, line feed -> \n.
 std::string EscapePrometheusHelp(std::string_view help);
-// A sample value: shortest round-trip form; "+Inf", "-Inf", "NaN".
+// A sample value as Go's strconv.FormatFloat(v, 'g', -1, 64): shortest round-trip digits,
+// exponent form below 1e-4 and from 1e6 ("0.0001", "1e-05", "123456", "1.234567e+06");
+// "+Inf", "-Inf", "NaN".
 std::string FormatPrometheusValue(double value);
 
 }  // namespace nsq::http

@@ -14,6 +14,7 @@
 #include "common/log/logger.h"
 #include "common/protocol/body.h"
 #include "common/protocol/names.h"
+#include "common/util/process_stats.h"
 #include "nsqd/http/stats_format.h"
 
 namespace nsq::nsqd {
@@ -241,6 +242,20 @@ HttpResponse DoStats(const Call& call) {
   return TextOk(StatsText(page));
 }
 
+// Prometheus's view: every topic and channel without their clients, the store, the process.
+HttpResponse DoMetrics(const Call& call) {
+  const BrokerStats stats = call.broker->Stats(std::string(), std::string(), false);
+  MetricsPage page;
+  page.version = call.info->version;
+  page.healthy = HealthText(*call.info) == "OK";
+  page.start_time = call.info->start_time;
+  page.now_ns = call.broker->context()->clock->NowNs();
+  page.stats = &stats;
+  page.process = util::ReadProcessStats();
+  if (call.info->fill_metrics) call.info->fill_metrics(&page);
+  return http::PrometheusResponse(MetricsText(page));
+}
+
 HttpResponse DoTopicCreate(const Call& call) {
   std::string topic_name;
   if (auto error = TopicParam(call, &topic_name)) return *error;
@@ -343,6 +358,7 @@ constexpr Route kRoutes[] = {
     {"/pub", "POST", DoPub},
     {"/mpub", "POST", DoMpub},
     {"/stats", "GET", DoStats},
+    {"/metrics", "GET", DoMetrics},
     {"/topic/create", "POST", DoTopicCreate},
     {"/topic/delete", "POST", DoTopicDelete},
     {"/topic/empty", "POST", DoTopicEmpty},

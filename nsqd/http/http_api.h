@@ -13,6 +13,7 @@
 
 #include "common/http/http_message.h"
 #include "nsqd/broker/broker.h"
+#include "nsqd/http/metrics_format.h"
 
 namespace nsq::nsqd {
 
@@ -37,6 +38,9 @@ struct NodeInfo {
   std::function<std::optional<std::string>(const std::string& key, const std::string& body,
                                            int* status, std::string* message)>
       set_config_value;
+  // GET /metrics: adds what the API cannot see (the store's figures, statsd's counters) to a
+  // page that has the broker's. Unset: the page has only the broker and the process.
+  std::function<void(MetricsPage*)> fill_metrics;
 };
 
 class HttpApi final : public http::HttpHandler {

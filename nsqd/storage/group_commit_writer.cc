@@ -1,5 +1,7 @@
 #include "nsqd/storage/group_commit_writer.h"
 
+#include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "nsqd/storage/store.h"
@@ -43,6 +45,13 @@ GroupCommitStats GroupCommitWriter::stats() const {
   s.batches_failed = batches_failed_.load();
   s.writes = writes_.load();
   s.wal_syncs = wal_syncs_.load();
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < s.write_seconds_buckets.size(); ++i) {
+    cumulative += write_buckets_[i].load();
+    s.write_seconds_buckets[i] = cumulative;
+  }
+  s.write_seconds_count = cumulative + write_buckets_.back().load();
+  s.write_seconds_sum = static_cast<double>(write_ns_sum_.load()) / 1e9;
   return s;
 }
 
@@ -55,6 +64,15 @@ void GroupCommitWriter::Complete(std::vector<Done> callbacks, const absl::Status
   options_.post([callbacks = std::move(callbacks), status]() mutable {
     for (Done& done : callbacks) done(status);
   });
+}
+
+void GroupCommitWriter::RecordWriteTime(std::chrono::nanoseconds elapsed) {
+  const double seconds = std::chrono::duration<double>(elapsed).count();
+  const size_t bucket =
+      std::lower_bound(kWriteGroupSecondsBounds.begin(), kWriteGroupSecondsBounds.end(), seconds) -
+      kWriteGroupSecondsBounds.begin();
+  write_buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
+  write_ns_sum_.fetch_add(static_cast<uint64_t>(elapsed.count()), std::memory_order_relaxed);
 }
 
 void GroupCommitWriter::Run() {
@@ -114,7 +132,9 @@ void GroupCommitWriter::Run() {
       callbacks.push_back(std::move(p.done));
     }
     sync = sync || tracker.ShouldSync(messages);
+    const auto started = std::chrono::steady_clock::now();
     const absl::Status status = store_->WriteGroup(batches.data(), batches.size(), sync);
+    RecordWriteTime(std::chrono::steady_clock::now() - started);
     writes_.fetch_add(1);
     if (status.ok()) {
       batches_committed_.fetch_add(group.size());

@@ -14,7 +14,9 @@
 // everything already submitted. Submit never blocks on disk, so the event loop can call it.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -41,12 +43,22 @@ struct GroupCommitOptions {
   size_t max_group_bytes = 8 << 20;
 };
 
+// Upper bounds, in seconds, of the buckets of the write-group duration histogram: how long one
+// RocksDB write of a group took, its WAL fsync included when it had one.
+inline constexpr std::array<double, 12> kWriteGroupSecondsBounds = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0};
+
 struct GroupCommitStats {
   uint64_t batches_submitted = 0;
   uint64_t batches_committed = 0;  // completed with OK
   uint64_t batches_failed = 0;     // completed with an error
   uint64_t writes = 0;             // RocksDB writes (write groups)
   uint64_t wal_syncs = 0;          // synced writes plus timeout syncs
+  // Write-group durations: [i] counts the writes that took at most kWriteGroupSecondsBounds[i]
+  // (cumulative, as Prometheus buckets are); the total count is write_seconds_count.
+  std::array<uint64_t, kWriteGroupSecondsBounds.size()> write_seconds_buckets{};
+  uint64_t write_seconds_count = 0;
+  double write_seconds_sum = 0;
 };
 
 class GroupCommitWriter {
@@ -80,6 +92,8 @@ class GroupCommitWriter {
 
   void Run();
   void Complete(std::vector<Done> callbacks, const absl::Status& status);
+  // Adds one write group's duration to the histogram.
+  void RecordWriteTime(std::chrono::nanoseconds elapsed);
 
   Store* const store_;
   const GroupCommitOptions options_;
@@ -95,6 +109,10 @@ class GroupCommitWriter {
   std::atomic<uint64_t> batches_failed_{0};
   std::atomic<uint64_t> writes_{0};
   std::atomic<uint64_t> wal_syncs_{0};
+  // Per bucket (not cumulative); the last one counts writes above every bound. Only the writer
+  // thread adds; stats() reads from any thread.
+  std::array<std::atomic<uint64_t>, kWriteGroupSecondsBounds.size() + 1> write_buckets_{};
+  std::atomic<uint64_t> write_ns_sum_{0};
 
   std::thread thread_;  // last: starts after everything above is initialised
 };

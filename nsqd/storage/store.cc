@@ -506,6 +506,18 @@ std::vector<uint64_t> Store::KnownQueueIds() const {
 }
 
 StoreStats Store::GetStats() {
+  StoreStats stats = GetInMemoryStats();
+  std::shared_lock lock(db_mu_);
+  rocksdb::DB* db = rocks_->db.get();
+  if (db == nullptr) return stats;
+  rocksdb::VectorLogPtr wal_files;
+  if (db->GetSortedWalFiles(wal_files).ok()) {
+    for (const auto& file : wal_files) stats.wal_bytes += file->SizeFileBytes();
+  }
+  return stats;
+}
+
+StoreStats Store::GetInMemoryStats() {
   StoreStats stats;
   stats.compactions = rocks_->compactions.load();
   stats.compaction_failures = rocks_->compaction_failures.load();
@@ -520,10 +532,6 @@ StoreStats Store::GetStats() {
     if (db->GetIntProperty(rocks_->cf(cf), "rocksdb.cur-size-all-mem-tables", &v)) {
       stats.memtable_bytes += v;
     }
-  }
-  rocksdb::VectorLogPtr wal_files;
-  if (db->GetSortedWalFiles(wal_files).ok()) {
-    for (const auto& file : wal_files) stats.wal_bytes += file->SizeFileBytes();
   }
   return stats;
 }

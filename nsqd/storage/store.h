@@ -138,6 +138,9 @@ class Store {
   // Queue ids that have a backlog or deferred messages, or had writes since Open. Sorted.
   std::vector<uint64_t> KnownQueueIds() const;
   StoreStats GetStats();
+  // The same without wal_bytes (left 0): only figures RocksDB keeps in memory, so the event
+  // loop can read them (listing the WAL opens every log file).
+  StoreStats GetInMemoryStats();
   // SST + memtable + WAL bytes: what the database takes (for /stats and tests).
   uint64_t ApproximateSize();
   // Flushes and compacts everything now, on the calling thread (tests, maintenance).

@@ -57,7 +57,11 @@ TEST_CASE("label values escape backslash, double quote and line feed; help texts
 
 TEST_CASE("values: exact integers, shortest doubles, infinities and NaN as Prometheus spells them") {
   CHECK(FormatPrometheusValue(0.25) == "0.25");
+  CHECK(FormatPrometheusValue(0.0001) == "0.0001");
   CHECK(FormatPrometheusValue(1e-7) == "1e-07");
+  CHECK(FormatPrometheusValue(123456) == "123456");
+  CHECK(FormatPrometheusValue(1234567) == "1.234567e+06");
+  CHECK(FormatPrometheusValue(-2.5) == "-2.5");
   CHECK(FormatPrometheusValue(std::numeric_limits<double>::infinity()) == "+Inf");
   CHECK(FormatPrometheusValue(-std::numeric_limits<double>::infinity()) == "-Inf");
   CHECK(FormatPrometheusValue(std::nan("")) == "NaN");

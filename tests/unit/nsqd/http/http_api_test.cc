@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "common/http/v1_api.h"
 #include "nsqd/broker/broker.h"
 #include "nsqd/broker/consumer.h"
 #include "nsqd/http/stats_format.h"
@@ -186,6 +187,17 @@ TEST_CASE("GET /ping answers 500 NOK with the storage error while unhealthy") {
   CHECK(response.status == 500);
   CHECK(response.body == "NOK - disk full");
   CHECK(f.StatsJson().at("health") == "NOK - disk full");
+}
+
+TEST_CASE("a target with an empty query and a fragment has no params and is served") {
+  // Boost.URL 1.81 read past the end of such a target (boostorg/url#864).
+  for (const char* raw : {"/stats?#", "?#", "/ping?#x"}) {
+    std::optional<http::Target> target = http::ParseTarget(raw);
+    REQUIRE(target.has_value());
+    CHECK(target->params.empty());
+  }
+  ApiFixture f;
+  CHECK(f.Get("/ping?#").status == 200);
 }
 
 TEST_CASE("an unknown path is 404 NOT_FOUND, including the removed pre-1.0 endpoints") {

@@ -30,6 +30,16 @@ GroupCommitOptions WithPolicy(uint64_t sync_every, absl::Duration sync_timeout) 
   return options;
 }
 
+// Submits one message to `queue` and waits for its completion.
+absl::Status AppendAndWait(Store* store, GroupCommitWriter* writer, uint64_t queue,
+                           uint64_t number, bool sync) {
+  std::promise<absl::Status> result;
+  StoreBatch batch = store->NewBatch();
+  batch.Append(queue, NumberedMessage(number));
+  writer->Submit(std::move(batch), sync, [&](absl::Status s) { result.set_value(s); });
+  return result.get_future().get();
+}
+
 // Counts completions and wakes a waiter when all expected ones arrived.
 class Completions {
  public:
@@ -200,15 +210,30 @@ TEST_CASE("sync-every syncs after that many messages of non-durable writes") {
   const uint64_t queue = store->AllocateQueueId();
   GroupCommitWriter writer(store.get(),
                            WithPolicy(10, absl::ZeroDuration()));
-  for (int i = 0; i < 25; ++i) {
-    std::promise<absl::Status> result;
-    StoreBatch batch = store->NewBatch();
-    batch.Append(queue, NumberedMessage(static_cast<uint64_t>(i)));
-    writer.Submit(std::move(batch), false, [&](absl::Status s) { result.set_value(s); });
-    REQUIRE(result.get_future().get().ok());
+  for (uint64_t i = 0; i < 25; ++i) {
+    REQUIRE(AppendAndWait(store.get(), &writer, queue, i, /*sync=*/false).ok());
   }
   CHECK(writer.stats().writes == 25);
   CHECK(writer.stats().wal_syncs == 2);  // at the 10th and the 20th message
+}
+
+TEST_CASE("every write group is timed into the duration histogram") {
+  TempDir dir("store");
+  auto store = OpenStore(dir.File("db"));
+  const uint64_t queue = store->AllocateQueueId();
+  GroupCommitWriter writer(store.get(), WithPolicy(1, absl::ZeroDuration()));
+  for (uint64_t i = 0; i < 5; ++i) {
+    REQUIRE(AppendAndWait(store.get(), &writer, queue, i, /*sync=*/true).ok());
+  }
+  const GroupCommitStats stats = writer.stats();
+  CHECK(stats.write_seconds_count == 5);
+  CHECK(stats.write_seconds_count == stats.writes);
+  CHECK(stats.write_seconds_sum > 0);  // five fsyncs take some time
+  CHECK(stats.write_seconds_sum < 5.0);
+  for (size_t i = 1; i < stats.write_seconds_buckets.size(); ++i) {
+    CHECK(stats.write_seconds_buckets[i] >= stats.write_seconds_buckets[i - 1]);
+  }
+  CHECK(stats.write_seconds_buckets.back() <= stats.write_seconds_count);
 }
 
 TEST_CASE("sync-timeout syncs an unsynced write once it is that old") {
