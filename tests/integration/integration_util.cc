@@ -2,6 +2,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
+
 #include "common/protocol/frame.h"
 
 namespace nsq::testutil {
@@ -135,6 +137,19 @@ int64_t ChannelStat(const TestNsqd& nsqd, std::string_view topic, std::string_vi
                     std::string_view field) {
   boost::json::value stats = GetStats(nsqd);
   return IntField(FindChannel(stats, topic, channel), field);
+}
+
+int64_t ChannelReadyCount(const TestNsqd& nsqd, std::string_view topic, std::string_view channel) {
+  boost::json::value stats = GetStats(nsqd);
+  const boost::json::object* object = FindChannel(stats, topic, channel);
+  if (object == nullptr) return -1;
+  const boost::json::value* clients = object->if_contains("clients");
+  if (clients == nullptr || !clients->is_array()) return -1;
+  int64_t ready = 0;
+  for (const boost::json::value& client : clients->get_array()) {
+    ready += std::max<int64_t>(IntField(client.if_object(), "ready_count"), 0);
+  }
+  return ready;
 }
 
 int64_t TopicStat(const TestNsqd& nsqd, std::string_view topic, std::string_view field) {

@@ -92,6 +92,9 @@ const boost::json::object* FindChannel(const boost::json::value& stats, std::str
 // An integer field of a channel's stats; -1 when the channel or the field is missing.
 int64_t ChannelStat(const TestNsqd& nsqd, std::string_view topic, std::string_view channel,
                     std::string_view field);
+// The sum of ready_count over a channel's clients; -1 when the channel is missing. RDY has no
+// reply: a test that needs every consumer's RDY in force before it publishes waits on this.
+int64_t ChannelReadyCount(const TestNsqd& nsqd, std::string_view topic, std::string_view channel);
 // An integer field of a topic's stats; -1 when the topic or the field is missing.
 int64_t TopicStat(const TestNsqd& nsqd, std::string_view topic, std::string_view field);
 

@@ -111,6 +111,8 @@ TEST_CASE("with shards, /stats lists every client with its counters, wherever it
     consumers.push_back(
         Subscribe(*nsqd, "shard_stats", "ch", 1, absl::StrCat(R"({"client_id":"c)", i, R"("})")));
   }
+  // Every RDY 1 in force first, or one consumer could get two of the four (RDY has no reply).
+  REQUIRE(WaitFor([&] { return ChannelReadyCount(*nsqd, "shard_stats", "ch") == kShards; }, 5s));
   PublishMany(*nsqd, "shard_stats", {"a", "b", "c", "d"});
   for (auto& consumer : consumers) {
     protocol::Message message = MustReadMessage(*consumer);

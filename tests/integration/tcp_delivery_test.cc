@@ -407,6 +407,8 @@ TEST_CASE("topology-aware consumption: nsqd's zone first, then its region, then 
   auto zone = Subscribe(*nsqd, "topo", "ch", 10, R"({"topology_zone":"z1","topology_region":"r1"})");
   // A client that names no zone or region is never local (nsqd would match "" to "").
   auto unnamed = Subscribe(*nsqd, "topo", "ch", 100);
+  // RDY has no reply: wait until nsqd has applied all four (on shards, they travel to shard 0).
+  REQUIRE(WaitFor([&] { return ChannelReadyCount(*nsqd, "topo", "ch") == 220; }, 5s));
   PublishMany(*nsqd, "topo", NumberedBodies("t", 50));
 
   // The zone consumer fills its RDY 10 first, the region one next; the rest go round-robin.
