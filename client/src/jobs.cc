@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "client/src/job_failure.h"
 #include "client/src/log.h"
 #include "client/src/recent_jids.h"
 #include "common/protocol/names.h"
@@ -244,6 +245,12 @@ absl::StatusOr<ParsedJob> ParseJob(const std::string& body, const std::string& q
   }
   Job& job = parsed.job;
   job.job_class = std::string(job_class->get_string());
+  if (internal::IsActiveJobWrapper(job.job_class)) {
+    if (const json::value* wrapped = object.if_contains("wrapped");
+        wrapped != nullptr && wrapped->is_string()) {
+      job.wrapped = std::string(wrapped->get_string());
+    }
+  }
   const json::value* args = object.if_contains("args");
   job.args_json = args != nullptr ? ToJson(*args) : "[]";
   if (const json::value* jid = object.if_contains("jid"); jid != nullptr && jid->is_string()) {
@@ -299,7 +306,9 @@ class Worker::Core {
   absl::Status Run(const Job& job);
   void Fail(client::Message& message, const absl::StatusOr<ParsedJob>& parsed,
             const absl::Status& error);
-  absl::Status PublishDead(const std::string& nsqd_address, const std::string& body);
+  // A blocking publish to `topic` on the nsqd at `nsqd_address` (DPUB when delay > 0).
+  absl::Status PublishTo(const std::string& nsqd_address, const std::string& topic,
+                         const std::string& body, milliseconds delay = milliseconds(0));
   milliseconds RetryDelay(int retry_count) const {
     return std::clamp(options_.retry_delay(retry_count), milliseconds(0), options_.max_retry_delay);
   }
@@ -312,7 +321,7 @@ class Worker::Core {
   std::mutex mu_;
   std::map<std::string, JobHandler> handlers_;
   bool started_ = false;
-  // Dead letters go back to the nsqd the job came from; one producer per such nsqd.
+  // Retries and dead letters go back to the nsqd the job came from; one producer per nsqd.
   std::map<std::string, std::shared_ptr<client::Producer>> producers_;
   std::unique_ptr<client::Consumer> consumer_;
 };
@@ -390,15 +399,20 @@ absl::Status Worker::Core::Run(const Job& job) {
   JobHandler handler;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = handlers_.find(job.job_class);
+    // An ActiveJob runs on its real class's handler when there is one, else on the wrapper's.
+    auto it = job.wrapped.empty() ? handlers_.end() : handlers_.find(job.wrapped);
+    if (it == handlers_.end()) it = handlers_.find(job.job_class);
     if (it != handlers_.end()) handler = it->second;
   }
   if (!handler) {
+    const std::string named =
+        job.wrapped.empty()
+            ? absl::StrCat("\"", job.job_class, "\"")
+            : absl::StrCat("\"", job.wrapped, "\" (or its wrapper \"", job.job_class, "\")");
     CLIENT_LOG(options_.config, LogLevel::kError,
-               "queue %s: no handler registered for job class \"%s\" (jid %s)", queue_,
-               job.job_class, job.jid);
-    return absl::NotFoundError(
-        absl::StrCat("no handler registered for job class \"", job.job_class, "\""));
+               "queue %s: no handler registered for job class %s (jid %s)", queue_, named,
+               job.jid);
+    return absl::NotFoundError(absl::StrCat("no handler registered for job class ", named));
   }
   try {
     return handler(job);
@@ -417,7 +431,8 @@ void Worker::Core::Fail(client::Message& message, const absl::StatusOr<ParsedJob
     CLIENT_LOG(options_.config, LogLevel::kError,
                "queue %s: msg %s is not a job (%s); moving it to %s", queue_, message.id(),
                error_message, dead_topic_);
-    if (absl::Status s = PublishDead(message.nsqd_address(), message.body()); !s.ok()) {
+    if (absl::Status s = PublishTo(message.nsqd_address(), dead_topic_, message.body());
+        !s.ok()) {
       CLIENT_LOG(options_.config, LogLevel::kError, "queue %s: dead letter failed: %s", queue_,
                  s.ToString());
       message.RequeueWithoutBackoff(RetryDelay(0));
@@ -428,12 +443,28 @@ void Worker::Core::Fail(client::Message& message, const absl::StatusOr<ParsedJob
   }
   const Job& job = parsed->job;
   const int count = job.retry_count;
+  // Sidekiq's fields of a failed job (failed_at at the first failure, retried_at at later ones).
+  json::object failed = parsed->object;
+  internal::RecordFailure(failed, count, error_message, absl::StatusCodeToString(error.code()),
+                          std::chrono::system_clock::now());
   if (count < parsed->retry_limit) {
     const milliseconds delay = RetryDelay(count);
     CLIENT_LOG(options_.config, LogLevel::kWarning,
                "queue %s: job %s (%s) failed: %s; retry %d of %d in %dms", queue_, job.jid,
                job.job_class, error_message, count + 1, parsed->retry_limit, delay.count());
-    message.RequeueWithoutBackoff(delay);
+    // As Sidekiq's retry set: the job comes back with its failure recorded (a new message,
+    // deferred on the nsqd it came from; its retry_count carries the count), and this one is
+    // done. Should that publish fail, a REQ brings the job back unchanged (the count then
+    // rides on nsqd's attempts).
+    if (absl::Status s = PublishTo(message.nsqd_address(), queue_, ToJson(failed), delay);
+        !s.ok()) {
+      CLIENT_LOG(options_.config, LogLevel::kWarning,
+                 "queue %s: publishing the retry of job %s failed (%s); requeued unchanged",
+                 queue_, job.jid, s.ToString());
+      message.RequeueWithoutBackoff(delay);
+      return;
+    }
+    message.Finish();
     return;
   }
   if (!parsed->keep_dead) {
@@ -443,22 +474,11 @@ void Worker::Core::Fail(client::Message& message, const absl::StatusOr<ParsedJob
     message.Finish();
     return;
   }
-  // Sidekiq's fields of a failed job. A job that failed before (drained from Sidekiq's retry
-  // set) keeps its first failed_at and gets retried_at, as Sidekiq does.
-  json::object dead = parsed->object;
-  const double now = NowSeconds();
-  dead["error_message"] = error_message;
-  dead["error_class"] = absl::StatusCodeToString(error.code());
-  if (dead.contains("failed_at")) {
-    dead["retried_at"] = now;
-  } else {
-    dead["failed_at"] = now;
-  }
-  dead["retry_count"] = count;
   CLIENT_LOG(options_.config, LogLevel::kError,
              "queue %s: job %s (%s) failed: %s; retries exhausted (%d), moving it to %s", queue_,
              job.jid, job.job_class, error_message, parsed->retry_limit, dead_topic_);
-  if (absl::Status s = PublishDead(message.nsqd_address(), ToJson(dead)); !s.ok()) {
+  if (absl::Status s = PublishTo(message.nsqd_address(), dead_topic_, ToJson(failed));
+      !s.ok()) {
     // Requeued, the job comes back, fails again and gets another try at the dead letter.
     CLIENT_LOG(options_.config, LogLevel::kError, "queue %s: dead letter of job %s failed: %s",
                queue_, job.jid, s.ToString());
@@ -468,7 +488,8 @@ void Worker::Core::Fail(client::Message& message, const absl::StatusOr<ParsedJob
   message.Finish();
 }
 
-absl::Status Worker::Core::PublishDead(const std::string& nsqd_address, const std::string& body) {
+absl::Status Worker::Core::PublishTo(const std::string& nsqd_address, const std::string& topic,
+                                     const std::string& body, milliseconds delay) {
   std::shared_ptr<client::Producer> producer;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -476,7 +497,8 @@ absl::Status Worker::Core::PublishDead(const std::string& nsqd_address, const st
     if (!slot) slot = std::make_shared<client::Producer>(nsqd_address, options_.config);
     producer = slot;
   }
-  return producer->Publish(dead_topic_, body);
+  return delay > milliseconds(0) ? producer->DeferredPublish(topic, delay, body)
+                                 : producer->Publish(topic, body);
 }
 
 Worker::Worker(std::string queue, WorkerOptions options)

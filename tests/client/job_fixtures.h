@@ -36,4 +36,22 @@ inline constexpr char kGoWorkersRetryJob[] =
     R"("error_message":"runtime error: index out of range","failed_at":"2024-04-05 19:34:40 UTC",)"
     R"("at":1712345678.25})";
 
+// An ActiveJob as Rails' Sidekiq adapter (Sidekiq <= 7) enqueues it: the wrapper class, the
+// real one in `wrapped`, args = [the ActiveJob serialization].
+inline constexpr char kActiveJob[] =
+    R"({"class":"ActiveJob::QueueAdapters::SidekiqAdapter::JobWrapper",)"
+    R"("wrapped":"ChangeSet::Job","queue":"activejob","args":[{"job_class":"ChangeSet::Job",)"
+    R"("job_id":"2f0b0b1e-54a5-4c0b-9d3e-4c7a1a2b3c4d","provider_job_id":null,)"
+    R"("queue_name":"activejob","priority":null,"arguments":[{"_aj_globalid":"gid://app/User/1"}],)"
+    R"("executions":0,"exception_executions":{},"locale":"en","timezone":"UTC",)"
+    R"("enqueued_at":"2024-04-05T19:34:38Z","scheduled_at":null}],"retry":true,)"
+    R"("jid":"c0ffee00c0ffee00c0ffee00","created_at":1712345678.1,"enqueued_at":1712345678.2})";
+
+// A mailer through Sidekiq 8's own wrapper (integer milliseconds), no retries.
+inline constexpr char kActiveJobSidekiq8Mailer[] =
+    R"({"class":"Sidekiq::ActiveJob::Wrapper","wrapped":"ActionMailer::MailDeliveryJob",)"
+    R"("queue":"mailers","args":[{"job_class":"ActionMailer::MailDeliveryJob","arguments":[]}],)"
+    R"("retry":false,"jid":"bead00bead00bead00bead00","created_at":1712345678123,)"
+    R"("enqueued_at":1712345678124})";
+
 }  // namespace nsq::jobs::fixtures

@@ -1,6 +1,6 @@
-// The job layer (nsq/jobs.h) against the real nsqd: the JSON Enqueue writes, handlers by class,
-// Sidekiq retries through REQ delays, dead letters, delayed jobs, and jobs written by Sidekiq
-// and go-workers.
+// The job layer (nsq/jobs.h) against the real nsqd: the JSON Enqueue writes, handlers by class
+// (ActiveJob's by `wrapped`), Sidekiq retries as deferred republishes carrying failed_at and
+// retried_at, dead letters, delayed jobs, and jobs written by Sidekiq and go-workers.
 #include "nsq/jobs.h"
 
 #include <doctest/doctest.h>
@@ -322,7 +322,23 @@ TEST_CASE("A job that fails twice is retried with growing delays and succeeds on
   CHECK(runs.job(2).retry_count == 2);
   CHECK(runs.time(1) - runs.time(0) >= 100ms);
   CHECK(runs.time(2) - runs.time(1) >= 400ms);
-  CHECK(Stat(*nsqd, "jobs_retry", "workers", "requeue_count") == 2);
+  // Each retry is the job published again with Sidekiq's failure fields, not a REQ.
+  CHECK(Stat(*nsqd, "jobs_retry", "workers", "requeue_count") == 0);
+  CHECK(Stat(*nsqd, "jobs_retry", "", "message_count") == 3);
+  const boost::json::object first = ParseObject(runs.job(0).raw_json);
+  const boost::json::object second = ParseObject(runs.job(1).raw_json);
+  const boost::json::object third = ParseObject(runs.job(2).raw_json);
+  CHECK(!first.contains("failed_at"));
+  CHECK(second.at("jid") == first.at("jid"));
+  CHECK(second.at("retry_count") == boost::json::value(0));
+  CHECK(second.at("error_message").as_string() == "not yet");
+  CHECK(second.at("error_class").as_string() == "UNAVAILABLE");
+  REQUIRE(second.at("failed_at").is_double());
+  CHECK(!second.contains("retried_at"));
+  CHECK(third.at("retry_count") == boost::json::value(1));
+  CHECK(third.at("failed_at") == second.at("failed_at"));  // the first failure's, kept
+  REQUIRE(third.at("retried_at").is_double());
+  CHECK(third.at("retried_at").as_double() - third.at("failed_at").as_double() >= 0.1);
   {
     std::lock_guard<std::mutex> lock(mu);
     CHECK(asked == std::vector<int>{0, 1});
@@ -378,9 +394,12 @@ TEST_CASE("A job that keeps failing lands on <queue>.dead with Sidekiq's error f
   CHECK(job.at("error_message").as_string() == "disk on fire");
   CHECK(job.at("error_class").as_string() == "INTERNAL");
   CHECK(job.at("retry_count") == boost::json::value(2));
+  // failed_at is the first run's failure, retried_at the last run's.
   REQUIRE(job.at("failed_at").is_double());
+  REQUIRE(job.at("retried_at").is_double());
   CHECK(job.at("failed_at").as_double() >= job.at("created_at").as_double());
-  CHECK(!job.contains("retried_at"));
+  CHECK(job.at("retried_at").as_double() > job.at("failed_at").as_double());
+  CHECK(ParseObject(runs.job(1).raw_json).at("failed_at") == job.at("failed_at"));
   // The original is finished, not left to come back.
   CHECK(WaitFor([&] { return Settled(*nsqd, "jobs_dead"); }, 5s));
   CHECK(log.Contains("retries exhausted (2), moving it to jobs_dead.dead"));
@@ -433,6 +452,61 @@ TEST_CASE("A Sidekiq job and a Sidekiq 8 job run on the registered class") {
   CHECK(runs.job(1).jid == "1f2e3d4c5b6a79881726354a");
   CHECK(runs.job(1).args_json == "[]");
   CHECK(WaitFor([&] { return Settled(*nsqd, "sidekiq_default"); }, 5s));
+}
+
+TEST_CASE("An ActiveJob runs on the handler of its wrapped class, else on the wrapper's") {
+  auto nsqd = StartNsqd();
+  client::testing::LogRecorder log;
+  Worker worker("activejob", Options(*nsqd, log));
+  Runs real;
+  Runs wrapper;
+  worker.Register("ChangeSet::Job", [&](const Job& job) {
+    real.Add(job);
+    return absl::OkStatus();
+  });
+  worker.Register("Sidekiq::ActiveJob::Wrapper", [&](const Job& job) {
+    wrapper.Add(job);
+    return absl::OkStatus();
+  });
+  CLIENT_REQUIRE_OK(worker.Start());
+  PublishRaw(*nsqd, "activejob", fixtures::kActiveJob);
+  REQUIRE(real.WaitCount(1));
+  const Job job = real.job(0);
+  CHECK(job.job_class == "ActiveJob::QueueAdapters::SidekiqAdapter::JobWrapper");
+  CHECK(job.wrapped == "ChangeSet::Job");
+  CHECK(job.jid == "c0ffee00c0ffee00c0ffee00");
+  const boost::json::value args = boost::json::parse(job.args_json);
+  CHECK(args.as_array().at(0).as_object().at("job_class").as_string() == "ChangeSet::Job");
+  // Sidekiq 8's wrapper with a real class nobody registered: the wrapper's handler runs it.
+  PublishRaw(*nsqd, "activejob", fixtures::kActiveJobSidekiq8Mailer);
+  REQUIRE(wrapper.WaitCount(1));
+  CHECK(wrapper.job(0).wrapped == "ActionMailer::MailDeliveryJob");
+  CHECK(real.Count() == 1);
+  // `wrapped` on a class that is not ActiveJob's wrapper means nothing.
+  PublishRaw(*nsqd, "activejob",
+             R"({"class":"Sidekiq::ActiveJob::Wrapper2","wrapped":"ChangeSet::Job","args":[],)"
+             R"("jid":"aaaaaaaaaaaaaaaaaaaaaaaa","retry":false})");
+  CHECK(WaitFor([&] { return log.Contains("\"Sidekiq::ActiveJob::Wrapper2\""); }, 10s));
+  CHECK(real.Count() == 1);
+  CHECK(WaitFor([&] { return Settled(*nsqd, "activejob"); }, 5s));
+}
+
+TEST_CASE("An ActiveJob with no handler for it or its wrapper fails naming both") {
+  auto nsqd = StartNsqd();
+  client::testing::LogRecorder log;
+  Worker worker("activejob_none", Options(*nsqd, log));
+  worker.Register("Other", [](const Job&) { return absl::OkStatus(); });
+  CLIENT_REQUIRE_OK(worker.Start());
+  TopicReader dead(*nsqd, "activejob_none.dead");
+  PublishRaw(*nsqd, "activejob_none", fixtures::kActiveJobSidekiq8Mailer);
+  boost::json::object job = ParseObject(dead.Wait(0));
+  CHECK(job.at("error_message").as_string() ==
+        "no handler registered for job class \"ActionMailer::MailDeliveryJob\" (or its wrapper "
+        "\"Sidekiq::ActiveJob::Wrapper\")");
+  CHECK(job.at("wrapped").as_string() == "ActionMailer::MailDeliveryJob");
+  // A Sidekiq 8 job: its failure times are integer milliseconds like its created_at.
+  CHECK(job.at("failed_at").is_int64());
+  CHECK(job.at("failed_at").as_int64() > job.at("created_at").as_int64());
 }
 
 TEST_CASE("A job drained from Sidekiq's retry set keeps its retry budget and failure history") {

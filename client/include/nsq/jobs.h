@@ -1,6 +1,7 @@
 // Jobs: Sidekiq-style background jobs on NSQ. A Client enqueues a job to the topic named after
-// its queue; a Worker consumes that topic, runs the handler registered for the job's class,
-// retries failures with Sidekiq's backoff (as delayed REQs) and, once the job's retry limit is
+// its queue; a Worker consumes that topic, runs the handler registered for the job's class
+// (ActiveJob's real class for wrapped jobs), retries failures with Sidekiq's backoff (the job
+// republished deferred, with Sidekiq's failure fields) and, once the job's retry limit is
 // spent, publishes it to the dead-letter topic "<queue>.dead".
 //
 //   nsq::jobs::Client jobs("127.0.0.1:4150");
@@ -21,9 +22,14 @@
 // drained from Redis by the migration tool run unchanged, and other fields (Sidekiq's
 // `wrapped`, go-workers' `at`, ...) are carried along in Job::raw_json.
 //
-// Retries: the number of earlier failures is the message's NSQ attempts - 1, plus
-// retry_count + 1 when the JSON carries Sidekiq's `retry_count` (a job drained from Sidekiq's
-// retry set keeps its budget). The limit is the job's `retry`: true → 25, an integer N → N,
+// Retries: as Sidekiq's retry set, a failed job is published again (deferred by the retry
+// delay, to the nsqd it came from) with Sidekiq's failure fields: error_message, error_class,
+// retry_count (failures - 1), failed_at (the first failure's time, kept afterwards) and
+// retried_at (each later failure's), in the job's own time unit; the failed message is then
+// finished. The dead letter carries the same fields. The number of earlier failures is the
+// message's NSQ attempts - 1, plus retry_count + 1 when the JSON carries `retry_count` (so a
+// job drained from Sidekiq's retry set keeps its budget, and a retry that could only be
+// requeued unchanged still counts). The limit is the job's `retry`: true → 25, an integer N → N,
 // false or absent → none (go-workers omits `retry` for jobs that must not be retried). nsqd
 // bounds REQ and DPUB delays by --max-req-timeout (1 h by default), so a retry waits at most
 // WorkerOptions::max_retry_delay: retries from the 8th on come hourly instead of Sidekiq's
@@ -98,6 +104,9 @@ struct Job {
   std::string job_class;
   // The `args` array as JSON text ("[]" when the job has none).
   std::string args_json;
+  // For an ActiveJob (job_class "ActiveJob::QueueAdapters::SidekiqAdapter::JobWrapper" or
+  // "Sidekiq::ActiveJob::Wrapper"): the real class from the job's `wrapped`; else empty.
+  std::string wrapped;
   // Empty when the job JSON has no jid.
   std::string jid;
   // The queue (topic) the job was consumed from.
@@ -149,7 +158,9 @@ class Worker {
   Worker& operator=(const Worker&) = delete;
 
   // Replaces any earlier handler of `job_class`. Jobs of a class without a handler fail (and
-  // so are retried, then dead-lettered), with an error log naming the class.
+  // so are retried, then dead-lettered), with an error log naming the class. An ActiveJob
+  // runs on the handler of its `wrapped` class when one is registered (Job::wrapped), else
+  // on the wrapper class's handler.
   void Register(const std::string& job_class, JobHandler handler);
 
   // Starts `concurrency` handler threads and connects. InvalidArgument for a queue
