@@ -21,6 +21,8 @@
 #include "nsqd/http/tls_required.h"
 #include "nsqd/nsqd_flags.h"
 #include "nsqd/shard/shard_set.h"
+#include "nsqd/statsd/statsd_pusher.h"
+#include "nsqd/statsd/statsd_report.h"
 #include "nsqd/tcp/asio_timers.h"
 #include "nsqd/tcp/tcp_server.h"
 
@@ -101,6 +103,7 @@ struct Nsqd::Impl {
     http.Stop();
     if (https) https->Stop();
     if (lookupd) lookupd->Stop();
+    if (statsd) statsd->Stop();
     signals.cancel();
     shutdown_deadline.expires_after(std::chrono::seconds(5));
     shutdown_deadline.async_wait([this](const boost::system::error_code& ec) {
@@ -127,6 +130,7 @@ struct Nsqd::Impl {
   asio::signal_set signals;
   asio::steady_timer shutdown_deadline{io};
   std::unique_ptr<LookupdClient> lookupd;
+  std::unique_ptr<StatsdPusher> statsd;  // null without --statsd-address
   int tcp_port = 0;
   int http_port = 0;
   // Opened first: the store's lock also keeps a second nsqd off this data path.
@@ -194,6 +198,7 @@ absl::StatusOr<std::unique_ptr<Nsqd>> Nsqd::Create(const NsqdOptions& options) {
   node.fill_metrics = [p](MetricsPage* page) {
     page->store = StoreMetrics{.writer = p->persistence->writer_stats(),
                                .files = p->persistence->store_stats()};
+    if (p->statsd) page->statsd = p->statsd->metrics();
   };
   node.config_value_json = [p](const std::string& key) {
     return NsqdConfigValueJson(p->options, key);
@@ -238,6 +243,20 @@ absl::StatusOr<std::unique_ptr<Nsqd>> Nsqd::Create(const NsqdOptions& options) {
   p->lookupd = std::make_unique<LookupdClient>(&p->io, &p->broker, std::move(self));
   p->broker.AddListener(p->lookupd.get());
   p->lookupd->SetAddresses(options.nsqlookupd_tcp_addresses);
+
+  if (!options.statsd_address.empty()) {
+    const int statsd_http_port =
+        options.broadcast_http_port > 0 ? options.broadcast_http_port : p->http_port;
+    StatsdPusherOptions statsd;
+    statsd.address = options.statsd_address;
+    statsd.prefix = StatsdPrefix(options.statsd_prefix, node.broadcast_address, statsd_http_port);
+    statsd.interval = options.statsd_interval;
+    statsd.mem_stats = options.statsd_mem_stats;
+    statsd.packet_size = static_cast<size_t>(options.statsd_udp_packet_size);
+    statsd.exclude_ephemeral = options.statsd_exclude_ephemeral;
+    p->statsd = std::make_unique<StatsdPusher>(&p->io, &p->broker, std::move(statsd));
+    p->statsd->Start();
+  }
 
   p->signals.async_wait([p](const boost::system::error_code& ec, int signal) {
     if (ec) return;

@@ -145,15 +145,17 @@ void RegisterFlags(config::FlagSet& flags, NsqdOptions& o, FlagScratch& s) {
                     "how long an event loop keeps polling after it last had work before it "
                     "sleeps: lower round-trip latency for that much CPU (0 to 1s, 0 = off)");
 
-  flags.AddString("statsd-address", &o.statsd_address, "UDP <addr>:<port> of a statsd daemon (statsd is not supported yet: nsqd refuses "
-                  "to start with it)");
-  flags.AddString("statsd-prefix", &o.statsd_prefix, "prefix of statsd keys, %s becomes the host (only with --statsd-address)");
-  flags.AddDuration("statsd-interval", &o.statsd_interval, "time between pushes to statsd (only with --statsd-address)");
-  flags.AddBool("statsd-mem-stats", &o.statsd_mem_stats, "send memory statistics to statsd (only with --statsd-address)");
+  flags.AddString("statsd-address", &o.statsd_address,
+                  "UDP <addr>:<port> of a statsd daemon for pushing stats");
+  flags.AddString("statsd-prefix", &o.statsd_prefix,
+                  "prefix used for keys sent to statsd (%s for host replacement)");
+  flags.AddDuration("statsd-interval", &o.statsd_interval, "duration between pushing to statsd");
+  flags.AddBool("statsd-mem-stats", &o.statsd_mem_stats,
+                "send memory stats to statsd: heap in use and idle (glibc's allocator) and RSS");
   flags.AddInt("statsd-udp-packet-size", &o.statsd_udp_packet_size,
-               "size in bytes of statsd UDP packets (only with --statsd-address)");
+               "the size in bytes of statsd UDP packets");
   flags.AddBool("statsd-exclude-ephemeral", &o.statsd_exclude_ephemeral,
-                "leave ephemeral topics and channels out of statsd (only with --statsd-address)");
+                "skip ephemeral topics and channels when sending stats to statsd");
 
   flags
       .AddFloatList("e2e-processing-latency-percentile", &s.e2e_percentiles,
@@ -249,6 +251,25 @@ absl::Status NormalizeAndValidate(NsqdOptions& o, const FlagScratch& s) {
                      absl::FormatDuration(o.e2e_processing_latency_window_time)));
   }
 
+  if (!o.statsd_address.empty()) {
+    // nsqd dials the address at each push and logs the failure; a malformed one never works.
+    if (absl::Status address = net::SplitHostPort(o.statsd_address).status(); !address.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid --statsd-address \"",
+                                                     o.statsd_address, "\" - ",
+                                                     address.message()));
+    }
+    // nsqd's ticker panics on a non-positive interval; a packet must hold something.
+    if (o.statsd_interval <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--statsd-interval must be positive, got ",
+                       absl::FormatDuration(o.statsd_interval)));
+    }
+    if (o.statsd_udp_packet_size < 1 || o.statsd_udp_packet_size > 65507) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--statsd-udp-packet-size must be in [1,65507], got ", o.statsd_udp_packet_size));
+    }
+  }
+
   // Go's tls-required takes "tcp-https" or anything strconv.ParseBool takes, any case.
   std::string tls_required = absl::AsciiStrToLower(o.tls_required);
   if (tls_required != "tcp-https") {
@@ -294,9 +315,6 @@ absl::Status CheckSupported(const NsqdOptions& o) {
         "%s has no effect in this nsqd: %s (remove the flag or use its default)", flag, why));
   };
   const NsqdOptions defaults;
-  if (!o.statsd_address.empty()) {
-    return not_supported("--statsd-address", "statsd metrics are not implemented");
-  }
   for (const std::string& experiment : o.enable_experiment) {
     if (experiment != "topology-aware-consumption") {
       return not_supported(absl::StrCat("--enable-experiment=", experiment),

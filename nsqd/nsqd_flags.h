@@ -26,8 +26,8 @@ struct NsqdCommandLine {
 // message is fit to print as is.
 absl::StatusOr<NsqdCommandLine> ParseNsqdCommandLine(int argc, const char* const* argv);
 
-// Refuses the settings of features this nsqd does not have (yet): statsd, e2e latency
-// percentiles, experiments, and non-default values of Go-internal tuning (--max-bytes-per-file,
+// Refuses the settings of features this nsqd does not have (yet): experiments other than
+// topology-aware-consumption, and non-default values of Go-internal tuning (--max-bytes-per-file,
 // --queue-scan-*). Accepting such a flag and doing nothing would mislead the operator, so nsqd
 // refuses to start with this error, which names the flag. Run by main after parsing.
 absl::Status CheckSupported(const NsqdOptions& options);

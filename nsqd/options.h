@@ -91,8 +91,9 @@ struct NsqdOptions {
   absl::Duration http_client_connect_timeout = absl::Seconds(2);
   absl::Duration http_client_request_timeout = absl::Seconds(5);
 
-  // --statsd-address is not implemented yet and is refused at startup; the other statsd flags
-  // only matter with it, as the e2e window only matters with percentiles (as in nsqd).
+  // --statsd-address turns the statsd pusher on (nsqd/statsd/statsd_pusher.h, the names it
+  // sends in statsd_report.h); the other statsd flags only matter with it, as the e2e window
+  // only matters with percentiles (as in nsqd).
   // --queue-scan-*: nsqd's timeout scanner; ours fires exact timers, so only the defaults are
   // accepted. --topology-region/zone are registered with nsqlookupd and shown in /stats, and
   // with --enable-experiment=topology-aware-consumption steer deliveries (the one experiment).

@@ -33,6 +33,7 @@
 #include "tests/testutil/test_certs.h"
 #include "tests/testutil/temp_dir.h"
 #include "tests/testutil/test_lookupd.h"
+#include "tests/testutil/udp_receiver.h"
 #include "tests/testutil/wait_for.h"
 
 namespace nsq::testutil {
@@ -275,6 +276,53 @@ void ExpectChannelQueryGivesUp(const std::string& flag, uint16_t http_port,
                 nsqd->process().Tail(10));
 }
 
+// The first statsd push that reports topic "audit" of an nsqd started with `flags` (plus
+// --statsd-address and a 1 s interval unless `flags` set one), which has a message published
+// to "audit" and to "audit_e#ephemeral": its packets. A push is sent at once, so it is the
+// packets that arrive together. `nsqd_http_port` is set to the nsqd's HTTP port.
+std::vector<std::string> StatsdPush(std::vector<std::string> flags,
+                                    uint16_t* nsqd_http_port = nullptr) {
+  UdpReceiver statsd;
+  flags.push_back("--statsd-address=127.0.0.1:" + std::to_string(statsd.port()));
+  const bool has_interval = std::any_of(flags.begin(), flags.end(), [](const std::string& f) {
+    return f.rfind("--statsd-interval", 0) == 0;
+  });
+  if (!has_interval) flags.push_back("--statsd-interval=1s");
+  auto nsqd = StartNsqd(flags);
+  if (nsqd_http_port != nullptr) *nsqd_http_port = nsqd->http_port();
+  Publish(*nsqd, "audit", "x");
+  Publish(*nsqd, "audit_e#ephemeral", "x");
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::vector<std::string> push;
+    for (std::optional<std::string> packet = statsd.Receive(5s); packet;
+         packet = statsd.Receive(200ms)) {
+      push.push_back(*packet);
+    }
+    for (const std::string& packet : push) {
+      if (packet.find(".topic.audit.") != std::string::npos) return push;
+    }
+  }
+  FAIL("no statsd push reported topic audit");
+  return {};
+}
+
+bool AnyLineHas(const std::vector<std::string>& lines, std::string_view text) {
+  return std::any_of(lines.begin(), lines.end(), [&](const std::string& line) {
+    return line.find(text) != std::string::npos;
+  });
+}
+
+// The lines of a push.
+std::vector<std::string> StatsdLines(const std::vector<std::string>& packets) {
+  std::vector<std::string> lines;
+  for (const std::string& packet : packets) {
+    std::istringstream in(packet);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+  return lines;
+}
+
 // --- nsqd ------------------------------------------------------------------------------------
 
 std::map<std::string, FlagCase> NsqdCases() {
@@ -507,12 +555,46 @@ std::map<std::string, FlagCase> NsqdCases() {
     const int64_t before = CpuMillis(*nsqd);
     CHECK(WaitFor([&] { return CpuMillis(*nsqd) - before >= 150; }, 3s));
   });
-  refused("--statsd-address=127.0.0.1:8125");
-  for (std::string flag : {"--statsd-prefix=audit.%s", "--statsd-interval=5s",
-                           "--statsd-mem-stats=false", "--statsd-udp-packet-size=1400",
-                           "--statsd-exclude-ephemeral"}) {
-    inert(flag, "--statsd-address (statsd is refused)");
-  }
+  // statsd (statsd_test.cc checks the names and values after a workload in depth).
+  effect("--statsd-address", [](const std::string&) {
+    const std::vector<std::string> lines = StatsdLines(StatsdPush({}));
+    CHECK(AnyLineHas(lines, ".topic.audit.message_count:1|c"));
+    for (const std::string& line : lines) CHECK_MESSAGE(line.rfind("nsq.", 0) == 0, line);
+  });
+  effect("--statsd-prefix=audit.%s", [](const std::string& flag) {
+    uint16_t http_port = 0;
+    const std::vector<std::string> lines =
+        StatsdLines(StatsdPush({flag, "--broadcast-address=flag.audit"}, &http_port));
+    const std::string prefix = "audit.flag_audit_" + std::to_string(http_port) + ".";
+    for (const std::string& line : lines) CHECK_MESSAGE(line.rfind(prefix, 0) == 0, line);
+  });
+  effect("--statsd-interval=300ms", [](const std::string& flag) {
+    // Two pushes within 2 s (the default interval is a minute).
+    UdpReceiver statsd;
+    auto nsqd =
+        StartNsqd({flag, "--statsd-address=127.0.0.1:" + std::to_string(statsd.port())});
+    const auto start = std::chrono::steady_clock::now();
+    int pushes = 0;
+    while (pushes < 2 && std::chrono::steady_clock::now() - start < 2s) {
+      std::optional<std::string> packet = statsd.Receive(500ms);
+      if (packet && packet->find(".mem.resident_bytes:") != std::string::npos) ++pushes;
+    }
+    CHECK(pushes == 2);
+  });
+  effect("--statsd-mem-stats=false", [](const std::string& flag) {
+    CHECK_FALSE(AnyLineHas(StatsdLines(StatsdPush({flag})), ".mem."));
+    const std::vector<std::string> with = StatsdLines(StatsdPush({}));
+    CHECK(AnyLineHas(with, ".mem.resident_bytes:"));
+  });
+  effect("--statsd-udp-packet-size=100", [](const std::string& flag) {
+    const std::vector<std::string> packets = StatsdPush({flag});
+    CHECK(packets.size() > 3);  // a push is some 1.5 KB
+    for (const std::string& packet : packets) CHECK(packet.size() <= 100);
+  });
+  effect("--statsd-exclude-ephemeral", [](const std::string& flag) {
+    CHECK_FALSE(AnyLineHas(StatsdLines(StatsdPush({flag})), "#ephemeral"));
+    CHECK(AnyLineHas(StatsdLines(StatsdPush({})), ".topic.audit_e#ephemeral."));
+  });
   // End-to-end latency (tcp_delivery_test.cc checks the values in depth).
   effect("--e2e-processing-latency-percentile=0.99", [](const std::string& flag) {
     auto nsqd = StartNsqd({flag});
