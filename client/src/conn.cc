@@ -138,9 +138,43 @@ void Conn::Send(std::string_view bytes) {
   }
   out_.back().append(bytes);
   queued_bytes_ += bytes.size();
+  WakeWriter();
+}
+
+void Conn::WakeWriter() {
   // A busy writer finds the bytes when its write completes; only a waiting one needs waking
   // (cancelling the timer costs a lock in the reactor, and a consumer sends a FIN per message).
-  if (writer_waiting_) wake_.cancel();
+  if (!writer_waiting_) return;
+  if (tls_ != nullptr || compressor_ != nullptr) {
+    wake_.cancel();
+    return;
+  }
+  // Posted, so everything queued in this turn of the loop goes out in one write.
+  if (write_now_posted_) return;
+  write_now_posted_ = true;
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->WriteQueuedNow(); });
+}
+
+void Conn::WriteQueuedNow() {
+  write_now_posted_ = false;
+  if (closed_ || !writer_waiting_ || out_.empty()) return;
+  const size_t bytes = GatherChunk();
+  boost::system::error_code error;
+  if (!socket_.non_blocking()) socket_.non_blocking(true, error);
+  size_t written = error ? 0 : socket_.write_some(gather_, error);
+  if (error == asio::error::would_block || error == asio::error::try_again) {
+    error.clear();
+    written = 0;
+  }
+  if (error) {
+    Close(absl::UnavailableError(absl::StrCat("write to ", address_, ": ", error.message())));
+    return;
+  }
+  queued_bytes_ -= written;
+  DropWritten(written);
+  // The rest (the socket's buffer is full, or more than one chunk) goes the writer's way,
+  // under write_timeout.
+  if (written < bytes || !out_.empty()) wake_.cancel();
 }
 
 void Conn::SendOwned(std::string&& bytes) {
@@ -152,7 +186,7 @@ void Conn::SendOwned(std::string&& bytes) {
   queued_bytes_ += bytes.size();
   out_.push_back(std::move(bytes));
   tail_open_ = false;
-  if (writer_waiting_) wake_.cancel();
+  WakeWriter();
 }
 
 void Conn::CloseAfterFlush() {
@@ -186,6 +220,14 @@ asio::awaitable<void> Conn::Run(std::shared_ptr<Conn> self) {
   asio::co_spawn(self->socket_.get_executor(), Writer(self), [self](std::exception_ptr error) {
     if (error) self->Close(absl::InternalError("writer failed"));
   });
+  if (self->tls_ == nullptr) {
+    self->read_watchdog_ = true;
+    self->last_read_ = std::chrono::steady_clock::now();
+    asio::co_spawn(self->socket_.get_executor(), ReadWatchdog(self),
+                   [self](std::exception_ptr error) {
+                     if (error) self->Close(absl::InternalError("read watchdog failed"));
+                   });
+  }
   co_await self->ReadLoop();
 }
 
@@ -411,6 +453,21 @@ asio::awaitable<absl::Status> Conn::Authenticate() {
   co_return absl::OkStatus();
 }
 
+asio::awaitable<void> Conn::ReadWatchdog(std::shared_ptr<Conn> self) {
+  while (!self->closed_) {
+    const std::chrono::steady_clock::time_point deadline =
+        self->last_read_ + self->config_.read_timeout;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      self->Close(absl::DeadlineExceededError(
+          absl::StrCat("no data from ", self->address_, " within read_timeout")));
+      co_return;
+    }
+    self->read_timer_.expires_at(deadline);
+    auto waited = co_await self->read_timer_.async_wait(kUseAwaitable);
+    (void)waited;
+  }
+}
+
 asio::awaitable<void> Conn::ReadLoop() {
   in_read_loop_ = true;
   protocol::Frame frame;
@@ -452,7 +509,7 @@ asio::awaitable<void> Conn::Writer(std::shared_ptr<Conn> self) {
   }
 }
 
-asio::awaitable<absl::Status> Conn::WriteChunk() {
+size_t Conn::GatherChunk() {
   // Asio writes at most 64 buffers per system call; more would not help.
   constexpr size_t kMaxBuffers = 64;
   gather_.clear();
@@ -466,6 +523,26 @@ asio::awaitable<absl::Status> Conn::WriteChunk() {
     bytes += take;
   }
   locked_pieces_ = pieces;
+  return bytes;
+}
+
+void Conn::DropWritten(size_t bytes) {
+  locked_pieces_ = 0;
+  while (bytes > 0) {
+    const size_t left = out_.front().size() - out_offset_;
+    if (bytes < left) {
+      out_offset_ += bytes;
+      break;
+    }
+    bytes -= left;
+    out_.pop_front();
+    out_offset_ = 0;
+  }
+  if (out_.empty()) tail_open_ = false;
+}
+
+asio::awaitable<absl::Status> Conn::WriteChunk() {
+  const size_t bytes = GatherChunk();
   absl::Status status;
   if (tls_ == nullptr && compressor_ == nullptr) {
     write_timer_.expires_after(config_.write_timeout);
@@ -483,17 +560,7 @@ asio::awaitable<absl::Status> Conn::WriteChunk() {
   locked_pieces_ = 0;
   if (!status.ok()) co_return status;
   queued_bytes_ -= bytes;
-  while (bytes > 0) {
-    const size_t left = out_.front().size() - out_offset_;
-    if (bytes < left) {
-      out_offset_ += bytes;
-      break;
-    }
-    bytes -= left;
-    out_.pop_front();
-    out_offset_ = 0;
-  }
-  if (out_.empty()) tail_open_ = false;
+  DropWritten(bytes);
   co_return absl::OkStatus();
 }
 
@@ -529,10 +596,16 @@ asio::awaitable<absl::Status> Conn::ReadFrame(protocol::Frame* out) {
       callbacks_.on_read_end();
       if (closed_) co_return absl::CancelledError("closed");
     }
-    read_timer_.expires_after(config_.read_timeout);
     auto buffer = asio::buffer(read_buffer_);
     size_t n = 0;
-    if (tls_ == nullptr) {
+    if (read_watchdog_) {
+      auto result = co_await socket_.async_read_some(buffer, kUseAwaitable);
+      const boost::system::error_code error = std::get<0>(result);
+      if (error) co_return ReadError(error);
+      n = std::get<1>(result);
+      last_read_ = std::chrono::steady_clock::now();
+    } else if (tls_ == nullptr) {
+      read_timer_.expires_after(config_.read_timeout);
       auto result = co_await (socket_.async_read_some(buffer, kUseAwaitable) ||
                               read_timer_.async_wait(kUseAwaitable));
       if (result.index() == 1) {
@@ -543,6 +616,7 @@ asio::awaitable<absl::Status> Conn::ReadFrame(protocol::Frame* out) {
       if (error) co_return ReadError(error);
       n = std::get<1>(std::get<0>(result));
     } else {
+      read_timer_.expires_after(config_.read_timeout);
       auto result = co_await (tls_->async_read_some(buffer, kUseAwaitable) ||
                               read_timer_.async_wait(kUseAwaitable));
       if (result.index() == 1) {

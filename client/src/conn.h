@@ -93,6 +93,10 @@ class Conn : public std::enable_shared_from_this<Conn> {
  private:
   static boost::asio::awaitable<void> Run(std::shared_ptr<Conn> self);
   static boost::asio::awaitable<void> Writer(std::shared_ptr<Conn> self);
+  // Plain connections past the handshake: closes the connection when nothing was read for
+  // read_timeout. One timer armed per read_timeout instead of one per read (each re-arm was a
+  // timerfd_settime, and the read a parallel group).
+  static boost::asio::awaitable<void> ReadWatchdog(std::shared_ptr<Conn> self);
   using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>;
 
   boost::asio::awaitable<absl::Status> Handshake();
@@ -112,6 +116,17 @@ class Conn : public std::enable_shared_from_this<Conn> {
   // Writes the first at most kWriteChunk queued bytes (one write_timeout) and drops them from
   // the queue.
   boost::asio::awaitable<absl::Status> WriteChunk();
+  // Fills gather_ with the first at most kWriteChunk queued bytes; returns how many.
+  size_t GatherChunk();
+  // Drops `bytes` written bytes from the front of the queue.
+  void DropWritten(size_t bytes);
+  // Wakes the idle writer for bytes just queued. On a plain connection it posts one
+  // WriteQueuedNow per loop turn instead (see there).
+  void WakeWriter();
+  // Plain connections: writes what is queued at once with a non-blocking write from the loop,
+  // without resuming the writer coroutine (no write timer to arm and cancel); the writer is
+  // woken only for what the socket did not take.
+  void WriteQueuedNow();
   absl::Status ReadError(const boost::system::error_code& error) const;
 
   std::string address_;
@@ -140,8 +155,11 @@ class Conn : public std::enable_shared_from_this<Conn> {
   std::string flat_;                               // scratch: a chunk for TLS or compression
   bool closed_ = false;
   bool close_after_flush_ = false;
-  bool writer_waiting_ = false;
-  bool in_read_loop_ = false;  // past the handshake: ReadFrame calls on_read_end  // the writer sleeps on wake_ until Send() cancels it
+  bool writer_waiting_ = false;  // the writer sleeps on wake_ until WakeWriter cancels it
+  bool write_now_posted_ = false;  // a WriteQueuedNow is posted
+  bool in_read_loop_ = false;  // past the handshake: ReadFrame calls on_read_end
+  bool read_watchdog_ = false;  // ReadWatchdog runs; plain reads are not raced with a timer
+  std::chrono::steady_clock::time_point last_read_;  // when the last read completed
 };
 
 }  // namespace nsq::client::internal

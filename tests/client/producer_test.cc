@@ -230,6 +230,38 @@ TEST_CASE("A Producer is move-only; the moved-to one publishes, the moved-from o
   CLIENT_CHECK_OK(first.Publish("moved", "4"));
 }
 
+TEST_CASE("A connection that reads nothing for read_timeout closes; reads keep it open") {
+  testing::FakeNsqd fake({.answer = false});
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  config.read_timeout = 300ms;
+  config.heartbeat_interval = -1ms;  // the fake would not send any
+  Producer producer(fake.address(), config);
+  const auto start = std::chrono::steady_clock::now();
+  std::promise<absl::Status> lost;
+  producer.PublishAsync("t", "m", [&](absl::Status s) { lost.set_value(s); });
+  const absl::Status status = lost.get_future().get();
+  const auto waited = std::chrono::steady_clock::now() - start;
+  CHECK_MESSAGE(absl::IsUnavailable(status), status.ToString());
+  CHECK_MESSAGE(absl::StrContains(status.message(), "within read_timeout"), status.ToString());
+  CHECK(waited >= 300ms);
+  CHECK(waited < 5s);
+
+  // Against nsqd, whose heartbeats (and replies) are reads, the connection outlives many
+  // read_timeouts' worth of time between publishes.
+  auto nsqd = StartNsqd();
+  testing::LogRecorder live_log;
+  Config live_config = live_log.MakeConfig();
+  live_config.read_timeout = 1500ms;
+  live_config.heartbeat_interval = 1s;  // nsqd's shortest
+  Producer live(NsqdAddress(*nsqd), live_config);
+  CLIENT_REQUIRE_OK(live.Publish("t", "1"));
+  std::this_thread::sleep_for(3500ms);  // the time that passes is the point here, not a sync
+  CLIENT_CHECK_OK(live.Publish("t", "2"));
+  CHECK(live.Stats().published == 2);
+  CHECK_FALSE(live_log.Contains("read_timeout"));
+}
+
 TEST_CASE("After nsqd restarts, the producer reconnects and publishes again") {
   const std::string address = absl::StrCat("127.0.0.1:", testing::FreePort());
   auto nsqd = StartNsqd({absl::StrCat("--tcp-address=", address)});

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_format.h"
 #include "nsq/config.h"
@@ -32,11 +33,18 @@ absl::Status ConsumerWorker(BenchRun& run, int handler_threads) {
       },
       handler_threads);
 
-  // The consumer sends RDY as soon as it has subscribed, so it connects after the start: the
-  // clock includes one connection setup (TCP connect, IDENTIFY, SUB; well under a millisecond
-  // on loopback), where the raw reader sets up first and starts the clock with RDY.
-  run.WaitForStart();
+  // As the raw reader: subscribed (paused, RDY 0) before the clock starts, which RDY starts.
+  if (absl::Status status = consumer.ChangeMaxInFlight(0); !status.ok()) return status;
   if (absl::Status status = consumer.ConnectToNsqd(options.nsqd_tcp_address); !status.ok()) {
+    return status;
+  }
+  const auto subscribe_deadline = Clock::now() + std::chrono::seconds(10);
+  while (consumer.Stats().connections == 0 && Clock::now() < subscribe_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  run.WaitForStart();
+  if (absl::Status status = consumer.ChangeMaxInFlight(static_cast<int>(options.rdy));
+      !status.ok()) {
     return status;
   }
   run.WaitForStop();

@@ -1,33 +1,38 @@
 #!/usr/bin/env bash
-# Benchmarks our C++ client library against an nsqd: each measurement runs twice, first with
-# the raw nsq_bench writer/reader (wire codec over blocking sockets), then with the client
-# modes (nsq::client::Producer / Consumer), and the table gives the client/raw ratio.
-#   1. publish 1,000,000 messages of 200 B in MPUB batches of 200 (each call waits for OK)
-#   2. consume the backlog left by 1 (RDY / max_in_flight 2500, FIN each)
-#   3. PUB (batch 1), one round trip at a time per connection/producer, for RUNFOR
-#   4. PUB (batch 1), PIPELINE commands outstanding per connection (client: the async API)
-# 3 and 4 also stop at WRITE_COUNT messages: nsqd refuses publishes beyond --mem-queue-size.
-# One nsqd serves every run (free loopback ports, temporary --data-path, --mem-queue-size
-# 1000000); an unrecorded 1 M publish + drain warms it up first, and each topic is deleted
-# after its run so every run meets the same empty nsqd. Raw output goes to stderr, the
-# tables to stdout.
+# Benchmarks our C++ client library against the raw nsq_bench modes (wire codec over blocking
+# sockets) on the same nsqd in the same run. Each row runs both sides every round (which goes
+# first alternates by round, so a drifting machine favours neither), and the table gives each
+# figure's median over ROUNDS rounds, the client/raw ratio, nsqd's CPU per message (user +
+# system from /proc/<pid>/stat over the run) and the nsq_bench process's own CPU per message
+# (what the raw tool or the library spent on its side):
+#   sync PUB    PUB (batch 1), one round trip at a time per connection/producer, for RUNFOR
+#   async PUB   PUB (batch 1), PIPELINE commands outstanding per connection (client: PublishAsync)
+#   MPUB-200    publish WRITE_COUNT messages of 200 B in MPUB batches of 200, each waiting for OK
+#   consume     drain that backlog (RDY / max_in_flight 2500, FIN each)
+# Both sides connect (and the consumers subscribe) before the clock starts. The PUB rows also
+# stop at WRITE_COUNT messages: nsqd refuses publishes beyond --mem-queue-size. One nsqd serves
+# every run (free loopback ports, temporary --data-path, --mem-queue-size WRITE_COUNT); an
+# unrecorded publish + drain warms it up first, and each topic is deleted after its run so
+# every run meets the same empty nsqd. Raw output goes to stderr, the tables to stdout.
 #
 # usage: tools/bench/run_client_benchmarks.sh [path/to/nsqd]   (default: build/nsqd/nsqd)
-# env:   RUNFOR (10s), WRITE_COUNT (1000000), READ_LIMIT (60s), PIPELINE (64),
+# env:   RUNFOR (5s), WRITE_COUNT (1000000), READ_LIMIT (60s), PIPELINE (64), ROUNDS (5),
 #        CONNECTIONS (CPUs), NSQ_BENCH (default: build/tools/bench/nsq_bench)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 nsqd_bin=${1:-$repo/build/nsqd/nsqd}
 bench=${NSQ_BENCH:-$repo/build/tools/bench/nsq_bench}
-runfor=${RUNFOR:-10s}
+runfor=${RUNFOR:-5s}
 write_count=${WRITE_COUNT:-1000000}
 read_limit=${READ_LIMIT:-60s}
 pipeline=${PIPELINE:-64}
+rounds=${ROUNDS:-5}
 connections=${CONNECTIONS:-$(nproc)}
 
 [[ -x $nsqd_bin ]] || { echo "no nsqd binary at $nsqd_bin" >&2; exit 2; }
 [[ -x $bench ]] || { echo "no nsq_bench at $bench (build target nsq_bench)" >&2; exit 2; }
+[[ -x /usr/bin/time ]] || { echo "/usr/bin/time is needed (Debian package time)" >&2; exit 2; }
 
 work_dir=$(mktemp -d -t nsq_client_bench.XXXXXX)
 # shellcheck source=tools/bench/bench_lib.sh
@@ -38,76 +43,94 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_nsqd data --mem-queue-size=1000000
+start_nsqd data --mem-queue-size="$write_count"
 
 delete_topic() {
   curl -fsS -X POST "http://$http_address/topic/delete?topic=$1" >/dev/null ||
     echo "# could not delete topic $1" >&2
 }
 
-summary=() details=()
-# pair LABEL RAW_RATE CLIENT_RATE: a summary row with the ratio.
-pair() {
-  summary+=("| $1 | $2 | $3 | $(ratio "$3" "$2") |")
+# median VALUES...: the middle value (the lower middle of an even count).
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# run_side KEY MODE ARGS...: one nsq_bench run; appends its msgs/s, nsqd CPU us/msg and the
+# bench process's CPU us/msg to rates[KEY], nsqd_cpus[KEY], bench_cpus[KEY]; sets msgs.
+declare -A rates nsqd_cpus bench_cpus
+run_side() {
+  local key=$1 mode=$2
+  shift 2
+  local out="$work_dir/out.$RANDOM" times="$work_dir/times.$RANDOM" code=0 before after
+  before=$(nsqd_cpu_ticks)
+  /usr/bin/time -f "%U %S" -o "$times" "$bench" "$mode" --nsqd-tcp-address="$tcp_address" \
+    --connections="$connections" "$@" >"$out" 2>&1 || code=$?
+  after=$(nsqd_cpu_ticks)
+  parse_result "$out" "$code"
+  rates[$key]+="$rate "
+  nsqd_cpus[$key]+="$(cpu_us_per_msg $((after - before)) "$msgs") "
+  bench_cpus[$key]+="$(awk -v m="$msgs" '{ if (m > 0) printf "%.2f", ($1 + $2) * 1e6 / m;
+    else print "-" }' "$times") "
+  echo "# $key: $detail" >&2
 }
 
-echo "# warm-up (not recorded): raw writer 1 M + drain" >&2
+# sides ROUND: "raw client" in odd rounds, "client raw" in even ones.
+sides() { if (($1 % 2)); then echo raw client; else echo client raw; fi; }
+# prefix SIDE: the nsq_bench mode prefix of a side.
+prefix() { [[ $1 == client ]] && echo client- || true; }
+
+echo "# warm-up (not recorded): raw writer + drain" >&2
 create_channel warmup
 nsq_bench writer --topic=warmup --count="$write_count" --runfor="$read_limit" >/dev/null
 nsq_bench reader --topic=warmup --count="$write_count" --runfor="$read_limit" >/dev/null
 delete_topic warmup
 
-# 1 + 2 for one side: publish the backlog, then drain it. $1 = raw|client, $2 = mode prefix.
-publish_and_drain() {
-  local side=$1 prefix=$2 topic="${1}_mpub"
-  create_channel "$topic"
-  echo "# $side: MPUB 200 x 200 B, $write_count msgs" >&2
-  measure "${prefix}writer" --topic="$topic" --count="$write_count" --runfor="$read_limit" \
-    --batch-size=200 --size=200
-  details+=("| MPUB 200, publish | $side | $detail |")
-  publish_rate=$rate
-  drain_rate=0
-  if [[ $msgs -gt 0 ]]; then
-    echo "# $side: drain $msgs msgs" >&2
-    measure "${prefix}reader" --topic="$topic" --channel=ch --count="$msgs" \
-      --runfor="$read_limit" --rdy=2500 --size=200
-    details+=("| consume the backlog | $side | $detail |")
-    drain_rate=$rate
-  fi
-  delete_topic "$topic"
-}
-publish_and_drain raw ""
-raw_publish=$publish_rate raw_drain=$drain_rate
-publish_and_drain client client-
-pair "MPUB 200 x 200 B, publish 1 M (sync)" "$raw_publish" "$publish_rate"
-pair "consume that backlog (RDY / max_in_flight 2500)" "$raw_drain" "$drain_rate"
-
-# batch1 SIDE LABEL MODE ARGS...: one batch-1 run on a fresh topic; sets rate.
-batch1() {
-  local side=$1 label=$2 mode=$3
-  shift 3
-  echo "# $side: $label" >&2
-  measure "$mode" --topic="${side}_pub1" --batch-size=1 --size=200 --runfor="$runfor" \
-    --count="$write_count" "$@"
-  details+=("| $label | $side | $detail |")
-  delete_topic "${side}_pub1"
-}
-batch1 raw "PUB, one at a time" writer
-raw_rate=$rate
-batch1 client "PUB, one at a time" client-writer
-pair "PUB (batch 1), one round trip at a time, $runfor" "$raw_rate" "$rate"
-batch1 raw "PUB, $pipeline outstanding" writer --pipeline="$pipeline"
-raw_rate=$rate
-batch1 client "PUB, $pipeline outstanding" client-writer --async --pipeline="$pipeline"
-pair "PUB (batch 1), $pipeline outstanding (client: async API), $runfor" "$raw_rate" "$rate"
+for round in $(seq 1 "$rounds"); do
+  for side in $(sides "$round"); do
+    p=$(prefix "$side")
+    echo "# round $round, $side: sync PUB for $runfor" >&2
+    run_side "sync_$side" "${p}writer" --topic="${side}_pub1" --batch-size=1 --size=200 \
+      --runfor="$runfor" --count="$write_count"
+    delete_topic "${side}_pub1"
+  done
+  for side in $(sides "$round"); do
+    p=$(prefix "$side") async=()
+    [[ $side == client ]] && async=(--async)
+    echo "# round $round, $side: async PUB, $pipeline outstanding" >&2
+    run_side "async_$side" "${p}writer" --topic="${side}_pubp" --batch-size=1 --size=200 \
+      --runfor="$runfor" --count="$write_count" --pipeline="$pipeline" "${async[@]}"
+    delete_topic "${side}_pubp"
+  done
+  for side in $(sides "$round"); do
+    p=$(prefix "$side") topic="${side}_mpub"
+    create_channel "$topic"
+    echo "# round $round, $side: MPUB 200 x 200 B, $write_count msgs" >&2
+    run_side "mpub_$side" "${p}writer" --topic="$topic" --count="$write_count" \
+      --runfor="$read_limit" --batch-size=200 --size=200
+    if [[ $msgs -gt 0 ]]; then
+      echo "# round $round, $side: drain $msgs msgs" >&2
+      run_side "consume_$side" "${p}reader" --topic="$topic" --channel=ch --count="$msgs" \
+        --runfor="$read_limit" --rdy=2500 --size=200
+    fi
+    delete_topic "$topic"
+  done
+done
 
 echo "nsqd: \`$nsqd_bin\`; $connections connections (raw) / producers and handler threads" \
-  "(client) per nsq_bench process; write count cap $write_count"
+  "(client) per nsq_bench process; 200-byte messages; medians of $rounds rounds"
 echo
-echo "| benchmark | raw nsq_bench msgs/s | C++ client msgs/s | client / raw |"
-echo "|---|---|---|---|"
-printf '%s\n' "${summary[@]}"
-echo
-echo "| run | side | messages | seconds | msgs/s | MB/s |"
+echo "| benchmark | raw nsq_bench msgs/s | C++ client msgs/s | client / raw |" \
+  "nsqd CPU us/msg raw / client | bench process CPU us/msg raw / client |"
 echo "|---|---|---|---|---|---|"
-printf '%s\n' "${details[@]}"
+row() {
+  local key=$1 label=$2 raw client
+  # shellcheck disable=SC2086  # the lists are space-separated numbers
+  {
+    raw=$(median ${rates[${key}_raw]}) client=$(median ${rates[${key}_client]})
+    echo "| $label | $raw | $client | $(ratio "$client" "$raw") |" \
+      "$(median ${nsqd_cpus[${key}_raw]}) / $(median ${nsqd_cpus[${key}_client]}) |" \
+      "$(median ${bench_cpus[${key}_raw]}) / $(median ${bench_cpus[${key}_client]}) |"
+  }
+}
+row sync "sync PUB (batch 1, one round trip at a time, $runfor)"
+row async "async PUB (batch 1, $pipeline outstanding; client: PublishAsync)"
+row mpub "MPUB-200, publish $write_count (each call waits for OK)"
+row consume "consume that backlog (RDY / max_in_flight 2500, FIN each)"
