@@ -473,9 +473,20 @@ TEST_CASE("End-to-end percentiles and the topology experiment are supported") {
   CHECK(Unsupported({"--enable-experiment=topology-aware-consumption"}) == "");
 }
 
+TEST_CASE("statsd is supported; an address, interval or packet size that cannot work is refused") {
+  CHECK(Unsupported({"--statsd-address=127.0.0.1:8125", "--statsd-prefix=x.%s",
+                     "--statsd-interval=5s", "--statsd-udp-packet-size=1400"}) == "");
+  CHECK(ParseError({"--statsd-address=nohostport"}).rfind("invalid --statsd-address", 0) == 0);
+  CHECK(ParseError({"--statsd-address=h:1", "--statsd-interval=0s"}) ==
+        "--statsd-interval must be positive, got 0");
+  CHECK(ParseError({"--statsd-address=h:1", "--statsd-udp-packet-size=0"}) ==
+        "--statsd-udp-packet-size must be in [1,65507], got 0");
+  // Without an address nothing is sent, so nothing is checked (as nsqd).
+  CHECK(ParseOk({"--statsd-interval=0s"}).statsd_interval == absl::ZeroDuration());
+}
+
 TEST_CASE("A flag whose feature is missing is refused with a message naming it") {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-      {{"--statsd-address=127.0.0.1:8125"}, "--statsd-address is not supported"},
       {{"--enable-experiment=other"}, "--enable-experiment=other is not supported"},
       {{"--max-bytes-per-file=1000"}, "--max-bytes-per-file has no effect"},
       {{"--queue-scan-worker-pool-max=8"}, "--queue-scan-worker-pool-max has no effect"},
