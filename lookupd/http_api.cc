@@ -6,9 +6,11 @@
 #include <limits>
 #include <utility>
 
+#include "common/http/prometheus_text.h"
 #include "common/http/v1_api.h"
 #include "common/log/logger.h"
 #include "common/protocol/names.h"
+#include "common/util/process_stats.h"
 
 namespace nsq::lookupd {
 namespace {
@@ -33,6 +35,7 @@ struct Call {
   const LookupdOptions* options;
   const std::string& version;
   const Target& target;
+  int64_t started_ns;  // when the API was made (the daemon's start), on the database's clock
 };
 
 // Spends one slice's SliceLimits: counts entries and, every kClockEvery, looks at the time.
@@ -116,13 +119,16 @@ class BodyChunks {
   size_t joined_ = 0;  // pieces already moved to the joined string
 };
 
-// A JSON body built over several turns of the event loop. It keeps no pointer into the
-// database between slices (only the key to resume from), so any change in between is safe.
+// A body built over several turns of the event loop (JSON unless Respond says otherwise). It
+// keeps no pointer into the database between slices (only the key to resume from), so any
+// change in between is safe.
 class SlicedBody {
  public:
   virtual ~SlicedBody() = default;
   // Appends the next part of the body to *out; true once the body is complete.
   virtual bool Build(SliceBudget* budget, BodyChunks* out) = 0;
+  // The answer carrying the complete body.
+  virtual HttpResponse Respond(std::string body) const { return JsonOk(std::move(body)); }
 };
 
 // A route answers at once (respond) or with a body built a slice at a time (start).
@@ -456,6 +462,86 @@ std::unique_ptr<SlicedBody> StartDebug(const Call& call) {
   return std::make_unique<DebugBody>(call.db);
 }
 
+// GET /metrics: the registry's size in the Prometheus text format, counted over the whole
+// database a slice at a time (as /debug walks it), then the process's figures.
+class MetricsBody final : public SlicedBody {
+ public:
+  explicit MetricsBody(const Call& call)
+      : db_(call.db),
+        tombstone_lifetime_(call.options->tombstone_lifetime),
+        version_(call.version),
+        started_ns_(call.started_ns) {}
+
+  bool Build(SliceBudget* budget, BodyChunks* out) override {
+    const Registration* last = nullptr;
+    const bool complete = db_->VisitRegistrations(
+        "*", next_, [&](const Registration& r, const RegistrationDb::ProducerMap& producers) {
+          last = &r;
+          if (r.category == kTopicCategory) {
+            ++topics_;
+            topic_producers_ += producers.size();
+            for (const auto& [peer_id, state] : producers) {
+              if (db_->IsTombstoned(state, tombstone_lifetime_)) ++tombstones_;
+            }
+          } else if (r.category == kChannelCategory) {
+            ++channels_;
+          }
+          return budget->Spend(static_cast<int64_t>(producers.size()) + 1);
+        });
+    if (!complete) {
+      next_ = last->Successor();
+      return false;
+    }
+    out->Append(Text().text());
+    return true;
+  }
+
+  HttpResponse Respond(std::string body) const override {
+    return http::PrometheusResponse(std::move(body));
+  }
+
+ private:
+  http::PrometheusText Text() const {
+    using http::MetricType;
+    http::PrometheusText out;
+    out.Family("nsq_info", MetricType::kGauge,
+               "Always 1; the version label is the NSQ version this nsqlookupd is compatible "
+               "with.");
+    out.Sample({{"version", version_}, {"daemon", "nsqlookupd"}}, 1);
+    out.Single("nsq_lookupd_producers", MetricType::kGauge,
+               "nsqd nodes connected and identified (each counts once).", db_->peer_count());
+    out.Single("nsq_lookupd_topics", MetricType::kGauge,
+               "Topics registered (by an nsqd or POST /topic/create), with or without producers.",
+               topics_);
+    out.Single("nsq_lookupd_channels", MetricType::kGauge,
+               "Channels registered, with or without producers.", channels_);
+    out.Single("nsq_lookupd_topic_producers", MetricType::kGauge,
+               "(topic, nsqd) registrations: each nsqd counts once per topic it has.",
+               topic_producers_);
+    out.Single("nsq_lookupd_tombstones", MetricType::kGauge,
+               "Topic producers tombstoned within --tombstone-lifetime (hidden from /lookup).",
+               tombstones_);
+    const int64_t now_ns = db_->NowNs();
+    http::AppendProcessMetrics(&out, util::ReadProcessStats(), started_ns_ / 1'000'000'000,
+                               now_ns);
+    return out;
+  }
+
+  const RegistrationDb* db_;
+  const absl::Duration tombstone_lifetime_;
+  const std::string version_;
+  const int64_t started_ns_;
+  Registration next_;  // the smallest key: every category
+  uint64_t topics_ = 0;
+  uint64_t channels_ = 0;
+  uint64_t topic_producers_ = 0;
+  uint64_t tombstones_ = 0;
+};
+
+std::unique_ptr<SlicedBody> StartMetrics(const Call& call) {
+  return std::make_unique<MetricsBody>(call);
+}
+
 using Route = http::Route<Handler>;
 
 constexpr Route kRoutes[] = {
@@ -471,6 +557,7 @@ constexpr Route kRoutes[] = {
     {"/channel/create", "POST", {.respond = DoCreateChannel}},
     {"/channel/delete", "POST", {.respond = DoDeleteChannel}},
     {"/topic/tombstone", "POST", {.respond = DoTombstoneTopicProducer}},
+    {"/metrics", "GET", {.start = StartMetrics}},
 };
 
 // The route of a request, or the answer refusing it.
@@ -493,7 +580,8 @@ HttpResponse LookupdHttpApi::BodyTooLarge(const HttpRequest&) const {
 // An answer being built a slice per turn of the loop.
 struct LookupdHttpApi::Job {
   std::string path;                     // for the log
-  std::unique_ptr<SlicedBody> builder;  // reset once the body is complete
+  std::unique_ptr<SlicedBody> builder;
+  bool built = false;  // the builder has completed the body
   BodyChunks chunks;
   std::string body;  // the chunks joined
   std::function<void(HttpResponse)> reply;
@@ -507,7 +595,8 @@ LookupdHttpApi::LookupdHttpApi(RegistrationDb* db, const LookupdOptions* options
       options_(options),
       version_(std::move(version)),
       defer_(std::move(defer)),
-      limits_(limits) {}
+      limits_(limits),
+      started_ns_(db->NowNs()) {}
 
 LookupdHttpApi::~LookupdHttpApi() {
   // A deferred slice still queued on the loop holds its job, not the API: it sees this and
@@ -520,14 +609,15 @@ HttpResponse LookupdHttpApi::Handle(const HttpRequest& request) {
   HttpResponse refusal;
   const Route* route = FindRequestRoute(request, &target, &refusal);
   if (route == nullptr) return refusal;
-  const Call call{db_, options_, version_, *target};
+  const Call call{db_, options_, version_, *target, started_ns_};
   if (route->handler.respond != nullptr) return route->handler.respond(call);
   BodyChunks chunks;
   std::string body;
   SliceBudget unlimited = SliceBudget::Unlimited();
-  route->handler.start(call)->Build(&unlimited, &chunks);
+  std::unique_ptr<SlicedBody> builder = route->handler.start(call);
+  builder->Build(&unlimited, &chunks);
   chunks.JoinInto(&body, &unlimited);
-  return JsonOk(std::move(body));
+  return builder->Respond(std::move(body));
 }
 
 void LookupdHttpApi::HandleAsync(const HttpRequest& request,
@@ -536,7 +626,7 @@ void LookupdHttpApi::HandleAsync(const HttpRequest& request,
   HttpResponse refusal;
   const Route* route = FindRequestRoute(request, &target, &refusal);
   if (route == nullptr) return reply(std::move(refusal));
-  const Call call{db_, options_, version_, *target};
+  const Call call{db_, options_, version_, *target, started_ns_};
   if (route->handler.respond != nullptr) return reply(route->handler.respond(call));
   if (!defer_) return reply(Handle(request));
   if (stopped_) return reply(JsonError(503, "EXITING"));
@@ -551,11 +641,9 @@ void LookupdHttpApi::RunSlice(const std::shared_ptr<Job>& job) {
   SliceBudget budget(limits_);
   ++job->slices;
   bool done = false;
-  if (job->builder != nullptr && job->builder->Build(&budget, &job->chunks)) {
-    job->builder.reset();
-  }
+  if (!job->built && job->builder->Build(&budget, &job->chunks)) job->built = true;
   // Joined in the slice that completes the body if there is time left, else in later ones.
-  if (job->builder == nullptr) done = job->chunks.JoinInto(&job->body, &budget);
+  if (job->built) done = job->chunks.JoinInto(&job->body, &budget);
   if (!done) {
     if (job->slices == 1) {
       jobs_.push_back(job);
@@ -572,7 +660,7 @@ void LookupdHttpApi::RunSlice(const std::shared_ptr<Job>& job) {
                   job->body.size());
   }
   std::function<void(HttpResponse)> reply = std::move(job->reply);
-  reply(JsonOk(std::move(job->body)));
+  reply(job->builder->Respond(std::move(job->body)));
 }
 
 void LookupdHttpApi::Stop() {

@@ -1,10 +1,10 @@
 // LookupdHttpApi: nsqlookupd's HTTP discovery API (NSQ-REFERENCE §7.3) as plain request ->
 // response functions over the RegistrationDb: /ping, /info, /lookup, /topics, /channels,
 // /nodes, /topic/create, /topic/delete, /channel/create, /channel/delete, /topic/tombstone and
-// /debug, with upstream's status codes and JSON shapes. The shared common/http server moves the
-// bytes; unit tests call Handle() directly.
+// /debug, with upstream's status codes and JSON shapes; and ours, /metrics (Prometheus text).
+// The shared common/http server moves the bytes; unit tests call Handle() directly.
 //
-// Big answers do not stall the event loop. /nodes, /topics and /debug grow with everything
+// Big answers do not stall the event loop. /nodes, /topics, /debug and /metrics walk everything
 // registered (100 k topics × 10 nsqd = 1 M /nodes entries, ~20 MB): through HandleAsync they
 // are built a slice at a time (SliceLimits), each slice a separate turn of the loop (`defer`),
 // so registrations, /ping and SIGTERM are served in between. We chose slices on the loop over
@@ -77,6 +77,7 @@ class LookupdHttpApi final : public http::HttpHandler {
   std::string version_;
   Defer defer_;
   SliceLimits limits_;
+  int64_t started_ns_;  // the database clock's time at construction (/metrics' uptime)
   bool stopped_ = false;
   std::vector<std::shared_ptr<Job>> jobs_;
 };

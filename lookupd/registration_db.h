@@ -98,6 +98,8 @@ class RegistrationDb {
   // registrations it was removed from, sorted. O(its registrations × log n).
   std::vector<Registration> RemovePeer(const std::string& id);
   const PeerInfo* FindPeer(const std::string& id) const;
+  // Peers identified and connected.
+  size_t peer_count() const { return peers_.size(); }
 
   // Creates the key if missing, without producers.
   void AddRegistration(const Registration& registration);

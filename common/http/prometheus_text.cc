@@ -165,10 +165,14 @@ void PrometheusText::Histogram(std::span<const MetricLabel> labels,
 }
 
 HttpResponse PrometheusResponse(PrometheusText page) {
+  return PrometheusResponse(std::move(page).Take());
+}
+
+HttpResponse PrometheusResponse(std::string text) {
   HttpResponse response;
   response.status = 200;
   response.headers.emplace_back("Content-Type", std::string(PrometheusText::kContentType));
-  response.body = std::move(page).Take();
+  response.body = std::move(text);
   return response;
 }
 

@@ -107,8 +107,9 @@ class PrometheusText {
 void AppendProcessMetrics(PrometheusText* page, const util::ProcessStats& process,
                           int64_t start_time, int64_t now_ns);
 
-// GET /metrics's answer: 200 with the page and its Content-Type.
+// GET /metrics's answer: 200 with the page (or its text) and its Content-Type.
 HttpResponse PrometheusResponse(PrometheusText page);
+HttpResponse PrometheusResponse(std::string text);
 
 // [a-zA-Z_:][a-zA-Z0-9_:]*
 bool IsValidMetricName(std::string_view name);
