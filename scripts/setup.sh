@@ -14,6 +14,9 @@ packages=(
   # redis_to_nsq talks to Redis through hiredis; its tests make real Sidekiq jobs with Ruby
   # (tests/redis/sidekiq_fixture.rb).
   libhiredis-dev ruby ruby-sidekiq ruby-redis-namespace ruby-activejob pkg-config
+  # A real Prometheus server scrapes nsqd's and nsqlookupd's /metrics in a test
+  # (tests/integration/prometheus_test.cc starts its own on a free port).
+  prometheus
 )
 
 missing=()
