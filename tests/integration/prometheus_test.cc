@@ -1,13 +1,16 @@
 // A real Prometheus server (Debian's prometheus, installed by scripts/setup.sh; the
 // PROMETHEUS_BINARY environment variable overrides where it is) scrapes the real nsqd and
 // nsqlookupd every second; after a known workload the test asks Prometheus's HTTP API for the
-// figures: both targets up, depth, message counts, the lookupd's registry.
+// figures: both targets up, depth, message counts, the lookupd's registry. It also loads the
+// sample alert rules of docs/operations.md: they must evaluate without error, and every nsq_
+// name they use must be one the daemons export.
 #include <doctest/doctest.h>
 
 #include <boost/json.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -42,17 +45,37 @@ std::string QueryEscape(std::string_view value) {
   return out;
 }
 
+// The YAML of the sample alert rules in docs/operations.md (the ```yaml block of its "Sample
+// alert rules" section).
+std::string DocumentedAlertRules() {
+  std::ifstream file(std::string(NSQ_SOURCE_DIR) + "/docs/operations.md");
+  std::stringstream text;
+  text << file.rdbuf();
+  const std::string doc = text.str();
+  const size_t section = doc.find("## Sample alert rules");
+  REQUIRE(section != std::string::npos);
+  const size_t begin = doc.find("```yaml\n", section);
+  REQUIRE(begin != std::string::npos);
+  const size_t end = doc.find("```", begin + 8);
+  REQUIRE(end != std::string::npos);
+  return doc.substr(begin + 8, end - begin - 8);
+}
+
 // Prometheus on 127.0.0.1:0 (it logs the port it got) with its data in a temp dir, scraping
-// `targets` (job name -> host:port) every second.
+// `targets` (job name -> host:port) and evaluating `rules` (a rule file's YAML) every second.
 class TestPrometheus {
  public:
-  explicit TestPrometheus(const std::vector<std::pair<std::string, std::string>>& targets)
+  TestPrometheus(const std::vector<std::pair<std::string, std::string>>& targets,
+                 const std::string& rules)
       : dir_("prometheus") {
     const std::string binary = PrometheusBinary();
     REQUIRE_MESSAGE(!binary.empty(),
                     "prometheus not found: scripts/setup.sh installs Debian's prometheus");
+    std::ofstream(dir_.File("rules.yml")) << rules;
     std::ofstream config(dir_.File("prometheus.yml"));
-    config << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n";
+    config << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+           << "  evaluation_interval: 1s\nrule_files: ['" << dir_.File("rules.yml") << "']\n"
+           << "scrape_configs:\n";
     for (const auto& [job, address] : targets) {
       config << "  - job_name: " << job << "\n    static_configs:\n      - targets: ['"
              << address << "']\n";
@@ -89,6 +112,14 @@ class TestPrometheus {
     return std::stod(std::string(result[0].at("value").as_array()[1].as_string()));
   }
 
+  // GET `target` of the HTTP API, parsed; REQUIREs 200.
+  boost::json::value Api(std::string_view target) {
+    absl::StatusOr<HttpResponse> response = HttpGet(port_, target);
+    NSQ_REQUIRE_OK(response);
+    REQUIRE_MESSAGE(response->status == 200, response->body);
+    return ParseJson(response->body);
+  }
+
   // Polls `expression` until it equals `expected` (Prometheus scrapes every second).
   void ExpectEventually(std::string_view expression, double expected) {
     INFO(std::string(expression));
@@ -123,9 +154,11 @@ TEST_CASE("a real Prometheus scrapes nsqd's and nsqlookupd's /metrics") {
   NSQ_REQUIRE_OK(consumer->Rdy(0));
   for (const protocol::Message& m : received) NSQ_REQUIRE_OK(consumer->Fin(m.id.view()));
 
+  const std::string rules = DocumentedAlertRules();
   TestPrometheus prometheus(
       {{"nsqd", "127.0.0.1:" + std::to_string(nsqd->http_port())},
-       {"nsqlookupd", "127.0.0.1:" + std::to_string((*lookupd)->http_port())}});
+       {"nsqlookupd", "127.0.0.1:" + std::to_string((*lookupd)->http_port())}},
+      rules);
   prometheus.ExpectEventually(R"(up{job="nsqd"})", 1);
   prometheus.ExpectEventually(R"(up{job="nsqlookupd"})", 1);
   prometheus.ExpectEventually(R"(nsq_topic_messages_total{topic="orders"})", 10);
@@ -141,6 +174,33 @@ TEST_CASE("a real Prometheus scrapes nsqd's and nsqlookupd's /metrics") {
   // A histogram Prometheus can compute on: the store's write groups.
   prometheus.ExpectEventually(
       R"(nsq_store_write_group_duration_seconds_count >= bool 1)", 1);
+
+  // The documented alert rules: loaded, evaluated without error...
+  REQUIRE(WaitFor(
+      [&] {
+        const boost::json::value answer = prometheus.Api("/api/v1/rules");
+        const boost::json::array& groups = answer.at("data").at("groups").as_array();
+        if (groups.empty()) return false;
+        for (const boost::json::value& rule : groups[0].at("rules").as_array()) {
+          if (rule.at("health") != "ok") return false;
+        }
+        return groups[0].at("rules").as_array().size() == 9;
+      },
+      30s));
+  // ...and none fires for this healthy nsqd (NsqChannelNoConsumers needs 10 min).
+  CHECK(prometheus.Api("/api/v1/alerts").at("data").at("alerts").as_array().empty());
+  // Every nsq_ name they use is one the daemons export (a renamed metric fails here).
+  std::set<std::string> names;
+  const std::regex kName(R"(\bnsq_[a-z_]+)");
+  for (auto it = std::sregex_iterator(rules.begin(), rules.end(), kName);
+       it != std::sregex_iterator(); ++it) {
+    names.insert(it->str());
+  }
+  CHECK(names.size() >= 9);
+  for (const std::string& name : names) {
+    INFO(name);
+    CHECK(prometheus.Query("count(" + name + ") > bool 0").value_or(0) == 1);
+  }
 
   // The figures move: 3 more published, the depth follows.
   PublishMany(*nsqd, "orders", {"a", "b", "c"});
