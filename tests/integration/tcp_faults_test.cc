@@ -146,7 +146,7 @@ TEST_CASE("an idle connection costs under 16 KB of nsqd's memory") {
   NSQ_REQUIRE_OK(conns.back()->ReadFrame());
   const int64_t per_connection = (ResidentBytes(*nsqd) - before) / kConnections;
   MESSAGE(per_connection, " bytes per idle connection");
-  CHECK(per_connection < 16 * 1024);  // Go nsqd: about 22.5 KB
+  if (!TestNsqd::Sanitized()) CHECK(per_connection < 16 * 1024);  // Go nsqd: about 22.5 KB
   conns.clear();
   CheckStillServing(*nsqd);
 }
@@ -262,7 +262,8 @@ TEST_CASE("a consumer that stops reading gets no more messages and costs bounded
   Publish(*nsqd, "other", "fine");
   CHECK(MustReadMessage(*healthy).body.view() == "fine");
   const int64_t growth = ResidentBytes(*nsqd) - rss_loaded;
-  CHECK_MESSAGE(growth < 32 * 1024 * 1024, "nsqd grew by ", growth, " bytes");
+  MESSAGE("nsqd grew by ", growth, " bytes");
+  if (!TestNsqd::Sanitized()) CHECK(growth < 32 * 1024 * 1024);
 }
 
 TEST_CASE("a consumer that stops reading is dropped when a write stays blocked for too long") {

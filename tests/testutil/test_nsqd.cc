@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <iostream>
 #include <regex>
+#include <string>
+#include <string_view>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -44,6 +46,15 @@ std::string TestNsqd::BinaryPath() {
   const char* env = std::getenv("NSQD_BINARY");
   if (env != nullptr && *env != '\0') return env;
   return NSQD_BINARY;
+}
+
+bool TestNsqd::Sanitized() {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  return true;
+#else
+  const char* env = std::getenv("NSQ_TEST_SANITIZED");
+  return env != nullptr && std::string_view(env) == "1";
+#endif
 }
 
 absl::StatusOr<std::unique_ptr<TestNsqd>> TestNsqd::Start(std::vector<std::string> extra_flags) {

@@ -46,6 +46,10 @@ class TestNsqd {
 
   // The nsqd executable to run (see the file comment).
   static std::string BinaryPath();
+  // True when that nsqd runs under a sanitizer (this test was built with one, or
+  // NSQ_TEST_SANITIZED=1 names a sanitized NSQD_BINARY): its memory figures are the
+  // sanitizer's, so tests skip their bounds on resident memory.
+  static bool Sanitized();
 
   ~TestNsqd();
   TestNsqd(const TestNsqd&) = delete;

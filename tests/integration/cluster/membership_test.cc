@@ -181,6 +181,15 @@ TEST_CASE("deleting a topic through lookupd removes the registration but not the
     MustPost(cluster->nsqd(i).http_port(), "/channel/create?topic=orders&channel=work");
   }
   REQUIRE(cluster->WaitUntilListed("orders", {0, 1, 2}));
+  // The channel registrations too: one that arrived after the delete would bring it back.
+  std::vector<std::string> all_ports;
+  for (int i = 0; i < 3; ++i) all_ports.push_back(absl::StrCat(cluster->nsqd(i).tcp_port()));
+  std::sort(all_ports.begin(), all_ports.end());
+  REQUIRE(WaitFor(
+      [&] {
+        return RegisteredTcpPorts(cluster->lookupd(0), "channel:orders:work") == Join(all_ports);
+      },
+      5s));
   const uint16_t deleting = cluster->lookupd(0).http_port();
   const uint16_t other = cluster->lookupd(1).http_port();
 
