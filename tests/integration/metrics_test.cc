@@ -3,6 +3,8 @@
 // and the process's figures.
 #include <doctest/doctest.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -71,6 +73,9 @@ TEST_CASE("/metrics after publishing 10, finishing 6 and deferring 4 requeues") 
   CHECK(store_page.Find("nsq_store_sst_bytes") != nullptr);
   CHECK(store_page.Value("nsq_store_compactions_total") == 0);
 
+  if (std::getenv("NSQ_TEST_PRINT_METRICS") != nullptr) {
+    std::fprintf(stderr, "%s", HttpGet(nsqd->http_port(), "/metrics")->body.c_str());
+  }
   CHECK(page.Value("process_resident_memory_bytes").value_or(0) > 1e6);
   CHECK(page.Value("process_open_fds").value_or(0) > 3);
   CHECK(page.Value("nsq_uptime_seconds").value_or(-1) >= 0);

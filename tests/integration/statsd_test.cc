@@ -3,6 +3,8 @@
 // types (|g, |c) and values, counters adding up over the pushes.
 #include <doctest/doctest.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <regex>
 #include <string>
