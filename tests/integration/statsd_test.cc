@@ -137,5 +137,33 @@ TEST_CASE("statsd packets after publishing 10: 6 finished, 3 deferred by REQ, 1 
   }
 }
 
+TEST_CASE("with an interval over 1 s a push is spread over the interval minus 1 s, as nsqd") {
+  UdpReceiver statsd;
+  // A push of a topic and a channel is ~20 lines: ~20 packets of at most 64 bytes, spread over
+  // 1 s (interval 2 s); packets of one push come ~50 ms apart, pushes 2 s apart.
+  auto nsqd = StartNsqd({"--statsd-address=127.0.0.1:" + std::to_string(statsd.port()),
+                         "--statsd-interval=2s", "--statsd-udp-packet-size=64",
+                         "--statsd-prefix=s"});
+  Publish(*nsqd, "spread", "x");
+  auto consumer = Subscribe(*nsqd, "spread", "c", /*rdy=*/0);
+  std::vector<std::chrono::steady_clock::time_point> arrivals;
+  std::optional<std::string> first = statsd.Receive(5s);
+  REQUIRE(first.has_value());
+  arrivals.push_back(std::chrono::steady_clock::now());
+  // The rest of this push: it ends with the mem. gauges.
+  std::string last = *first;
+  while (last.find("s.mem.resident_bytes:") == std::string::npos) {
+    std::optional<std::string> packet = statsd.Receive(2s);
+    REQUIRE(packet.has_value());
+    CHECK(packet->size() <= 64);
+    arrivals.push_back(std::chrono::steady_clock::now());
+    last = *packet;
+  }
+  REQUIRE(arrivals.size() >= 10);
+  const auto spread = arrivals.back() - arrivals.front();
+  CHECK(spread >= 600ms);  // ideally 1 s * (n-1)/n
+  CHECK(spread < 1900ms);  // and over before the next push
+}
+
 }  // namespace
 }  // namespace nsq::testutil
