@@ -432,6 +432,14 @@ void Consumer::Core::FinishStop() {
                "finish on their own threads, their answers are ignored (nsqd redelivers)",
                topic_, channel_, running, config_.drain_timeout.count());
   }
+  // Over once Stop() returns, even when idle handler threads (detached above, having not yet
+  // seen work_closed_) or abandoned handlers have not exited yet: Stopped() must not say
+  // otherwise after Stop().
+  {
+    std::lock_guard<std::mutex> lock(work_mu_);
+    stopped_ = true;
+  }
+  stopped_cv_.notify_all();
 }
 
 bool Consumer::Core::Stopped() const {
