@@ -97,6 +97,24 @@ absl::Status StatusFromErrorFrame(std::string_view data) {
   return absl::InternalError(text);
 }
 
+protocol::IdentifyRequest IdentifyRequestFor(const Config& config) {
+  protocol::IdentifyRequest identify;
+  identify.client_id = config.client_id;
+  identify.hostname = config.hostname;
+  identify.user_agent = config.user_agent;
+  identify.feature_negotiation = true;
+  identify.heartbeat_interval = config.heartbeat_interval.count();
+  identify.output_buffer_size = config.output_buffer_size;
+  identify.output_buffer_timeout = config.output_buffer_timeout.count();
+  identify.sample_rate = config.sample_rate;
+  identify.msg_timeout = config.msg_timeout.count();
+  identify.tls_v1 = config.tls_v1;
+  identify.snappy = config.snappy;
+  identify.deflate = config.deflate;
+  identify.deflate_level = config.deflate_level;
+  return identify;
+}
+
 bool IsNonFatalError(std::string_view data) {
   return HasCode(data, protocol::kFinFailed) || HasCode(data, protocol::kReqFailed) ||
          HasCode(data, protocol::kTouchFailed);
@@ -292,22 +310,8 @@ asio::awaitable<absl::Status> Conn::Handshake() {
   boost::system::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
 
-  protocol::IdentifyRequest identify;
-  identify.client_id = config_.client_id;
-  identify.hostname = config_.hostname;
-  identify.user_agent = config_.user_agent;
-  identify.feature_negotiation = true;
-  identify.heartbeat_interval = config_.heartbeat_interval.count();
-  identify.output_buffer_size = config_.output_buffer_size;
-  identify.output_buffer_timeout = config_.output_buffer_timeout.count();
-  identify.sample_rate = config_.sample_rate;
-  identify.msg_timeout = config_.msg_timeout.count();
-  identify.tls_v1 = config_.tls_v1;
-  identify.snappy = config_.snappy;
-  identify.deflate = config_.deflate;
-  identify.deflate_level = config_.deflate_level;
   std::string hello(protocol::kMagicV2);
-  protocol::EncodeIdentify(protocol::EncodeIdentifyRequest(identify), &hello);
+  protocol::EncodeIdentify(protocol::EncodeIdentifyRequest(IdentifyRequestFor(config_)), &hello);
   absl::Status status = co_await WriteAll(hello);
   if (!status.ok()) co_return status;
 

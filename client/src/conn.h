@@ -56,6 +56,9 @@ absl::Status StatusFromErrorFrame(std::string_view data);
 // True for the error codes after which nsqd keeps the connection open.
 bool IsNonFatalError(std::string_view data);
 
+// The IDENTIFY this client sends with `config` (feature negotiation on).
+protocol::IdentifyRequest IdentifyRequestFor(const Config& config);
+
 class Conn : public std::enable_shared_from_this<Conn> {
  public:
   struct Callbacks {

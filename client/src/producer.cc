@@ -9,6 +9,7 @@
 #include <deque>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string_view>
 #include <thread>
@@ -19,6 +20,7 @@
 #include "client/src/address.h"
 #include "client/src/conn.h"
 #include "client/src/log.h"
+#include "client/src/sync_lane.h"
 #include "client/src/tls.h"
 #include "common/protocol/big_endian.h"
 #include "common/protocol/command.h"
@@ -52,6 +54,23 @@ struct Producer::Command {
     for (const std::string& s : strings) total += 4 + s.size();
     for (std::string_view s : views) total += 4 + s.size();
     return total;
+  }
+  // Appends the command to `out`, with `pub_body` as the PUB/DPUB body.
+  void Encode(std::string_view pub_body, std::string* out) const {
+    switch (kind) {
+      case Kind::kPub:
+        protocol::EncodePub(topic, pub_body, out);
+        return;
+      case Kind::kDpub:
+        protocol::EncodeDpub(topic, delay_ms, pub_body, out);
+        return;
+      case Kind::kMpub: {
+        std::vector<std::string_view> all(views.begin(), views.end());
+        if (all.empty()) all.assign(strings.begin(), strings.end());
+        protocol::EncodeMpub(topic, all, out);
+        return;
+      }
+    }
   }
 };
 
@@ -87,6 +106,9 @@ class Producer::Core {
       nodes_.back().address = std::move(address);
     }
     tls_context_ = internal::TlsContextFor(config_, &init_status_);
+    lane_enabled_ = config_.sync_publish_on_caller_thread && init_status_.ok() &&
+                    !config_.tls_v1 && !config_.snappy && !config_.deflate &&
+                    config_.auth_secret.empty() && config_.local_addr.empty();
     thread_ = std::thread([this] { io_.run(); });
     thread_id_ = thread_.get_id();
   }
@@ -101,6 +123,9 @@ class Producer::Core {
 
   // Any thread.
   void Submit(const Command& command, PublishCallback done);
+  // Config::sync_publish_on_caller_thread: the command's outcome from the caller-thread lane,
+  // or nothing when the lane cannot take it now (then the usual path must).
+  std::optional<absl::Status> PublishOnCallerThread(const Command& command);
   void Ping(PublishCallback done);
   void Stop();
   void CountFailed(uint64_t messages) { failed_.fetch_add(messages, std::memory_order_relaxed); }
@@ -140,6 +165,12 @@ class Producer::Core {
   absl::Status NoNodeStatus() const;
 
   std::shared_ptr<asio::ssl::context> tls_context_;  // with tls_v1; shared by the connections
+
+  // Config::sync_publish_on_caller_thread. lane_mu_ is held by the one caller using the lane
+  // (and by Stop() to close it); taken before mu_, never after.
+  bool lane_enabled_ = false;
+  std::mutex lane_mu_;
+  std::unique_ptr<internal::SyncLane> lane_;
 
   // The hand-over, guarded by mu_.
   mutable std::mutex mu_;
@@ -181,20 +212,7 @@ void Producer::Core::AppendLocked(const Command& command) {
   }
   std::string* out = &pending_.back();
   const std::string_view body = command.owned != nullptr ? *command.owned : command.body;
-  switch (command.kind) {
-    case Command::Kind::kPub:
-      protocol::EncodePub(command.topic, owned ? std::string_view() : body, out);
-      break;
-    case Command::Kind::kDpub:
-      protocol::EncodeDpub(command.topic, command.delay_ms, owned ? std::string_view() : body, out);
-      break;
-    case Command::Kind::kMpub: {
-      std::vector<std::string_view> views(command.views.begin(), command.views.end());
-      if (views.empty()) views.assign(command.strings.begin(), command.strings.end());
-      protocol::EncodeMpub(command.topic, views, out);
-      return;
-    }
-  }
+  command.Encode(owned ? std::string_view() : body, out);
   if (!owned) return;
   // A big moved-in body is its own piece: the connection writes it from where it is.
   PatchBodySize(out, command.owned->size());
@@ -249,6 +267,31 @@ void Producer::Core::Submit(const Command& command, PublishCallback done) {
     return;
   }
   if (post) asio::post(io_, [this] { Drain(); });
+}
+
+std::optional<absl::Status> Producer::Core::PublishOnCallerThread(const Command& command) {
+  if (!lane_enabled_ || std::this_thread::get_id() == thread_id_) return std::nullopt;
+  std::unique_lock<std::mutex> lane_lock(lane_mu_, std::try_to_lock);
+  if (!lane_lock.owns_lock()) return std::nullopt;  // another caller has it
+  std::string address;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Stopped: the usual path says so. Async publishes unanswered: this one would overtake
+    // them. Not connected yet: the usual path picks the nsqd (failover, backoff).
+    if (!accepting_ || outstanding_messages_.load(std::memory_order_relaxed) != 0 ||
+        connected_to_.empty()) {
+      return std::nullopt;
+    }
+    address = connected_to_;
+  }
+  std::string bytes;
+  command.Encode(command.owned != nullptr ? *command.owned : command.body, &bytes);
+  if (lane_ == nullptr) lane_ = std::make_unique<internal::SyncLane>(config_);
+  internal::SyncLane::Outcome outcome = lane_->RoundTrip(address, bytes);
+  if (!outcome.sent) return std::nullopt;
+  (outcome.status.ok() ? published_ : failed_)
+      .fetch_add(command.messages(), std::memory_order_relaxed);
+  return outcome.status;
 }
 
 void Producer::Core::Ping(PublishCallback done) {
@@ -517,6 +560,9 @@ void Producer::Core::Stop() {
   room_.notify_all();  // callers waiting for room give up
   if (std::this_thread::get_id() == thread_id_) return;  // from a callback
   std::call_once(join_once_, [this] { thread_.join(); });
+  // A publish on the lane, begun before accepting_ turned false, finishes first.
+  std::lock_guard<std::mutex> lane_lock(lane_mu_);
+  lane_.reset();
 }
 
 void Producer::Core::BeginStop() {
@@ -570,22 +616,28 @@ absl::Status Producer::status() const {
   return core_->init_status_;
 }
 
+absl::Status Producer::Refusal(const Command& command) const {
+  if (absl::Status s = status(); !s.ok()) return s;
+  if (!protocol::IsValidTopicName(command.topic)) {
+    // nsqd would read "PUB a b" as a publish to "a": refuse before anything is sent.
+    return absl::InvalidArgumentError(
+        absl::StrCat("topic name ", protocol::QuoteName(command.topic),
+                     " is not valid (1-64 characters of [.a-zA-Z0-9_-], optional #ephemeral)"));
+  }
+  if (command.kind == Command::Kind::kDpub && command.delay_ms < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("deferred publish delay %dms is negative", command.delay_ms));
+  }
+  return absl::OkStatus();
+}
+
 void Producer::Submit(Command command, PublishCallback done) {
   if (!done) done = [](absl::Status) {};
   if (absl::Status s = status(); !s.ok()) {
     done(s);
     return;
   }
-  absl::Status invalid;
-  if (!protocol::IsValidTopicName(command.topic)) {
-    // nsqd would read "PUB a b" as a publish to "a": refuse before anything is sent.
-    invalid = absl::InvalidArgumentError(
-        absl::StrCat("topic name ", protocol::QuoteName(command.topic),
-                     " is not valid (1-64 characters of [.a-zA-Z0-9_-], optional #ephemeral)"));
-  } else if (command.kind == Command::Kind::kDpub && command.delay_ms < 0) {
-    invalid = absl::InvalidArgumentError(
-        absl::StrFormat("deferred publish delay %dms is negative", command.delay_ms));
-  }
+  const absl::Status invalid = Refusal(command);
   if (!invalid.ok()) {
     core_->CountFailed(command.messages());
     done(invalid);
@@ -611,17 +663,35 @@ absl::Status Producer::Ping() {
   return Wait([this](PublishCallback done) { core_->Ping(std::move(done)); });
 }
 
+absl::Status Producer::PublishAndWait(const Command& command) {
+  if (core_ != nullptr && Refusal(command).ok()) {
+    if (std::optional<absl::Status> done = core_->PublishOnCallerThread(command)) return *done;
+  }
+  return Wait([&](PublishCallback done) { Submit(command, std::move(done)); });
+}
+
 absl::Status Producer::Publish(std::string_view topic, std::string_view body) {
-  return Wait([&](PublishCallback done) { PublishAsync(topic, body, std::move(done)); });
+  Command command;
+  command.topic = topic;
+  command.body = body;
+  return PublishAndWait(command);
 }
 
 absl::Status Producer::MultiPublish(std::string_view topic, absl::Span<const std::string> bodies) {
-  return Wait([&](PublishCallback done) { MultiPublishAsync(topic, bodies, std::move(done)); });
+  Command command;
+  command.kind = Command::Kind::kMpub;
+  command.topic = topic;
+  command.strings = bodies;
+  return PublishAndWait(command);
 }
 
 absl::Status Producer::MultiPublish(std::string_view topic,
                                     absl::Span<const std::string_view> bodies) {
-  return Wait([&](PublishCallback done) { MultiPublishAsync(topic, bodies, std::move(done)); });
+  Command command;
+  command.kind = Command::Kind::kMpub;
+  command.topic = topic;
+  command.views = bodies;
+  return PublishAndWait(command);
 }
 
 absl::Status Producer::MultiPublish(std::string_view topic,
@@ -631,8 +701,12 @@ absl::Status Producer::MultiPublish(std::string_view topic,
 
 absl::Status Producer::DeferredPublish(std::string_view topic, std::chrono::milliseconds delay,
                                        std::string_view body) {
-  return Wait(
-      [&](PublishCallback done) { DeferredPublishAsync(topic, delay, body, std::move(done)); });
+  Command command;
+  command.kind = Command::Kind::kDpub;
+  command.topic = topic;
+  command.body = body;
+  command.delay_ms = delay.count();
+  return PublishAndWait(command);
 }
 
 void Producer::PublishAsync(std::string_view topic, std::string_view body, PublishCallback done) {

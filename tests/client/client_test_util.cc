@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "nsq/producer.h"
 #include "tests/testutil/http_client.h"
+#include "tests/testutil/wait_for.h"
 
 namespace nsq::client::testing {
 
@@ -37,6 +38,20 @@ std::string NsqdAddress(const testutil::TestNsqd& nsqd) {
 
 std::string LookupdAddress(const testutil::TestLookupd& lookupd) {
   return absl::StrCat("127.0.0.1:", lookupd.http_port());
+}
+
+int PublishAfterRestart(Producer& producer, const std::string& topic) {
+  int attempts = 0;
+  absl::Status last;
+  const bool ok = testutil::WaitFor(
+      [&] {
+        ++attempts;
+        last = producer.Publish(topic, "after");
+        CHECK_MESSAGE((last.ok() || absl::IsUnavailable(last)), last.ToString());
+        return last.ok();
+      },
+      std::chrono::seconds(10));
+  return ok ? attempts : 0;
 }
 
 void PublishAll(const testutil::TestNsqd& nsqd, const std::string& topic, const std::string& tag,

@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "nsq/config.h"
+#include "nsq/producer.h"
 #include "tests/testutil/test_certs.h"
 #include "tests/testutil/test_lookupd.h"
 #include "tests/testutil/test_nsqd.h"
@@ -48,6 +49,11 @@ std::string LookupdAddress(const testutil::TestLookupd& lookupd);
 // Publishes "<tag>-0" .. "<tag>-<count-1>" to `topic` in one MPUB (a test REQUIREs success).
 void PublishAll(const testutil::TestNsqd& nsqd, const std::string& topic, const std::string& tag,
                 int count);
+
+// After an nsqd restart: publishes "after" to `topic` until one is confirmed (each failure
+// must be Unavailable: a command may still meet the old connection, which nsqd closed and the
+// client may not have noticed yet); returns the attempts it took, 0 when none within 10 s.
+int PublishAfterRestart(Producer& producer, const std::string& topic);
 
 // A loopback port that was free a moment ago (for a fixed --tcp-address across restarts).
 uint16_t FreePort();

@@ -86,6 +86,8 @@ absl::Status SetFlag(std::string_view name, std::string_view value, BenchOptions
     return ParseInt(name, value, 1, &options->pipeline);
   } else if (name == "async") {
     return ParseBool(name, value, &options->async);
+  } else if (name == "caller-thread") {
+    return ParseBool(name, value, &options->caller_thread);
   } else if (name == "topics") {
     return ParseInt(name, value, 1, &options->topics);
   } else if (name == "rate") {
@@ -108,7 +110,8 @@ absl::Status SetFlag(std::string_view name, std::string_view value, BenchOptions
 
 // Flags that take no value: "--async" alone means true, as with Go's bool flags.
 bool IsBoolFlag(std::string_view name) {
-  return name == "async" || name == "tls" || name == "snappy" || name == "deflate";
+  return name == "async" || name == "caller-thread" || name == "tls" || name == "snappy" ||
+         name == "deflate";
 }
 
 }  // namespace
@@ -168,6 +171,8 @@ ours:
   --pipeline=N             writer: commands outstanding per connection; client-writer
                            --async: publishes outstanding per producer (default 1)
   --async                  client-writer: use the producer's async API (default false)
+  --caller-thread          client-writer: blocking publishes on the caller's thread
+                           (Config::sync_publish_on_caller_thread; default false)
   --topics=N               writer, reader, client-writer: connection i uses topic
                            "<topic>_<i mod N>" (default 1: --topic itself)
   --rate=N                 latency: messages per second (default 50000)
@@ -239,6 +244,9 @@ absl::StatusOr<BenchOptions> ParseBenchFlags(int argc, const char* const* argv) 
   }
   if (options.async && options.mode != BenchMode::kClientWriter) {
     return absl::InvalidArgumentError("--async applies to client-writer only");
+  }
+  if (options.caller_thread && options.mode != BenchMode::kClientWriter) {
+    return absl::InvalidArgumentError("--caller-thread applies to client-writer only");
   }
   const bool client_mode =
       options.mode == BenchMode::kClientWriter || options.mode == BenchMode::kClientReader;

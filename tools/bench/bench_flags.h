@@ -58,6 +58,9 @@ struct BenchOptions {
   int64_t pipeline = 1;
   // client-writer: use the producer's callback API instead of the blocking calls.
   bool async = false;
+  // client-writer: Config::sync_publish_on_caller_thread (blocking calls on the caller-thread
+  // lane).
+  bool caller_thread = false;
   // client-* modes: what the connection negotiates in IDENTIFY. --tls trusts --tls-ca-file
   // when given, else skips verification (a benchmark measures the cipher, not the PKI).
   bool tls = false;

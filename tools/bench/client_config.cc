@@ -10,6 +10,7 @@ client::Config ClientConfigFor(const BenchOptions& options) {
   config.tls_config.insecure_skip_verify = options.tls && options.tls_ca_file.empty();
   config.snappy = options.snappy;
   config.deflate = options.deflate;
+  config.sync_publish_on_caller_thread = options.caller_thread;
   return config;
 }
 

@@ -9,6 +9,8 @@
 #   async PUB   PUB (batch 1), PIPELINE commands outstanding per connection (client: PublishAsync)
 #   MPUB-200    publish WRITE_COUNT messages of 200 B in MPUB batches of 200, each waiting for OK
 #   consume     drain that backlog (RDY / max_in_flight 2500, FIN each)
+# The blocking rows (sync PUB, MPUB-200) also run the client with
+# Config::sync_publish_on_caller_thread (nsq_bench client-writer --caller-thread): side "lane".
 # Both sides connect (and the consumers subscribe) before the clock starts. The PUB rows also
 # stop at WRITE_COUNT messages: nsqd refuses publishes beyond --mem-queue-size. One nsqd serves
 # every run (free loopback ports, temporary --data-path, --mem-queue-size WRITE_COUNT); an
@@ -72,10 +74,15 @@ run_side() {
   echo "# $key: $detail" >&2
 }
 
-# sides ROUND: "raw client" in odd rounds, "client raw" in even ones.
-sides() { if (($1 % 2)); then echo raw client; else echo client raw; fi; }
+# sides ROUND [lane]: "raw client [lane]" in odd rounds, reversed in even ones.
+sides() {
+  local all=(raw client ${2:-})
+  if (($1 % 2)); then echo "${all[@]}"; else printf '%s\n' "${all[@]}" | tac | xargs; fi
+}
 # prefix SIDE: the nsq_bench mode prefix of a side.
-prefix() { [[ $1 == client ]] && echo client- || true; }
+prefix() { [[ $1 == raw ]] || echo client-; }
+# lane_flag SIDE: --caller-thread for the lane side.
+lane_flag() { [[ $1 != lane ]] || echo --caller-thread; }
 
 echo "# warm-up (not recorded): raw writer + drain" >&2
 create_channel warmup
@@ -84,11 +91,12 @@ nsq_bench reader --topic=warmup --count="$write_count" --runfor="$read_limit" >/
 delete_topic warmup
 
 for round in $(seq 1 "$rounds"); do
-  for side in $(sides "$round"); do
+  for side in $(sides "$round" lane); do
     p=$(prefix "$side")
     echo "# round $round, $side: sync PUB for $runfor" >&2
+    # shellcheck disable=SC2046  # an optional flag
     run_side "sync_$side" "${p}writer" --topic="${side}_pub1" --batch-size=1 --size=200 \
-      --runfor="$runfor" --count="$write_count"
+      --runfor="$runfor" --count="$write_count" $(lane_flag "$side")
     delete_topic "${side}_pub1"
   done
   for side in $(sides "$round"); do
@@ -99,12 +107,13 @@ for round in $(seq 1 "$rounds"); do
       --runfor="$runfor" --count="$write_count" --pipeline="$pipeline" "${async[@]}"
     delete_topic "${side}_pubp"
   done
-  for side in $(sides "$round"); do
+  for side in $(sides "$round" lane); do
     p=$(prefix "$side") topic="${side}_mpub"
     create_channel "$topic"
     echo "# round $round, $side: MPUB 200 x 200 B, $write_count msgs" >&2
+    # shellcheck disable=SC2046  # an optional flag
     run_side "mpub_$side" "${p}writer" --topic="$topic" --count="$write_count" \
-      --runfor="$read_limit" --batch-size=200 --size=200
+      --runfor="$read_limit" --batch-size=200 --size=200 $(lane_flag "$side")
     if [[ $msgs -gt 0 ]]; then
       echo "# round $round, $side: drain $msgs msgs" >&2
       run_side "consume_$side" "${p}reader" --topic="$topic" --channel=ch --count="$msgs" \
@@ -120,17 +129,20 @@ echo
 echo "| benchmark | raw nsq_bench msgs/s | C++ client msgs/s | client / raw |" \
   "nsqd CPU us/msg raw / client | bench process CPU us/msg raw / client |"
 echo "|---|---|---|---|---|---|"
+# row KEY CLIENT_SIDE LABEL
 row() {
-  local key=$1 label=$2 raw client
+  local key=$1 side=$2 label=$3 raw client
   # shellcheck disable=SC2086  # the lists are space-separated numbers
   {
-    raw=$(median ${rates[${key}_raw]}) client=$(median ${rates[${key}_client]})
+    raw=$(median ${rates[${key}_raw]}) client=$(median ${rates[${key}_${side}]})
     echo "| $label | $raw | $client | $(ratio "$client" "$raw") |" \
-      "$(median ${nsqd_cpus[${key}_raw]}) / $(median ${nsqd_cpus[${key}_client]}) |" \
-      "$(median ${bench_cpus[${key}_raw]}) / $(median ${bench_cpus[${key}_client]}) |"
+      "$(median ${nsqd_cpus[${key}_raw]}) / $(median ${nsqd_cpus[${key}_${side}]}) |" \
+      "$(median ${bench_cpus[${key}_raw]}) / $(median ${bench_cpus[${key}_${side}]}) |"
   }
 }
-row sync "sync PUB (batch 1, one round trip at a time, $runfor)"
-row async "async PUB (batch 1, $pipeline outstanding; client: PublishAsync)"
-row mpub "MPUB-200, publish $write_count (each call waits for OK)"
-row consume "consume that backlog (RDY / max_in_flight 2500, FIN each)"
+row sync client "sync PUB (batch 1, one round trip at a time, $runfor)"
+row sync lane "sync PUB, client with sync_publish_on_caller_thread"
+row async client "async PUB (batch 1, $pipeline outstanding; client: PublishAsync)"
+row mpub client "MPUB-200, publish $write_count (each call waits for OK)"
+row mpub lane "MPUB-200, client with sync_publish_on_caller_thread"
+row consume client "consume that backlog (RDY / max_in_flight 2500, FIN each)"

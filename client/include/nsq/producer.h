@@ -132,6 +132,11 @@ class Producer {
   struct Command;
   void Submit(Command command, PublishCallback done);
   absl::Status Wait(const std::function<void(PublishCallback)>& start);
+  // The blocking calls: on the caller-thread lane when it can take the command, else Submit
+  // and Wait.
+  absl::Status PublishAndWait(const Command& command);
+  // Why `command` cannot be sent (status(), topic name, negative delay); OK otherwise.
+  absl::Status Refusal(const Command& command) const;
 
   std::shared_ptr<Core> core_;
 };

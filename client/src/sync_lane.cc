@@ -1,0 +1,211 @@
+#include "client/src/sync_lane.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "client/src/address.h"
+#include "client/src/conn.h"
+#include "common/protocol/command.h"
+#include "common/protocol/identify.h"
+
+namespace nsq::client::internal {
+
+namespace {
+
+// Milliseconds left until `deadline` for poll(), at least 0.
+int MillisLeft(std::chrono::steady_clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  return left.count() < 0 ? 0 : static_cast<int>(left.count());
+}
+
+// Waits for `events` on `fd` until `deadline`: OK, DeadlineExceeded or the poll error.
+absl::Status Await(int fd, short events, std::chrono::steady_clock::time_point deadline,
+                   const std::string& what) {
+  while (true) {
+    pollfd p{fd, events, 0};
+    const int n = poll(&p, 1, MillisLeft(deadline));
+    if (n > 0) return absl::OkStatus();
+    if (n == 0) return absl::DeadlineExceededError(absl::StrCat(what, ": timed out"));
+    if (errno != EINTR) return absl::UnavailableError(absl::StrCat(what, ": ", strerror(errno)));
+  }
+}
+
+}  // namespace
+
+SyncLane::SyncLane(const Config& config) : config_(config) {}
+
+SyncLane::~SyncLane() { Close(); }
+
+void SyncLane::Close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  address_.clear();
+  decoder_ = protocol::FrameDecoder();
+}
+
+absl::Status SyncLane::Connect(const std::string& address) {
+  Close();
+  absl::StatusOr<std::pair<std::string, std::string>> host_port = SplitAddress(address);
+  if (!host_port.ok()) return host_port.status();
+  const std::string host = host_port->first.empty() ? "127.0.0.1" : host_port->first;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (int rc = getaddrinfo(host.c_str(), host_port->second.c_str(), &hints, &found); rc != 0) {
+    return absl::UnavailableError(absl::StrCat("resolve ", address, ": ", gai_strerror(rc)));
+  }
+  const Clock::time_point deadline = Clock::now() + config_.dial_timeout;
+  absl::Status status = absl::UnavailableError(absl::StrCat("dial ", address, ": no address"));
+  for (addrinfo* ai = found; ai != nullptr && fd_ < 0; ai = ai->ai_next) {
+    const int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
+      status = absl::UnavailableError(absl::StrCat("dial ", address, ": ", strerror(errno)));
+      ::close(fd);
+      continue;
+    }
+    status = Await(fd, POLLOUT, deadline, absl::StrCat("dial ", address));
+    int error = 0;
+    socklen_t size = sizeof(error);
+    if (status.ok() && getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0 && error != 0) {
+      status = absl::UnavailableError(absl::StrCat("dial ", address, ": ", strerror(error)));
+    }
+    if (!status.ok()) {
+      ::close(fd);
+      continue;
+    }
+    const int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    fd_ = fd;
+  }
+  freeaddrinfo(found);
+  if (fd_ < 0) return status;
+  address_ = address;
+
+  protocol::IdentifyRequest identify = IdentifyRequestFor(config_);
+  identify.heartbeat_interval = -1;  // nobody reads the lane between calls
+  std::string hello(protocol::kMagicV2);
+  protocol::EncodeIdentify(protocol::EncodeIdentifyRequest(identify), &hello);
+  size_t written = 0;
+  status = WriteAll(hello, Clock::now() + config_.write_timeout, &written);
+  protocol::Frame frame;
+  if (status.ok()) status = ReadFrame(&frame, Clock::now() + config_.read_timeout);
+  if (status.ok() && frame.type == protocol::FrameType::kError) {
+    status = StatusFromErrorFrame(frame.data);
+  }
+  if (status.ok() && frame.data != protocol::kOk) {
+    absl::StatusOr<protocol::IdentifyResponse> negotiated =
+        protocol::ParseIdentifyResponse(frame.data);
+    if (!negotiated.ok()) {
+      status = absl::InternalError(
+          absl::StrCat("IDENTIFY reply: ", std::string(negotiated.status().message())));
+    } else if (negotiated->auth_required) {
+      status = absl::FailedPreconditionError("nsqd requires AUTH: the lane is not used");
+    }
+  }
+  if (!status.ok()) Close();
+  return status;
+}
+
+bool SyncLane::StillOpen() {
+  pollfd p{fd_, POLLIN, 0};
+  if (poll(&p, 1, 0) <= 0) return true;
+  // Nothing is due on an idle lane: readable means closed (or garbage, which is as bad).
+  char byte;
+  const ssize_t n = recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+absl::Status SyncLane::WriteAll(std::string_view bytes, Clock::time_point deadline,
+                                size_t* written) {
+  while (*written < bytes.size()) {
+    const ssize_t n = send(fd_, bytes.data() + *written, bytes.size() - *written, MSG_NOSIGNAL);
+    if (n > 0) {
+      *written += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      absl::Status ready = Await(fd_, POLLOUT, deadline, absl::StrCat("write to ", address_));
+      if (!ready.ok()) return ready;
+      continue;
+    }
+    return absl::UnavailableError(absl::StrCat("write to ", address_, ": ", strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SyncLane::ReadFrame(protocol::Frame* frame, Clock::time_point deadline) {
+  char buffer[4096];
+  while (!decoder_.Next(frame)) {
+    if (!decoder_.status().ok()) {
+      return absl::DataLossError(
+          absl::StrCat("bad frame from nsqd: ", std::string(decoder_.status().message())));
+    }
+    const ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
+    if (n > 0) {
+      decoder_.Feed(std::string_view(buffer, static_cast<size_t>(n)));
+      continue;
+    }
+    if (n == 0) return absl::UnavailableError(absl::StrCat("read from ", address_, ": closed"));
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      return absl::UnavailableError(absl::StrCat("read from ", address_, ": ", strerror(errno)));
+    }
+    absl::Status ready = Await(fd_, POLLIN, deadline, absl::StrCat("read from ", address_));
+    if (!ready.ok()) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("no data from ", address_, " within read_timeout"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+SyncLane::Outcome SyncLane::RoundTrip(const std::string& address, std::string_view command) {
+  if (fd_ >= 0 && (address_ != address || !StillOpen())) Close();
+  if (fd_ < 0) {
+    if (Clock::now() < retry_at_) return Outcome{};
+    if (absl::Status status = Connect(address); !status.ok()) {
+      retry_at_ = Clock::now() + config_.reconnect_max_backoff;
+      return Outcome{};
+    }
+  }
+  size_t written = 0;
+  absl::Status status = WriteAll(command, Clock::now() + config_.write_timeout, &written);
+  if (!status.ok() && written == 0) {
+    Close();
+    return Outcome{};
+  }
+  protocol::Frame frame;
+  if (status.ok()) status = ReadFrame(&frame, Clock::now() + config_.read_timeout);
+  if (!status.ok()) {
+    Close();
+    return Outcome{true, absl::UnavailableError(absl::StrCat(
+                             "connection to ", address, " lost before its reply: ",
+                             status.ToString()))};
+  }
+  if (frame.type == protocol::FrameType::kError) {
+    status = StatusFromErrorFrame(frame.data);
+    if (!IsNonFatalError(frame.data)) Close();  // nsqd closes after a fatal error
+    return Outcome{true, status};
+  }
+  if (frame.data != protocol::kOk) {
+    Close();
+    return Outcome{true, absl::InternalError(absl::StrCat("unexpected reply from ", address, ": ",
+                                                          frame.data.substr(0, 100)))};
+  }
+  return Outcome{true, absl::OkStatus()};
+}
+
+}  // namespace nsq::client::internal
