@@ -441,6 +441,7 @@ const std::vector<Option>& Options() {
                 int64_t{1} << 40),
       IntOption("max_outstanding_bytes", &Config::max_outstanding_bytes, 1, int64_t{1} << 50),
       BoolOption("block_when_full", &Config::block_when_full),
+      BoolOption("sync_publish_on_caller_thread", &Config::sync_publish_on_caller_thread),
       DurationOption("reconnect_min_backoff", &Config::reconnect_min_backoff, milliseconds(1),
                      60 * kMinute),
       Checked(DurationOption("reconnect_max_backoff", &Config::reconnect_max_backoff,

@@ -182,7 +182,7 @@ struct Config {
   // tls_config (a Go *tls.Config) cannot be given as a value: it is refused with a pointer to
   // the tls_* options. This library's own: max_outstanding_messages max_outstanding_bytes
   // block_when_full reconnect_min_backoff reconnect_max_backoff drain_timeout
-  // tls_server_name log_level ("debug", "info", "warning", "error").
+  // sync_publish_on_caller_thread tls_server_name log_level ("debug", "info", "warning", "error").
   absl::Status Set(std::string_view option, std::string_view value);
   absl::Status Set(std::string_view option, const char* value);
   absl::Status Set(std::string_view option, bool value);
