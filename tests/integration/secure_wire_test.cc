@@ -294,7 +294,7 @@ TEST_CASE("garbage inside a compressed stream closes that connection only") {
     auto conn = ConnectV2(*nsqd);
     Negotiate(*conn, snappy ? R"("snappy":true)" : R"("deflate":true)");
     Compress(*conn, snappy);
-    NSQ_REQUIRE_OK(conn->SendWire(std::string("\x07garbage that is no codec's stream\xff\xfe", 40)));
+    NSQ_REQUIRE_OK(conn->SendWire(std::string("\x07garbage that is no codec's stream\xff\xfe")));
     CHECK(conn->IsClosedByPeer());
   }
   Publish(*nsqd, "still_fine", "x");

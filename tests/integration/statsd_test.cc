@@ -110,7 +110,8 @@ TEST_CASE("statsd packets after publishing 10: 6 finished, 3 deferred by REQ, 1 
   // --statsd-mem-stats is on by default: the process's heap and RSS.
   CHECK(state.pushes_with_mem >= 1);
   CHECK(state.gauges["mem.resident_bytes"] > 1'000'000);
-  CHECK(state.gauges["mem.heap_in_use_bytes"] > 0);
+  // glibc's heap figures (a sanitizer's allocator replaces glibc's and they read 0).
+  if (!TestNsqd::Sanitized()) CHECK(state.gauges["mem.heap_in_use_bytes"] > 0);
   CHECK(state.gauges.count("mem.heap_idle_bytes") == 1);
 
   // The consumer goes away with nothing in flight; nothing more is counted after that.
