@@ -172,6 +172,9 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
 
   // Handler threads.
   void WorkerLoop();
+  // The handler (or give-up handler) on one message: a handler thread's, or with
+  // concurrency 0 the io thread's.
+  void RunWork(Work& work);
 
   // io thread.
   void AddConn(const std::string& address, bool from_lookupd);
@@ -232,6 +235,8 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
   mutable std::condition_variable stopped_cv_;
   bool io_done_ = false;
   int live_workers_ = 0;
+  // SetHandler(handler, 0): handlers run on the io thread. Set before connecting.
+  bool inline_handler_ = false;
   std::set<std::thread::id> finished_workers_;
   bool stopped_ = false;
 
@@ -292,13 +297,16 @@ void Consumer::Core::SetHandler(Handler handler, int concurrency) {
     return;
   }
   handler_ = std::move(handler);
+  // 0: handlers run on the io thread as messages arrive (no threads, no hand-off).
+  inline_handler_ = concurrency == 0;
+  const int threads = inline_handler_ ? 0 : std::max(1, concurrency);
   {
     std::lock_guard<std::mutex> work_lock(work_mu_);
-    live_workers_ = std::max(1, concurrency);
+    live_workers_ = threads;
   }
   // Each thread keeps the Core alive: a handler still running when Stop() gives up on it
   // (see FinishStop) ends on a detached thread.
-  for (int i = 0; i < std::max(1, concurrency); ++i) {
+  for (int i = 0; i < threads; ++i) {
     workers_.emplace_back([self = shared_from_this()] { self->WorkerLoop(); });
   }
 }
@@ -555,28 +563,32 @@ void Consumer::Core::WorkerLoop() {
       work = std::move(work_.front());
       work_.pop_front();
     }
-    Message message(work.message);
-    if (work.give_up) {
-      GiveUpHandler give_up;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        give_up = give_up_;
-      }
-      if (give_up) {
-        give_up(message);
-      } else {
-        CLIENT_LOG(config_, LogLevel::kWarning,
-                   "(%s) msg %s attempted %d times, giving up; body: %s", message.nsqd_address(),
-                   message.id(), message.attempts(), message.body().substr(0, 256));
-      }
-      if (!message.IsAutoResponseDisabled()) message.Finish();
-      continue;
+    RunWork(work);
+  }
+}
+
+void Consumer::Core::RunWork(Work& work) {
+  Message message(work.message);
+  if (work.give_up) {
+    GiveUpHandler give_up;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      give_up = give_up_;
     }
-    const absl::Status status = internal::HandleAndRespond(handler_, message);
-    if (!status.ok() && !message.IsAutoResponseDisabled()) {
-      CLIENT_LOG(config_, LogLevel::kWarning, "(%s) handler failed for msg %s (attempt %d): %s",
-                 message.nsqd_address(), message.id(), message.attempts(), status.ToString());
+    if (give_up) {
+      give_up(message);
+    } else {
+      CLIENT_LOG(config_, LogLevel::kWarning,
+                 "(%s) msg %s attempted %d times, giving up; body: %s", message.nsqd_address(),
+                 message.id(), message.attempts(), message.body().substr(0, 256));
     }
+    if (!message.IsAutoResponseDisabled()) message.Finish();
+    return;
+  }
+  const absl::Status status = internal::HandleAndRespond(handler_, message);
+  if (!status.ok() && !message.IsAutoResponseDisabled()) {
+    CLIENT_LOG(config_, LogLevel::kWarning, "(%s) handler failed for msg %s (attempt %d): %s",
+               message.nsqd_address(), message.id(), message.attempts(), status.ToString());
   }
 }
 
@@ -708,6 +720,13 @@ void Consumer::Core::FlushWork() {
   if (new_work_.empty()) return;
   if (stopping_) {
     RequeueWork(new_work_);
+    return;
+  }
+  if (inline_handler_) {
+    // Handlers may call back into the consumer (Stop, ChangeMaxInFlight): work on a copy.
+    std::vector<Work> batch;
+    batch.swap(new_work_);
+    for (Work& work : batch) RunWork(work);
     return;
   }
   const size_t count = new_work_.size();

@@ -244,6 +244,64 @@ TEST_CASE("A message over max_attempts goes to the give-up handler and is finish
   CHECK(Stat(*nsqd, "poison", "c", "depth") == 0);
 }
 
+TEST_CASE("With concurrency 0 the handler runs on the I/O thread; FIN, REQ, Stop inside work") {
+  auto nsqd = StartNsqd();
+  PublishAll(*nsqd, "inline", "m", 200);
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  config.max_in_flight = 50;
+  config.default_requeue_delay = 0ms;
+  Consumer consumer("inline", "c", config);
+  std::mutex mu;
+  std::set<std::thread::id> threads;
+  std::set<std::string> bodies;
+  int failed_once = 0;
+  consumer.SetHandler(
+      [&](Message& m) {
+        std::lock_guard<std::mutex> lock(mu);
+        threads.insert(std::this_thread::get_id());
+        if (m.body() == "m-7" && m.attempts() == 1) {
+          ++failed_once;
+          return absl::UnavailableError("once");  // REQ, then delivered again
+        }
+        bodies.insert(m.body());
+        return absl::OkStatus();
+      },
+      /*concurrency=*/0);
+  CLIENT_REQUIRE_OK(consumer.ConnectToNsqd(NsqdAddress(*nsqd)));
+  REQUIRE(WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        return bodies.size() == 200;
+      },
+      15s));
+  CHECK(WaitFor([&] { return Stat(*nsqd, "inline", "c", "in_flight_count") == 0; }, 5s));
+  CHECK(Stat(*nsqd, "inline", "c", "depth") == 0);
+  CHECK(consumer.Stats().messages_finished == 200);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    CHECK(threads.size() == 1);  // one thread for every message: the I/O thread
+    CHECK(threads.count(std::this_thread::get_id()) == 0);
+    CHECK(failed_once == 1);
+  }
+
+  // Stop() from inside an inline handler only starts stopping; the consumer then stops.
+  Consumer stopper("inline", "d", config);
+  std::atomic<int> ran{0};
+  stopper.SetHandler(
+      [&](Message&) {
+        ++ran;
+        stopper.Stop();
+        return absl::OkStatus();
+      },
+      /*concurrency=*/0);
+  CLIENT_REQUIRE_OK(stopper.ConnectToNsqd(NsqdAddress(*nsqd)));
+  REQUIRE(WaitFor([&] { return stopper.Stats().connections == 1; }, 10s));  // channel d exists
+  PublishAll(*nsqd, "inline", "stop", 1);
+  CHECK(stopper.WaitStopped(10s));
+  CHECK(ran >= 1);
+}
+
 TEST_CASE("Stop() lets in-flight handlers finish and sends their FIN before closing") {
   auto nsqd = StartNsqd();
   PublishAll(*nsqd, "slow", "m", 5);

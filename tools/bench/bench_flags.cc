@@ -88,6 +88,8 @@ absl::Status SetFlag(std::string_view name, std::string_view value, BenchOptions
     return ParseBool(name, value, &options->async);
   } else if (name == "caller-thread") {
     return ParseBool(name, value, &options->caller_thread);
+  } else if (name == "inline-handler") {
+    return ParseBool(name, value, &options->inline_handler);
   } else if (name == "topics") {
     return ParseInt(name, value, 1, &options->topics);
   } else if (name == "rate") {
@@ -110,8 +112,8 @@ absl::Status SetFlag(std::string_view name, std::string_view value, BenchOptions
 
 // Flags that take no value: "--async" alone means true, as with Go's bool flags.
 bool IsBoolFlag(std::string_view name) {
-  return name == "async" || name == "caller-thread" || name == "tls" || name == "snappy" ||
-         name == "deflate";
+  return name == "async" || name == "caller-thread" || name == "inline-handler" ||
+         name == "tls" || name == "snappy" || name == "deflate";
 }
 
 }  // namespace
@@ -173,6 +175,8 @@ ours:
   --async                  client-writer: use the producer's async API (default false)
   --caller-thread          client-writer: blocking publishes on the caller's thread
                            (Config::sync_publish_on_caller_thread; default false)
+  --inline-handler         client-reader: the handler on the consumer's I/O thread
+                           (SetHandler concurrency 0; default false)
   --topics=N               writer, reader, client-writer: connection i uses topic
                            "<topic>_<i mod N>" (default 1: --topic itself)
   --rate=N                 latency: messages per second (default 50000)
@@ -247,6 +251,9 @@ absl::StatusOr<BenchOptions> ParseBenchFlags(int argc, const char* const* argv) 
   }
   if (options.caller_thread && options.mode != BenchMode::kClientWriter) {
     return absl::InvalidArgumentError("--caller-thread applies to client-writer only");
+  }
+  if (options.inline_handler && options.mode != BenchMode::kClientReader) {
+    return absl::InvalidArgumentError("--inline-handler applies to client-reader only");
   }
   const bool client_mode =
       options.mode == BenchMode::kClientWriter || options.mode == BenchMode::kClientReader;

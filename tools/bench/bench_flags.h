@@ -61,6 +61,8 @@ struct BenchOptions {
   // client-writer: Config::sync_publish_on_caller_thread (blocking calls on the caller-thread
   // lane).
   bool caller_thread = false;
+  // client-reader: the handler on the consumer's I/O thread (SetHandler concurrency 0).
+  bool inline_handler = false;
   // client-* modes: what the connection negotiates in IDENTIFY. --tls trusts --tls-ca-file
   // when given, else skips verification (a benchmark measures the cipher, not the PKI).
   bool tls = false;

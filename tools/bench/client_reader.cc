@@ -66,7 +66,7 @@ absl::StatusOr<BenchResult> RunClientReader(const BenchOptions& options) {
   // One consumer, so one harness worker; --connections becomes its handler concurrency.
   BenchOptions one = options;
   one.connections = 1;
-  const int handler_threads = static_cast<int>(options.connections);
+  const int handler_threads = options.inline_handler ? 0 : static_cast<int>(options.connections);
   return RunConnections(one, StopRule::kAtRunforOrCount, [handler_threads](BenchRun& run) {
     return ConsumerWorker(run, handler_threads);
   });

@@ -10,7 +10,9 @@
 #   MPUB-200    publish WRITE_COUNT messages of 200 B in MPUB batches of 200, each waiting for OK
 #   consume     drain that backlog (RDY / max_in_flight 2500, FIN each)
 # The blocking rows (sync PUB, MPUB-200) also run the client with
-# Config::sync_publish_on_caller_thread (nsq_bench client-writer --caller-thread): side "lane".
+# Config::sync_publish_on_caller_thread (nsq_bench client-writer --caller-thread): side "lane";
+# the lane's backlog is drained by a consumer whose handler runs on its I/O thread
+# (concurrency 0, client-reader --inline-handler).
 # Both sides connect (and the consumers subscribe) before the clock starts. The PUB rows also
 # stop at WRITE_COUNT messages: nsqd refuses publishes beyond --mem-queue-size. One nsqd serves
 # every run (free loopback ports, temporary --data-path, --mem-queue-size WRITE_COUNT); an
@@ -81,8 +83,9 @@ sides() {
 }
 # prefix SIDE: the nsq_bench mode prefix of a side.
 prefix() { [[ $1 == raw ]] || echo client-; }
-# lane_flag SIDE: --caller-thread for the lane side.
+# lane_flag SIDE: --caller-thread for the lane side; reader_flag SIDE: --inline-handler.
 lane_flag() { [[ $1 != lane ]] || echo --caller-thread; }
+reader_flag() { [[ $1 != lane ]] || echo --inline-handler; }
 
 echo "# warm-up (not recorded): raw writer + drain" >&2
 create_channel warmup
@@ -116,8 +119,9 @@ for round in $(seq 1 "$rounds"); do
       --runfor="$read_limit" --batch-size=200 --size=200 $(lane_flag "$side")
     if [[ $msgs -gt 0 ]]; then
       echo "# round $round, $side: drain $msgs msgs" >&2
+      # shellcheck disable=SC2046  # an optional flag
       run_side "consume_$side" "${p}reader" --topic="$topic" --channel=ch --count="$msgs" \
-        --runfor="$read_limit" --rdy=2500 --size=200
+        --runfor="$read_limit" --rdy=2500 --size=200 $(reader_flag "$side")
     fi
     delete_topic "$topic"
   done
@@ -146,3 +150,4 @@ row async client "async PUB (batch 1, $pipeline outstanding; client: PublishAsyn
 row mpub client "MPUB-200, publish $write_count (each call waits for OK)"
 row mpub lane "MPUB-200, client with sync_publish_on_caller_thread"
 row consume client "consume that backlog (RDY / max_in_flight 2500, FIN each)"
+row consume lane "consume, client handler on its I/O thread (concurrency 0)"

@@ -26,7 +26,8 @@
 // waiting, and Stopped() / WaitStopped() tell when it is over (go-nsq's Stop and StopChan).
 //
 // Threads: every method may be called from any thread. The consumer owns one background I/O
-// thread and `concurrency` handler threads; handlers run on the handler threads only. Stop()
+// thread and `concurrency` handler threads; handlers run on the handler threads only (on the
+// I/O thread with concurrency 0). Stop()
 // called from a handler only starts stopping (it cannot wait for its own thread).
 //
 // Lifetime: move-only. A moved-from Consumer may only be destroyed or assigned to.
@@ -89,7 +90,9 @@ class Consumer {
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
 
-  // Set before connecting; once only. `concurrency` handler threads run it.
+  // Set before connecting; once only. `concurrency` handler threads run it. With 0 it runs on
+  // the consumer's I/O thread as messages arrive: no threads and no hand-off (the fastest for
+  // handlers that do not block), but while it runs nothing else of the consumer does.
   void SetHandler(Handler handler, int concurrency = 1);
   // Optional; set before connecting.
   void SetGiveUpHandler(GiveUpHandler handler);
