@@ -149,8 +149,8 @@ std::string BenchUsage() {
                  does with MultiPublish (Publish when --batch-size=1), each call waiting for
                  its OK; with --async, PublishAsync/MultiPublishAsync with up to --pipeline
                  publishes outstanding per producer.
-  client-reader: one nsq::client::Consumer (max_in_flight --rdy) connected to the nsqd, whose
-                 handler runs on N threads and counts each message (auto FIN).
+  client-reader: N nsq::client::Consumers (max_in_flight --rdy each, like the reader's
+                 connections), each handler on one thread counting each message (auto FIN).
   idle: N connections (one thread) that IDENTIFY and then only answer heartbeats, for
         --runfor; prints "IDLE ready=N" once all are set up.
   latency: one connection publishes --rate messages/s on a fixed schedule (PUB; MPUB with
@@ -168,7 +168,7 @@ flags (upstream bench_writer/bench_reader names):
   --rdy=N                  reader: RDY count to use (default 2500)
 ours:
   --connections=N          connections, one thread each (default: number of CPUs);
-                           client-writer: producers; client-reader: handler threads
+                           client-writer: producers; client-reader: consumers
   --count=N                stop after N messages in total (default 0 = unlimited)
   --pipeline=N             writer: commands outstanding per connection; client-writer
                            --async: publishes outstanding per producer (default 1)

@@ -63,11 +63,10 @@ absl::Status ConsumerWorker(BenchRun& run, int handler_threads) {
 }  // namespace
 
 absl::StatusOr<BenchResult> RunClientReader(const BenchOptions& options) {
-  // One consumer, so one harness worker; --connections becomes its handler concurrency.
-  BenchOptions one = options;
-  one.connections = 1;
-  const int handler_threads = options.inline_handler ? 0 : static_cast<int>(options.connections);
-  return RunConnections(one, StopRule::kAtRunforOrCount, [handler_threads](BenchRun& run) {
+  // As the raw reader's connections: --connections consumers, each one connection with RDY
+  // (max_in_flight) --rdy and one handler thread (none with --inline-handler).
+  const int handler_threads = options.inline_handler ? 0 : 1;
+  return RunConnections(options, StopRule::kAtRunforOrCount, [handler_threads](BenchRun& run) {
     return ConsumerWorker(run, handler_threads);
   });
 }

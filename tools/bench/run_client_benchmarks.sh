@@ -127,7 +127,7 @@ for round in $(seq 1 "$rounds"); do
   done
 done
 
-echo "nsqd: \`$nsqd_bin\`; $connections connections (raw) / producers and handler threads" \
+echo "nsqd: \`$nsqd_bin\`; $connections connections (raw) / producers or consumers" \
   "(client) per nsq_bench process; 200-byte messages; medians of $rounds rounds"
 echo
 echo "| benchmark | raw nsq_bench msgs/s | C++ client msgs/s | client / raw |" \
