@@ -40,6 +40,13 @@ absl::Status Await(int fd, short events, std::chrono::steady_clock::time_point d
   }
 }
 
+void SetTimeout(int fd, int option, std::chrono::milliseconds timeout) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+  setsockopt(fd, SOL_SOCKET, option, &tv, sizeof(tv));
+}
+
 }  // namespace
 
 SyncLane::SyncLane(const Config& config) : config_(config) {}
@@ -87,6 +94,11 @@ absl::Status SyncLane::Connect(const std::string& address) {
     }
     const int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    // Blocking from here, bounded by socket timeouts: a round trip is then one send and one
+    // recv, with no poll in between.
+    SetTimeout(fd, SO_SNDTIMEO, config_.write_timeout);
+    SetTimeout(fd, SO_RCVTIMEO, config_.read_timeout);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     fd_ = fd;
   }
   freeaddrinfo(found);
@@ -119,9 +131,7 @@ absl::Status SyncLane::Connect(const std::string& address) {
 }
 
 bool SyncLane::StillOpen() {
-  pollfd p{fd_, POLLIN, 0};
-  if (poll(&p, 1, 0) <= 0) return true;
-  // Nothing is due on an idle lane: readable means closed (or garbage, which is as bad).
+  // Nothing is due on an idle lane: anything readable means closed (or garbage, as bad).
   char byte;
   const ssize_t n = recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
@@ -137,8 +147,10 @@ absl::Status SyncLane::WriteAll(std::string_view bytes, Clock::time_point deadli
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      absl::Status ready = Await(fd_, POLLOUT, deadline, absl::StrCat("write to ", address_));
-      if (!ready.ok()) return ready;
+      // SO_SNDTIMEO ran out (the call's deadline bounds the retries).
+      if (Clock::now() >= deadline) {
+        return absl::DeadlineExceededError(absl::StrCat("write to ", address_, ": timed out"));
+      }
       continue;
     }
     return absl::UnavailableError(absl::StrCat("write to ", address_, ": ", strerror(errno)));
@@ -163,8 +175,8 @@ absl::Status SyncLane::ReadFrame(protocol::Frame* frame, Clock::time_point deadl
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
       return absl::UnavailableError(absl::StrCat("read from ", address_, ": ", strerror(errno)));
     }
-    absl::Status ready = Await(fd_, POLLIN, deadline, absl::StrCat("read from ", address_));
-    if (!ready.ok()) {
+    // SO_RCVTIMEO ran out.
+    if (Clock::now() >= deadline) {
       return absl::DeadlineExceededError(
           absl::StrCat("no data from ", address_, " within read_timeout"));
     }
