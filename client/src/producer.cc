@@ -284,10 +284,36 @@ std::optional<absl::Status> Producer::Core::PublishOnCallerThread(const Command&
     }
     address = connected_to_;
   }
-  std::string bytes;
-  command.Encode(command.owned != nullptr ? *command.owned : command.body, &bytes);
   if (lane_ == nullptr) lane_ = std::make_unique<internal::SyncLane>(config_);
-  internal::SyncLane::Outcome outcome = lane_->RoundTrip(address, bytes);
+  internal::SyncLane::Outcome outcome;
+  if (command.kind == Command::Kind::kMpub) {
+    // The bodies are written from where they are: the header and each body's size are the
+    // only bytes made here.
+    const size_t count = command.messages();
+    std::string head;
+    protocol::EncodeMpub(command.topic, {}, &head);  // "MPUB topic\n" [size] [count]
+    std::string sizes(4 * count, '\0');
+    std::vector<iovec> pieces;
+    pieces.reserve(1 + 2 * count);
+    pieces.push_back(iovec{});
+    uint64_t body_size = 4;
+    for (size_t i = 0; i < count; ++i) {
+      const std::string_view body =
+          command.strings.empty() ? command.views[i] : std::string_view(command.strings[i]);
+      protocol::StoreBigEndian32(sizes.data() + 4 * i, static_cast<uint32_t>(body.size()));
+      pieces.push_back(iovec{sizes.data() + 4 * i, 4});
+      pieces.push_back(iovec{const_cast<char*>(body.data()), body.size()});
+      body_size += 4 + body.size();
+    }
+    protocol::StoreBigEndian32(head.data() + head.size() - 8, static_cast<uint32_t>(body_size));
+    protocol::StoreBigEndian32(head.data() + head.size() - 4, static_cast<uint32_t>(count));
+    pieces[0] = iovec{head.data(), head.size()};
+    outcome = lane_->RoundTrip(address, pieces);
+  } else {
+    std::string bytes;
+    command.Encode(command.owned != nullptr ? *command.owned : command.body, &bytes);
+    outcome = lane_->RoundTrip(address, bytes);
+  }
   if (!outcome.sent) return std::nullopt;
   (outcome.status.ok() ? published_ : failed_)
       .fetch_add(command.messages(), std::memory_order_relaxed);

@@ -8,7 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -109,8 +111,9 @@ absl::Status SyncLane::Connect(const std::string& address) {
   identify.heartbeat_interval = -1;  // nobody reads the lane between calls
   std::string hello(protocol::kMagicV2);
   protocol::EncodeIdentify(protocol::EncodeIdentifyRequest(identify), &hello);
+  std::vector<iovec> pieces{iovec{hello.data(), hello.size()}};
   size_t written = 0;
-  status = WriteAll(hello, Clock::now() + config_.write_timeout, &written);
+  status = WriteAll(pieces, Clock::now() + config_.write_timeout, &written);
   protocol::Frame frame;
   if (status.ok()) status = ReadFrame(&frame, Clock::now() + config_.read_timeout);
   if (status.ok() && frame.type == protocol::FrameType::kError) {
@@ -137,12 +140,28 @@ bool SyncLane::StillOpen() {
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-absl::Status SyncLane::WriteAll(std::string_view bytes, Clock::time_point deadline,
+absl::Status SyncLane::WriteAll(std::vector<iovec>& pieces, Clock::time_point deadline,
                                 size_t* written) {
-  while (*written < bytes.size()) {
-    const ssize_t n = send(fd_, bytes.data() + *written, bytes.size() - *written, MSG_NOSIGNAL);
+  size_t first = 0;
+  while (first < pieces.size()) {
+    if (pieces[first].iov_len == 0) {
+      ++first;
+      continue;
+    }
+    msghdr message{};
+    message.msg_iov = pieces.data() + first;
+    message.msg_iovlen = std::min<size_t>(pieces.size() - first, IOV_MAX);
+    ssize_t n = sendmsg(fd_, &message, MSG_NOSIGNAL);
     if (n > 0) {
       *written += static_cast<size_t>(n);
+      while (n > 0) {  // drop what went out
+        iovec& piece = pieces[first];
+        const size_t take = std::min(static_cast<size_t>(n), piece.iov_len);
+        piece.iov_base = static_cast<char*>(piece.iov_base) + take;
+        piece.iov_len -= take;
+        n -= static_cast<ssize_t>(take);
+        if (piece.iov_len == 0) ++first;
+      }
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -185,6 +204,11 @@ absl::Status SyncLane::ReadFrame(protocol::Frame* frame, Clock::time_point deadl
 }
 
 SyncLane::Outcome SyncLane::RoundTrip(const std::string& address, std::string_view command) {
+  std::vector<iovec> pieces{iovec{const_cast<char*>(command.data()), command.size()}};
+  return RoundTrip(address, pieces);
+}
+
+SyncLane::Outcome SyncLane::RoundTrip(const std::string& address, std::vector<iovec>& pieces) {
   if (fd_ >= 0 && (address_ != address || !StillOpen())) Close();
   if (fd_ < 0) {
     if (Clock::now() < retry_at_) return Outcome{};
@@ -194,7 +218,7 @@ SyncLane::Outcome SyncLane::RoundTrip(const std::string& address, std::string_vi
     }
   }
   size_t written = 0;
-  absl::Status status = WriteAll(command, Clock::now() + config_.write_timeout, &written);
+  absl::Status status = WriteAll(pieces, Clock::now() + config_.write_timeout, &written);
   if (!status.ok() && written == 0) {
     Close();
     return Outcome{};

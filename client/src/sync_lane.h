@@ -10,9 +10,12 @@
 // may or may not have been published), as on the I/O thread's path.
 #pragma once
 
+#include <sys/uio.h>
+
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "common/protocol/frame.h"
@@ -37,6 +40,9 @@ class SyncLane {
   // Sends one encoded PUB/MPUB/DPUB to the nsqd at `address` (connecting first when needed)
   // and waits for its answer, within write_timeout and read_timeout.
   Outcome RoundTrip(const std::string& address, std::string_view command);
+  // The same with the command in pieces, written with one gathered send (an MPUB's bodies
+  // from where they are). `pieces` is consumed.
+  Outcome RoundTrip(const std::string& address, std::vector<iovec>& pieces);
 
   void Close();
 
@@ -45,7 +51,8 @@ class SyncLane {
   absl::Status Connect(const std::string& address);
   // False when the connection was closed by nsqd or holds something unexpected.
   bool StillOpen();
-  absl::Status WriteAll(std::string_view bytes, Clock::time_point deadline, size_t* written);
+  absl::Status WriteAll(std::vector<iovec>& pieces, Clock::time_point deadline,
+                        size_t* written);
   absl::Status ReadFrame(protocol::Frame* frame, Clock::time_point deadline);
 
   const Config config_;

@@ -4,14 +4,18 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "nsq/consumer.h"
 #include "nsq/producer.h"
 #include "tests/client/client_test_util.h"
+#include "tests/testutil/wait_for.h"
 
 namespace nsq::client {
 namespace {
@@ -20,6 +24,7 @@ using namespace std::chrono_literals;
 using testing::NsqdAddress;
 using testing::StartNsqd;
 using testing::Stat;
+using testutil::WaitFor;
 
 Config LaneConfig(testing::LogRecorder& log) {
   Config config = log.MakeConfig();
@@ -52,6 +57,38 @@ TEST_CASE("Blocking publishes go over a second connection once the producer is c
 
   producer.Stop();
   CHECK(absl::IsFailedPrecondition(producer.Publish("lane", "late")));
+}
+
+TEST_CASE("An MPUB on the lane, its bodies written from where they are, arrives body for body") {
+  auto nsqd = StartNsqd();
+  testing::LogRecorder log;
+  Consumer consumer("lane_mpub", "c", log.MakeConfig());
+  std::mutex mu;
+  std::multiset<std::string> received;
+  consumer.SetHandler([&](Message& m) {
+    std::lock_guard<std::mutex> lock(mu);
+    received.insert(m.body());
+    return absl::OkStatus();
+  });
+  CLIENT_REQUIRE_OK(consumer.ConnectToNsqd(NsqdAddress(*nsqd)));
+  REQUIRE(WaitFor([&] { return consumer.Stats().connections == 1; }, 10s));
+
+  Producer producer(NsqdAddress(*nsqd), LaneConfig(log));
+  CLIENT_REQUIRE_OK(producer.Publish("lane_mpub", "first"));  // connects the usual way
+  const std::vector<std::string> strings = {"a", std::string(300000, 'b'), "ccc", "a"};
+  CLIENT_REQUIRE_OK(producer.MultiPublish("lane_mpub", strings));  // the lane, gathered
+  CLIENT_REQUIRE_OK(producer.MultiPublish("lane_mpub", {"view-1", "view-2"}));
+  CHECK(testing::ConnStats(*nsqd).size() >= 2);  // the consumer's and both producers'
+  std::multiset<std::string> expected(strings.begin(), strings.end());
+  expected.insert({"first", "view-1", "view-2"});
+  CHECK(WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        return received.size() == expected.size();
+      },
+      10s));
+  std::lock_guard<std::mutex> lock(mu);
+  CHECK(received == expected);
 }
 
 TEST_CASE("With async publishes unanswered a blocking one takes the usual path, in order") {
