@@ -25,6 +25,15 @@ boost::json::object Negotiate(RawConn& conn, std::string_view fields) {
   return ParseJson(frame->data).as_object();
 }
 
+// TLS options that verify nsqd against `ca_file` and offer at most `max_version` (empty: the
+// library's newest), with no client certificate.
+RawConn::TlsOptions Verifying(const std::string& ca_file, const std::string& max_version = "") {
+  RawConn::TlsOptions tls;
+  tls.ca_file = ca_file;
+  tls.max_version = max_version;
+  return tls;
+}
+
 // A connection upgraded to TLS (verifying the server against the test CA).
 std::unique_ptr<RawConn> TlsConnection(const TestNsqd& nsqd, const TestCerts& certs,
                                        RawConn::TlsOptions tls = {}) {
@@ -172,7 +181,7 @@ TEST_CASE("--tls-client-auth-policy=require wants a certificate, any certificate
   {
     auto conn = ConnectV2(*nsqd);
     Negotiate(*conn, R"("tls_v1":true)");
-    absl::Status started = conn->StartTls({.ca_file = certs.ca_cert});
+    absl::Status started = conn->StartTls(Verifying(certs.ca_cert));
     if (started.ok()) started = conn->ExpectOk();
     CHECK_FALSE(started.ok());
   }
@@ -188,13 +197,13 @@ TEST_CASE("--tls-min-version=tls1.3 refuses a TLS 1.2 client; the default accept
   const TestCerts& certs = dir.certs();
   std::vector<std::string> flags = certs.NsqdFlags();
   auto lenient = StartNsqd(flags);
-  auto old_client = TlsConnection(*lenient, certs, {.max_version = "tls1.2"});
+  auto old_client = TlsConnection(*lenient, certs, Verifying(certs.ca_cert, "tls1.2"));
   CHECK(old_client->TlsVersion() == "TLSv1.2");
   flags.push_back("--tls-min-version=tls1.3");
   auto strict = StartNsqd(flags);
   auto conn = ConnectV2(*strict);
   Negotiate(*conn, R"("tls_v1":true)");
-  CHECK_FALSE(conn->StartTls({.ca_file = certs.ca_cert, .max_version = "tls1.2"}).ok());
+  CHECK_FALSE(conn->StartTls(Verifying(certs.ca_cert, "tls1.2")).ok());
 }
 
 TEST_CASE("--https-address serves the HTTP API over TLS (openssl s_client)") {
@@ -260,7 +269,7 @@ TEST_CASE("TLS with snappy or deflate: compression sits above TLS") {
     boost::json::object reply = Negotiate(
         *conn, snappy ? R"("tls_v1":true,"snappy":true)" : R"("tls_v1":true,"deflate":true)");
     REQUIRE(reply["tls_v1"] == true);
-    NSQ_REQUIRE_OK(conn->StartTls({.ca_file = certs.ca_cert}));
+    NSQ_REQUIRE_OK(conn->StartTls(Verifying(certs.ca_cert)));
     NSQ_REQUIRE_OK(conn->ExpectOk());
     Compress(*conn, snappy);
     const std::string topic = snappy ? "tls_snappy" : "tls_deflate";
