@@ -8,6 +8,9 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
   libabsl-dev libsnappy-dev librocksdb-dev doctest-dev libtomlplusplus-dev
   zlib1g-dev
+  # The auth server's topic/channel rules are regexes in Go's syntax; RE2 matches them in
+  # linear time, as Go does.
+  libre2-dev
   # TLS (nsqd, the client) and the tests' certificates and s_client checks.
   libssl-dev openssl
   redis-server

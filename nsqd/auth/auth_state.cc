@@ -3,47 +3,25 @@
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <re2/re2.h>
 
 #include "absl/strings/str_format.h"
 
 namespace nsq::nsqd {
 namespace {
 
-// Go's regexp (nsqd's) refuses backreferences and repeat counts over 1000; libstdc++'s
-// std::regex accepts both and overflows an int parsing a long one ("\\77777777777" or
-// "a{99999999999}": undefined behaviour, found by fuzz/identify_json_fuzz). Refused here first.
-bool HasNumberGoRefuses(std::string_view pattern) {
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    if (pattern[i] == '\\') {
-      if (i + 1 < pattern.size() && pattern[i + 1] >= '1' && pattern[i + 1] <= '9') return true;
-      ++i;  // the escaped character
-    } else if (pattern[i] == '{') {
-      // {n}, {n,} or {n,m}: each count as Go reads it, at most 1000.
-      int count = 0;
-      for (size_t j = i + 1; j < pattern.size(); ++j) {
-        if (pattern[j] == ',') {
-          count = 0;
-        } else if (pattern[j] < '0' || pattern[j] > '9') {
-          break;
-        } else if ((count = count * 10 + (pattern[j] - '0')) > 1000) {
-          return true;
-        }
-      }
-    }
-  }
-  return false;
-}
-
-absl::StatusOr<std::regex> Compile(const std::string& pattern) {
-  if (HasNumberGoRefuses(pattern)) {
+// RE2 refuses what Go's regexp refuses (backreferences, repeat counts over 1000) with an
+// error instead of the undefined behaviour libstdc++'s std::regex had on "a{99999999999}".
+absl::StatusOr<std::shared_ptr<const re2::RE2>> Compile(std::string_view pattern) {
+  re2::RE2::Options options;
+  options.set_log_errors(false);  // the error goes back to the caller, not to stderr
+  auto compiled = std::make_shared<const re2::RE2>(re2::StringPiece(pattern.data(), pattern.size()),
+                                                   options);
+  if (!compiled->ok()) {
     return absl::InvalidArgumentError(
-        absl::StrFormat("bad regex \"%s\": backreference or repeat count over 1000", pattern));
+        absl::StrFormat("bad regex \"%s\": %s", pattern, compiled->error()));
   }
-  try {
-    return std::regex(pattern, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
-    return absl::InvalidArgumentError(absl::StrFormat("bad regex \"%s\": %s", pattern, e.what()));
-  }
+  return compiled;
 }
 
 std::string StringOf(const boost::json::object& object, std::string_view key) {
@@ -56,13 +34,13 @@ std::string StringOf(const boost::json::object& object, std::string_view key) {
 
 bool AuthState::Allowed(Permission permission, std::string_view topic,
                         std::string_view channel) const {
-  const std::string topic_name(topic);
-  const std::string channel_name(channel);
+  const re2::StringPiece topic_name(topic.data(), topic.size());
+  const re2::StringPiece channel_name(channel.data(), channel.size());
   for (const Authorization& entry : authorizations) {
     if (permission == kSubscribe ? !entry.subscribe : !entry.publish) continue;
-    if (!std::regex_search(topic_name, entry.topic)) continue;
-    for (const std::regex& channel_regex : entry.channels) {
-      if (std::regex_search(channel_name, channel_regex)) return true;
+    if (!re2::RE2::PartialMatch(topic_name, *entry.topic)) continue;
+    for (const std::shared_ptr<const re2::RE2>& channel_regex : entry.channels) {
+      if (re2::RE2::PartialMatch(channel_name, *channel_regex)) return true;
     }
   }
   return false;
@@ -92,14 +70,14 @@ absl::StatusOr<AuthState> ParseAuthResponse(std::string_view json) {
       const boost::json::object& entry = item.as_object();
       AuthState::Authorization authorization;
       authorization.topic_pattern = StringOf(entry, "topic");
-      absl::StatusOr<std::regex> topic = Compile(authorization.topic_pattern);
+      auto topic = Compile(authorization.topic_pattern);
       if (!topic.ok()) return topic.status();
       authorization.topic = std::move(*topic);
       if (const boost::json::value* channels = entry.if_contains("channels");
           channels != nullptr && channels->is_array()) {
         for (const boost::json::value& channel : channels->as_array()) {
           if (!channel.is_string()) return absl::InvalidArgumentError("a channel is not a string");
-          absl::StatusOr<std::regex> compiled = Compile(std::string(channel.as_string()));
+          auto compiled = Compile(channel.as_string());
           if (!compiled.ok()) return compiled.status();
           authorization.channels.push_back(std::move(*compiled));
         }

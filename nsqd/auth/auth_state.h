@@ -9,16 +9,22 @@
 //   {"ttl": 3600, "identity": "...", "identity_url": "...",
 //    "authorizations": [{"topic": "<regex>", "channels": ["<regex>", ...],
 //                        "permissions": ["subscribe", "publish"]}]}
-// Regexes match anywhere in the name (Go's regexp.MatchString), so "test" allows "mytest1".
+// Regexes match anywhere in the name (Go's regexp.MatchString), so "test" allows "mytest1". They
+// are RE2's, whose syntax is Go's and whose matching takes time linear in the name, as Go's does:
+// a backtracking engine (std::regex) let an answer like "(a+)+$" hang the event loop.
 #pragma once
 
 #include <cstdint>
-#include <regex>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace nsq::nsqd {
 
@@ -27,8 +33,10 @@ struct AuthState {
 
   struct Authorization {
     std::string topic_pattern;
-    std::regex topic;
-    std::vector<std::regex> channels;
+    // Compiled once; shared, so that an AuthState copies cheaply (RE2 is not copyable, and
+    // matching through a const RE2 is thread-safe).
+    std::shared_ptr<const re2::RE2> topic;
+    std::vector<std::shared_ptr<const re2::RE2>> channels;
     bool subscribe = false;
     bool publish = false;
   };
