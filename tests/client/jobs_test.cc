@@ -368,6 +368,38 @@ TEST_CASE("A retry delay beyond nsqd's limit is capped at max_retry_delay") {
   CHECK(runs.Count() == 1);
 }
 
+TEST_CASE("A retry whose publish nsqd refuses is requeued unchanged, and runs again") {
+  // The worker's retry delay (1.5 s) is over this nsqd's --max-req-timeout (1 s), and nothing
+  // caps it here: the DPUB of the retry is refused (E_INVALID), so the message itself is
+  // requeued, with nsqd clamping its delay to 1 s, and the job comes back as it was, its count
+  // riding on nsqd's attempts.
+  auto nsqd = StartNsqd({"--max-req-timeout=1s"});
+  client::testing::LogRecorder log;
+  WorkerOptions options = Options(*nsqd, log);
+  options.retry_delay = [](int) { return 1500ms; };
+  Worker worker("jobs_refused", options);
+  Runs runs;
+  worker.Register("OnceFlaky", [&](const Job& job) {
+    runs.Add(job);
+    return runs.Count() == 1 ? absl::UnavailableError("not yet") : absl::OkStatus();
+  });
+  CLIENT_REQUIRE_OK(worker.Start());
+  Client client(NsqdAddress(*nsqd));
+  REQUIRE(client.Enqueue("jobs_refused", "OnceFlaky", "[]").ok());
+  REQUIRE(runs.WaitCount(2));
+  CHECK(WaitFor([&] { return Settled(*nsqd, "jobs_refused"); }, 5s));
+  CHECK(runs.Count() == 2);
+  CHECK(log.Contains("publishing the retry of job"));
+  CHECK(log.Contains("requeued unchanged"));
+  // One message in all: the retry was never published; the first delivery was requeued.
+  CHECK(Stat(*nsqd, "jobs_refused", "", "message_count") == 1);
+  CHECK(Stat(*nsqd, "jobs_refused", "workers", "requeue_count") == 1);
+  CHECK(runs.job(1).raw_json == runs.job(0).raw_json);  // no failure fields added
+  CHECK(runs.job(0).retry_count == 0);
+  CHECK(runs.job(1).retry_count == 1);  // nsqd's attempts carry it
+  CHECK(runs.time(1) - runs.time(0) >= 900ms);
+}
+
 TEST_CASE("A job that keeps failing lands on <queue>.dead with Sidekiq's error fields") {
   auto nsqd = StartNsqd();
   client::testing::LogRecorder log;
