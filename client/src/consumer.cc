@@ -111,6 +111,7 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
                milliseconds delay) override;
   void SetHandler(Handler handler, int concurrency);
   void SetGiveUpHandler(GiveUpHandler handler);
+  void SetDiscoveryFilter(DiscoveryFilter filter);
   absl::Status ConnectToNsqd(const std::string& address);
   absl::Status ConnectToNsqLookupd(const std::string& address);
   void StopAsync();
@@ -118,6 +119,7 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
   bool Stopped() const;
   bool WaitStopped(milliseconds timeout) const;
   ConsumerStats Stats() const;
+  bool IsStarved() const;
   absl::Status ChangeMaxInFlight(int max_in_flight);
   absl::Status DisconnectFromNsqd(const std::string& address);
   absl::Status DisconnectFromNsqLookupd(const std::string& address);
@@ -131,6 +133,7 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
     std::string address;
     bool from_lookupd = false;
     std::atomic<bool> subscribed{false};
+    std::atomic<bool> closing{false};  // RDY 0 and CLS sent, or closed before subscribing
     std::atomic<int64_t> in_flight{0};
     std::atomic<int64_t> rdy{0};
     std::atomic<uint64_t> received{0};
@@ -217,6 +220,7 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
   mutable std::mutex mu_;
   Handler handler_;
   GiveUpHandler give_up_;
+  DiscoveryFilter discovery_filter_;
   bool stop_requested_ = false;
   std::set<std::string> direct_addresses_;
   std::set<std::string> lookupd_addresses_;
@@ -314,6 +318,11 @@ void Consumer::Core::SetHandler(Handler handler, int concurrency) {
 void Consumer::Core::SetGiveUpHandler(GiveUpHandler handler) {
   std::lock_guard<std::mutex> lock(mu_);
   give_up_ = std::move(handler);
+}
+
+void Consumer::Core::SetDiscoveryFilter(DiscoveryFilter filter) {
+  std::lock_guard<std::mutex> lock(mu_);
+  discovery_filter_ = std::move(filter);
 }
 
 absl::Status Consumer::Core::ConnectToNsqd(const std::string& address) {
@@ -464,6 +473,20 @@ void Consumer::Core::CheckStoppedLocked() {
   if (stopped_ || !io_done_ || live_workers_ > 0) return;
   stopped_ = true;
   stopped_cv_.notify_all();
+}
+
+bool Consumer::Core::IsStarved() const {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  for (const auto& [id, counters] : conn_counters_) {
+    // go-nsq's test: 85% of the connection's last RDY taken by unanswered messages.
+    const int64_t in_flight = counters->in_flight.load(std::memory_order_relaxed);
+    const int64_t threshold = counters->rdy.load(std::memory_order_relaxed) * 85 / 100;
+    if (in_flight > 0 && in_flight >= threshold &&
+        !counters->closing.load(std::memory_order_relaxed)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 ConsumerStats Consumer::Core::Stats() const {
@@ -849,6 +872,7 @@ void Consumer::Core::ReconnectLater(const std::string& address) {
 
 void Consumer::Core::CloseConn(ConnState& conn) {
   if (conn.phase == Phase::kClosing) return;
+  conn.counters->closing.store(true, std::memory_order_relaxed);
   if (conn.phase != Phase::kSubscribed) {
     conn.phase = Phase::kClosing;
     conn.conn->Close(absl::CancelledError("closed before subscribing"));
@@ -1061,7 +1085,17 @@ asio::awaitable<void> Consumer::Core::QueryLookupds() {
     found.insert(producers->begin(), producers->end());
   }
   if (stopping_ || !any_answer) co_return;
-  for (const std::string& address : found) AddConn(address, /*from_lookupd=*/true);
+  std::vector<std::string> listed(found.begin(), found.end());
+  DiscoveryFilter filter;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    filter = discovery_filter_;
+  }
+  if (filter) {
+    listed = filter(std::move(listed));
+    found = std::set<std::string>(listed.begin(), listed.end());
+  }
+  for (const std::string& address : listed) AddConn(address, /*from_lookupd=*/true);
   for (auto& [id, conn] : conns_) {
     if (conn.from_lookupd && !conn.retiring && found.count(conn.address) == 0) {
       CLIENT_LOG(config_, LogLevel::kInfo, "(%s) no longer listed by lookupd, closing",
@@ -1165,6 +1199,10 @@ void Consumer::SetGiveUpHandler(GiveUpHandler handler) {
   core_->SetGiveUpHandler(std::move(handler));
 }
 
+void Consumer::SetDiscoveryFilter(DiscoveryFilter filter) {
+  core_->SetDiscoveryFilter(std::move(filter));
+}
+
 absl::Status Consumer::ConnectToNsqd(const std::string& address) {
   return core_->ConnectToNsqd(address);
 }
@@ -1214,5 +1252,7 @@ bool Consumer::WaitStopped(std::chrono::milliseconds timeout) const {
 }
 
 ConsumerStats Consumer::Stats() const { return core_->Stats(); }
+
+bool Consumer::IsStarved() const { return core_->IsStarved(); }
 
 }  // namespace nsq::client

@@ -1,9 +1,11 @@
 // Changing a running Consumer: ChangeMaxInFlight (0 pauses), DisconnectFromNsqd and
-// DisconnectFromNsqLookupd, and what Stats() says about each connection meanwhile.
+// DisconnectFromNsqLookupd, and what Stats() says about each connection meanwhile; IsStarved
+// and the discovery filter.
 #include <doctest/doctest.h>
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -142,6 +144,89 @@ TEST_CASE("DisconnectFromNsqLookupd removes one lookupd but not the last") {
   REQUIRE(WaitFor([&] { return count(kept) >= 3; }, 10s));
   const int other_failures = count(gone);
   CHECK(other_failures <= 1);  // a poll already under way may still ask it once
+}
+
+TEST_CASE("IsStarved: true while held messages fill 85% of RDY, false once answered") {
+  auto nsqd = StartNsqd();
+  testing::LogRecorder log;
+  Config config = log.MakeConfig();
+  config.max_in_flight = 4;
+  Consumer consumer("starve", "c", config);
+  std::mutex mu;
+  std::vector<Message> held;
+  consumer.SetHandler([&](Message& m) {
+    m.DisableAutoResponse();
+    std::lock_guard<std::mutex> lock(mu);
+    held.push_back(m);
+    return absl::OkStatus();
+  });
+  auto held_count = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return held.size();
+  };
+  CLIENT_REQUIRE_OK(consumer.ConnectToNsqd(NsqdAddress(*nsqd)));
+  REQUIRE(WaitFor([&] { return ConnTo(consumer, NsqdAddress(*nsqd)).rdy == 4; }, 5s));
+  CHECK(!consumer.IsStarved());  // subscribed, nothing in flight
+  PublishAll(*nsqd, "starve", "m", 2);
+  REQUIRE(WaitFor([&] { return held_count() == 2; }, 5s));
+  CHECK(!consumer.IsStarved());  // 2 of RDY 4: below 85%
+  PublishAll(*nsqd, "starve", "n", 2);
+  REQUIRE(WaitFor([&] { return held_count() == 4; }, 5s));
+  CHECK(consumer.IsStarved());
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (Message& m : held) m.Finish();
+  }
+  CHECK(WaitFor([&] { return !consumer.IsStarved(); }, 5s));
+  CHECK(WaitFor([&] { return Stat(*nsqd, "starve", "c", "in_flight_count") == 0; }, 5s));
+  consumer.Stop();
+}
+
+TEST_CASE("A discovery filter picks which of lookupd's nsqd the consumer connects to") {
+  auto lookupd = testing::StartLookupd();
+  auto first = testing::StartNsqdWithLookupd(*lookupd);
+  auto second = testing::StartNsqdWithLookupd(*lookupd);
+  PublishAll(*first, "filtered", "a", 5);
+  PublishAll(*second, "filtered", "b", 5);
+  testing::LogRecorder log;
+  Consumer consumer("filtered", "c", log.MakeConfig());
+  std::atomic<int> from_second{0};
+  std::atomic<int> other{0};
+  consumer.SetHandler([&](Message& m) {
+    ++(m.nsqd_address() == NsqdAddress(*second) ? from_second : other);
+    return absl::OkStatus();
+  });
+  std::atomic<int> calls{0};
+  std::mutex mu;
+  std::vector<std::string> offered;
+  consumer.SetDiscoveryFilter([&](std::vector<std::string> addresses) {
+    ++calls;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      offered = addresses;
+    }
+    std::vector<std::string> kept;
+    for (std::string& address : addresses) {
+      if (address == NsqdAddress(*second)) kept.push_back(std::move(address));
+    }
+    return kept;
+  });
+  CLIENT_REQUIRE_OK(consumer.ConnectToNsqLookupd(testing::LookupdAddress(*lookupd)));
+  REQUIRE(WaitFor([&] { return from_second == 5; }, 10s));
+  // Another poll or two, and still only the second nsqd.
+  const int polls = calls;
+  REQUIRE(WaitFor([&] { return calls >= polls + 2; }, 10s));
+  CHECK(other == 0);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    CHECK(offered.size() == 2);  // the filter saw both
+  }
+  const ConsumerStats stats = consumer.Stats();
+  REQUIRE(stats.per_connection.size() == 1);
+  CHECK(stats.per_connection[0].address == NsqdAddress(*second));
+  CHECK(stats.per_connection[0].from_lookupd);
+  CHECK(Stat(*first, "filtered", "", "depth") == 5);  // never subscribed there: no channel
+  consumer.Stop();
 }
 
 TEST_CASE("backoff_strategy full_jitter backs off a random part of multiplier * 2^level") {

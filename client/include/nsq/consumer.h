@@ -51,6 +51,10 @@ using Handler = std::function<absl::Status(Message& message)>;
 // Runs instead of the handler for a message over max_attempts; FIN follows unless it called
 // DisableAutoResponse() or answered the message itself.
 using GiveUpHandler = std::function<void(Message& message)>;
+// Picks which of the nsqd that nsqlookupd listed for the topic to connect to: gets their TCP
+// "host:port" addresses, returns the ones to use (go-nsq's DiscoveryFilter, set there with
+// SetBehaviorDelegate). Runs on the consumer's I/O thread after each poll; must not block.
+using DiscoveryFilter = std::function<std::vector<std::string>(std::vector<std::string>)>;
 
 // One connection of a Consumer, as Stats() saw it.
 struct ConnectionStats {
@@ -96,6 +100,9 @@ class Consumer {
   void SetHandler(Handler handler, int concurrency = 1);
   // Optional; set before connecting.
   void SetGiveUpHandler(GiveUpHandler handler);
+  // Optional; set before ConnectToNsqLookupd. Connections found through lookupd that the
+  // filter drops are closed at the next poll, as if lookupd no longer listed them.
+  void SetDiscoveryFilter(DiscoveryFilter filter);
 
   // Connects to one nsqd ("host:port" of its TCP port). Returns once the connection attempt is
   // under way: FailedPrecondition without a handler or after Stop(), InvalidArgument for a bad
@@ -134,6 +141,9 @@ class Consumer {
 
   // Counters and a snapshot of every connection; cheap, from any thread.
   ConsumerStats Stats() const;
+  // True when a connection that is not closing has unanswered messages filling 85% or more
+  // of its last RDY: handlers are the bottleneck (go-nsq's IsStarved).
+  bool IsStarved() const;
 
  private:
   class Core;
