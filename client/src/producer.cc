@@ -40,6 +40,8 @@ struct Producer::Command {
   std::string_view body;            // PUB, DPUB
   std::string* owned = nullptr;     // PUB, DPUB: a body the producer may take over
   absl::Span<const std::string> strings;     // MPUB
+  // MPUB: `strings` is this vector, whose bodies the producer may take over.
+  std::vector<std::string>* owned_bodies = nullptr;
   absl::Span<const std::string_view> views;  // MPUB
   int64_t delay_ms = 0;                      // DPUB
 
@@ -149,6 +151,10 @@ class Producer::Core {
 
   // Encodes `command` at the end of the pending pieces. mu_ held.
   void AppendLocked(const Command& command);
+  // An MPUB whose bodies the caller gave up (Command::owned_bodies).
+  void AppendMpubTakingBodiesLocked(const Command& command);
+  // The last pending piece, when it still takes appended bytes; else a new one.
+  std::string* PendingTailLocked();
   // io thread.
   void Drain();
   void EnsureConnection();
@@ -204,13 +210,21 @@ class Producer::Core {
   std::mt19937_64 rng_;
 };
 
-void Producer::Core::AppendLocked(const Command& command) {
-  const bool owned = command.owned != nullptr && command.owned->size() >= internal::Conn::kOwnedPieceMin;
+std::string* Producer::Core::PendingTailLocked() {
   if (!pending_tail_open_ || pending_.back().size() >= internal::Conn::kWriteChunk) {
     pending_.emplace_back();
     pending_tail_open_ = true;
   }
-  std::string* out = &pending_.back();
+  return &pending_.back();
+}
+
+void Producer::Core::AppendLocked(const Command& command) {
+  if (command.owned_bodies != nullptr) {
+    AppendMpubTakingBodiesLocked(command);
+    return;
+  }
+  const bool owned = command.owned != nullptr && command.owned->size() >= internal::Conn::kOwnedPieceMin;
+  std::string* out = PendingTailLocked();
   const std::string_view body = command.owned != nullptr ? *command.owned : command.body;
   command.Encode(owned ? std::string_view() : body, out);
   if (!owned) return;
@@ -218,6 +232,30 @@ void Producer::Core::AppendLocked(const Command& command) {
   PatchBodySize(out, command.owned->size());
   pending_.push_back(std::move(*command.owned));
   pending_tail_open_ = false;
+}
+
+void Producer::Core::AppendMpubTakingBodiesLocked(const Command& command) {
+  std::vector<std::string>& bodies = *command.owned_bodies;
+  std::string* out = PendingTailLocked();
+  // "MPUB topic\n" [body size] [count], both patched in; then [size] [body] per message.
+  protocol::EncodeMpub(command.topic, {}, out);
+  uint64_t body_size = 4;
+  for (const std::string& body : bodies) body_size += 4 + body.size();
+  protocol::StoreBigEndian32(out->data() + out->size() - 8, static_cast<uint32_t>(body_size));
+  protocol::StoreBigEndian32(out->data() + out->size() - 4, static_cast<uint32_t>(bodies.size()));
+  for (std::string& body : bodies) {
+    char size[4];
+    protocol::StoreBigEndian32(size, static_cast<uint32_t>(body.size()));
+    out->append(size, 4);
+    if (body.size() < internal::Conn::kOwnedPieceMin) {
+      out->append(body);
+      continue;
+    }
+    // As a moved-in PUB body: a big one is its own piece, written from where it is.
+    pending_.push_back(std::move(body));
+    pending_tail_open_ = false;
+    out = PendingTailLocked();
+  }
 }
 
 void Producer::Core::Submit(const Command& command, PublishCallback done) {
@@ -759,6 +797,16 @@ void Producer::MultiPublishAsync(std::string_view topic, absl::Span<const std::s
   command.kind = Command::Kind::kMpub;
   command.topic = topic;
   command.strings = bodies;
+  Submit(command, std::move(done));
+}
+
+void Producer::MultiPublishAsync(std::string_view topic, std::vector<std::string>&& bodies,
+                                 PublishCallback done) {
+  Command command;
+  command.kind = Command::Kind::kMpub;
+  command.topic = topic;
+  command.strings = bodies;
+  command.owned_bodies = &bodies;
   Submit(command, std::move(done));
 }
 

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <future>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -22,6 +23,7 @@
 #include "common/protocol/command.h"
 #include "common/protocol/frame.h"
 #include "common/protocol/stream_codec.h"
+#include "nsq/consumer.h"
 #include "tests/client/client_test_util.h"
 #include "tests/client/fake_nsqd.h"
 #include "tests/testutil/fake_auth_server.h"
@@ -133,6 +135,53 @@ TEST_CASE("Many threads publishing at once all get their confirmation") {
   CHECK(ok == kThreads * kPerThread / 2);
   CHECK(async_ok == kThreads * kPerThread / 2);
   CHECK(Stat(*nsqd, "load", "", "message_count") == kThreads * kPerThread);
+}
+
+TEST_CASE("Moved-in bodies, big ones written from where they are, arrive in order") {
+  auto nsqd = StartNsqd();
+  testing::LogRecorder log;
+  Consumer consumer("taken", "c", log.MakeConfig());
+  std::mutex mu;
+  std::vector<std::string> received;
+  consumer.SetHandler([&](Message& m) {
+    std::lock_guard<std::mutex> lock(mu);
+    received.push_back(m.body());
+    return absl::OkStatus();
+  });
+  CLIENT_REQUIRE_OK(consumer.ConnectToNsqd(NsqdAddress(*nsqd)));
+  REQUIRE(WaitFor([&] { return consumer.Stats().connections == 1; }, 10s));
+
+  // Small bodies are copied into the command, bodies of 16 KiB and more become pieces of
+  // their own; with 600 bodies the MPUB also spans more than one 256 KiB pending piece.
+  std::vector<std::string> expected = {"small", std::string(100 * 1024, 'p')};
+  std::vector<std::string> batch;
+  for (int i = 0; i < 600; ++i) {
+    batch.push_back(i % 50 == 7 ? std::string(20 * 1024 + i, static_cast<char>('a' + i % 26))
+                                : absl::StrCat("body-", i, std::string(1000, '.')));
+  }
+  expected.insert(expected.end(), batch.begin(), batch.end());
+  expected.push_back("last");
+
+  Producer producer(NsqdAddress(*nsqd), log.MakeConfig());
+  std::vector<std::promise<absl::Status>> done(4);
+  producer.PublishAsync("taken", std::string("small"),
+                        [&](absl::Status s) { done[0].set_value(s); });
+  producer.PublishAsync("taken", std::string(100 * 1024, 'p'),
+                        [&](absl::Status s) { done[1].set_value(s); });
+  producer.MultiPublishAsync("taken", std::move(batch),
+                             [&](absl::Status s) { done[2].set_value(s); });
+  producer.MultiPublishAsync("taken", std::vector<std::string>{"last"},
+                             [&](absl::Status s) { done[3].set_value(s); });
+  for (auto& d : done) CLIENT_CHECK_OK(d.get_future().get());
+  CHECK(Stat(*nsqd, "taken", "", "message_count") == static_cast<int64_t>(expected.size()));
+  REQUIRE(WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        return received.size() == expected.size();
+      },
+      10s));
+  std::lock_guard<std::mutex> lock(mu);
+  CHECK(received == expected);
 }
 
 TEST_CASE("Stop waits for every accepted command, and later commands are refused") {

@@ -99,12 +99,15 @@ class Producer {
 
   // The same without waiting: `done` runs once on the producer's thread with the outcome; a
   // publish refused at once (invalid topic, over the limit without block_when_full, after
-  // Stop()) runs it on the calling thread before returning. The body is copied once into the command; a moved-in
-  // std::string body of 16 KiB or more is written from where it is, without copying.
+  // Stop()) runs it on the calling thread before returning. The body is copied once into the
+  // command; a moved-in std::string body of 16 KiB or more is written from where it is,
+  // without copying (for MultiPublishAsync: each such body of a moved-in vector).
   void PublishAsync(std::string_view topic, std::string_view body, PublishCallback done);
   void PublishAsync(std::string_view topic, std::string&& body, PublishCallback done);
   void PublishAsync(std::string_view topic, const char* body, PublishCallback done);
   void MultiPublishAsync(std::string_view topic, absl::Span<const std::string> bodies,
+                         PublishCallback done);
+  void MultiPublishAsync(std::string_view topic, std::vector<std::string>&& bodies,
                          PublishCallback done);
   void MultiPublishAsync(std::string_view topic, absl::Span<const std::string_view> bodies,
                          PublishCallback done);
