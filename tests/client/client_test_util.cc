@@ -189,4 +189,27 @@ std::vector<std::string> LogRecorder::Lines() const {
   return lines_;
 }
 
+ReceivedBodies::ReceivedBodies(const testutil::TestNsqd& nsqd, const std::string& topic,
+                               LogRecorder& log)
+    : consumer_(topic, "c", log.MakeConfig()) {
+  consumer_.SetHandler([this](Message& m) {
+    std::lock_guard<std::mutex> lock(mu_);
+    bodies_.push_back(m.body());
+    return absl::OkStatus();
+  });
+  CLIENT_REQUIRE_OK(consumer_.ConnectToNsqd(NsqdAddress(nsqd)));
+  REQUIRE(testutil::WaitFor([&] { return consumer_.Stats().connections == 1; }, 10s));
+}
+
+std::vector<std::string> ReceivedBodies::WaitFor(size_t count) {
+  (void)testutil::WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu_);
+        return bodies_.size() >= count;
+      },
+      10s);
+  std::lock_guard<std::mutex> lock(mu_);
+  return bodies_;
+}
+
 }  // namespace nsq::client::testing

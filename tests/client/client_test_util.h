@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "nsq/config.h"
+#include "nsq/consumer.h"
 #include "nsq/producer.h"
 #include "tests/testutil/test_certs.h"
 #include "tests/testutil/test_lookupd.h"
@@ -97,6 +98,20 @@ class LogRecorder {
  private:
   mutable std::mutex mu_;
   std::vector<std::string> lines_;
+};
+
+// A consumer of `topic` (channel "c", max_in_flight 1: bodies in nsqd's order) on one nsqd
+// that keeps every body it receives. Subscribed when the constructor returns.
+class ReceivedBodies {
+ public:
+  ReceivedBodies(const testutil::TestNsqd& nsqd, const std::string& topic, LogRecorder& log);
+  // Waits up to 10 s for `count` bodies; returns every body received by then, in order.
+  std::vector<std::string> WaitFor(size_t count);
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> bodies_;
+  Consumer consumer_;
 };
 
 }  // namespace nsq::client::testing

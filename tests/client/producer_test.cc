@@ -11,7 +11,6 @@
 
 #include <atomic>
 #include <future>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -23,7 +22,6 @@
 #include "common/protocol/command.h"
 #include "common/protocol/frame.h"
 #include "common/protocol/stream_codec.h"
-#include "nsq/consumer.h"
 #include "tests/client/client_test_util.h"
 #include "tests/client/fake_nsqd.h"
 #include "tests/testutil/fake_auth_server.h"
@@ -140,16 +138,7 @@ TEST_CASE("Many threads publishing at once all get their confirmation") {
 TEST_CASE("Moved-in bodies, big ones written from where they are, arrive in order") {
   auto nsqd = StartNsqd();
   testing::LogRecorder log;
-  Consumer consumer("taken", "c", log.MakeConfig());
-  std::mutex mu;
-  std::vector<std::string> received;
-  consumer.SetHandler([&](Message& m) {
-    std::lock_guard<std::mutex> lock(mu);
-    received.push_back(m.body());
-    return absl::OkStatus();
-  });
-  CLIENT_REQUIRE_OK(consumer.ConnectToNsqd(NsqdAddress(*nsqd)));
-  REQUIRE(WaitFor([&] { return consumer.Stats().connections == 1; }, 10s));
+  testing::ReceivedBodies received(*nsqd, "taken", log);
 
   // Small bodies are copied into the command, bodies of 16 KiB and more become pieces of
   // their own; with 600 bodies the MPUB also spans more than one 256 KiB pending piece.
@@ -174,14 +163,7 @@ TEST_CASE("Moved-in bodies, big ones written from where they are, arrive in orde
                              [&](absl::Status s) { done[3].set_value(s); });
   for (auto& d : done) CLIENT_CHECK_OK(d.get_future().get());
   CHECK(Stat(*nsqd, "taken", "", "message_count") == static_cast<int64_t>(expected.size()));
-  REQUIRE(WaitFor(
-      [&] {
-        std::lock_guard<std::mutex> lock(mu);
-        return received.size() == expected.size();
-      },
-      10s));
-  std::lock_guard<std::mutex> lock(mu);
-  CHECK(received == expected);
+  CHECK(received.WaitFor(expected.size()) == expected);
 }
 
 TEST_CASE("Stop waits for every accepted command, and later commands are refused") {
