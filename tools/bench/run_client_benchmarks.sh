@@ -55,7 +55,6 @@ delete_topic() {
 }
 
 # median VALUES...: the middle value (the lower middle of an even count).
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # run_side KEY MODE ARGS...: one nsq_bench run; appends its msgs/s, nsqd CPU us/msg and the
 # bench process's CPU us/msg to rates[KEY], nsqd_cpus[KEY], bench_cpus[KEY]; sets msgs.

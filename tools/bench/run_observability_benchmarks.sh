@@ -118,7 +118,6 @@ run_pubsub() {
 }
 
 # median VALUES...: the middle value (the lower middle of an even count).
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 for round in $(seq 1 "$rounds"); do
   if ((round % 2 == 1)); then order="off on"; else order="on off"; fi

@@ -75,7 +75,6 @@ nsq_bench client-reader --topic=warmup --count="$write_count" --runfor="$read_li
 delete_topic warmup
 
 # median VALUES...: the middle value (the lower middle of an even count).
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 declare -A publish_rates drain_rates publish_cpus drain_cpus
 for round in $(seq 1 "$rounds"); do
