@@ -1,6 +1,6 @@
 // AUTH on the real nsqd against an auth server the test runs (NSQ-REFERENCE §2.3, §10): what
 // nsqd asks (GET and POST), the AUTH reply, the gate on SUB/PUB, permissions, the TTL that makes
-// nsqd ask again, servers that fail, and /stats showing the identity.
+// nsqd ask again, servers that fail, an HTTPS auth server, and /stats showing the identity.
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <netinet/in.h>
@@ -19,6 +19,7 @@
 #include "common/protocol/command.h"
 #include "tests/integration/integration_util.h"
 #include "tests/testutil/fake_auth_server.h"
+#include "tests/testutil/test_certs.h"
 #include "tests/testutil/wait_for.h"
 
 namespace nsq::testutil {
@@ -182,6 +183,28 @@ TEST_CASE("an auth server that is down is skipped for one that answers; none is 
   auto alone = StartNsqd({"--auth-http-address=127.0.0.1:1"});
   auto refused = Authed(*alone, "good");
   NSQ_CHECK_OK(refused->ExpectError("E_AUTH_FAILED AUTH failed"));
+}
+
+TEST_CASE("an https:// auth server is verified against --tls-root-ca-file") {
+  CertsDir dir;
+  const TestCerts& certs = dir.certs();
+  FakeAuthServer server(Answer, certs.server_cert, certs.server_key);
+  auto nsqd = StartNsqd({"--auth-http-address=" + server.https_url(),
+                         "--tls-root-ca-file=" + certs.ca_cert});
+  auto conn = Authed(*nsqd, "good");
+  absl::StatusOr<protocol::Frame> reply = conn->ReadFrame();
+  NSQ_REQUIRE_OK(reply);
+  CHECK(absl::StrContains(reply->data, R"("identity":"good")"));
+  REQUIRE(server.requests().size() == 1);
+  CHECK(absl::StartsWith(server.requests()[0].target, "/auth?"));
+  NSQ_REQUIRE_OK(conn->Pub("ok_https", "x"));
+  NSQ_CHECK_OK(conn->ExpectOk());
+
+  // Without the CA, nsqd does not trust the server: the handshake fails, nothing is asked.
+  auto untrusting = StartNsqd({"--auth-http-address=" + server.https_url()});
+  auto refused = Authed(*untrusting, "good");
+  NSQ_CHECK_OK(refused->ExpectError("E_AUTH_FAILED AUTH failed"));
+  CHECK(server.requests().size() == 1);
 }
 
 TEST_CASE("without auth servers AUTH is E_AUTH_DISABLED and nothing is gated") {

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <openssl/ssl.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -43,7 +44,22 @@ std::string SecretOf(const FakeAuthServer::Request& request) {
 
 }  // namespace
 
-FakeAuthServer::FakeAuthServer(Answer answer) : answer_(std::move(answer)) {
+FakeAuthServer::FakeAuthServer(Answer answer) : answer_(std::move(answer)) { Listen(); }
+
+FakeAuthServer::FakeAuthServer(Answer answer, const std::string& cert_file,
+                               const std::string& key_file)
+    : answer_(std::move(answer)) {
+  SSL_CTX* context = SSL_CTX_new(TLS_server_method());
+  if (context == nullptr ||
+      SSL_CTX_use_certificate_chain_file(context, cert_file.c_str()) != 1 ||
+      SSL_CTX_use_PrivateKey_file(context, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    Die("loading the certificate");
+  }
+  tls_context_ = context;
+  Listen();
+}
+
+void FakeAuthServer::Listen() {
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) Die("socket");
   sockaddr_in address{};
@@ -61,9 +77,14 @@ FakeAuthServer::~FakeAuthServer() {
   shutdown(fd_, SHUT_RDWR);  // wakes accept()
   thread_.join();
   close(fd_);
+  SSL_CTX_free(static_cast<SSL_CTX*>(tls_context_));
 }
 
 std::string FakeAuthServer::address() const { return absl::StrFormat("127.0.0.1:%d", port_); }
+
+std::string FakeAuthServer::https_url() const {
+  return absl::StrFormat("https://127.0.0.1:%d/auth", port_);
+}
 
 std::vector<FakeAuthServer::Request> FakeAuthServer::requests() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -74,43 +95,63 @@ void FakeAuthServer::Serve() {
   for (;;) {
     const int conn = accept(fd_, nullptr, nullptr);
     if (conn < 0) return;
-    std::string data;
-    char buffer[4096];
-    size_t header_end = std::string::npos;
-    size_t length = 0;
-    while (true) {
-      const ssize_t n = read(conn, buffer, sizeof(buffer));
-      if (n <= 0) break;
-      data.append(buffer, static_cast<size_t>(n));
-      header_end = data.find("\r\n\r\n");
-      if (header_end == std::string::npos) continue;
-      const size_t field = data.find("Content-Length: ");
-      if (field != std::string::npos && field < header_end) {
-        length = std::strtoul(data.c_str() + field + 16, nullptr, 10);
+    SSL* ssl = nullptr;
+    if (tls_context_ != nullptr) {
+      ssl = SSL_new(static_cast<SSL_CTX*>(tls_context_));
+      SSL_set_fd(ssl, conn);
+      if (SSL_accept(ssl) != 1) {  // a client that does not trust us hangs up here
+        SSL_free(ssl);
+        close(conn);
+        continue;
       }
-      if (data.size() >= header_end + 4 + length) break;
     }
-    if (header_end == std::string::npos) {
-      close(conn);
-      continue;
+    const std::string data = ReadRequest(conn, ssl);
+    const size_t header_end = data.find("\r\n\r\n");
+    if (header_end != std::string::npos) {
+      Request request;
+      request.method = data.substr(0, data.find(' '));
+      const size_t target_start = request.method.size() + 1;
+      request.target = data.substr(target_start, data.find(' ', target_start) - target_start);
+      request.body = data.substr(header_end + 4);
+      const std::string secret = SecretOf(request);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        requests_.push_back(request);
+      }
+      const auto [status, body] = answer_(secret);
+      const std::string response = absl::StrFormat(
+          "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+          "Connection: close\r\n\r\n%s",
+          status, body.size(), body);
+      if (ssl != nullptr) {
+        SSL_write(ssl, response.data(), static_cast<int>(response.size()));
+        SSL_shutdown(ssl);
+      } else {
+        (void)!write(conn, response.data(), response.size());
+      }
     }
-    Request request;
-    request.method = data.substr(0, data.find(' '));
-    const size_t target_start = request.method.size() + 1;
-    request.target = data.substr(target_start, data.find(' ', target_start) - target_start);
-    request.body = data.substr(header_end + 4, length);
-    const std::string secret = SecretOf(request);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      requests_.push_back(request);
-    }
-    const auto [status, body] = answer_(secret);
-    const std::string response = absl::StrFormat(
-        "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
-        "Connection: close\r\n\r\n%s",
-        status, body.size(), body);
-    (void)!write(conn, response.data(), response.size());
+    if (ssl != nullptr) SSL_free(ssl);
     close(conn);
+  }
+}
+
+std::string FakeAuthServer::ReadRequest(int conn, void* ssl) {
+  std::string data;
+  char buffer[4096];
+  while (true) {
+    const ssize_t n = ssl != nullptr
+                          ? SSL_read(static_cast<SSL*>(ssl), buffer, sizeof(buffer))
+                          : read(conn, buffer, sizeof(buffer));
+    if (n <= 0) return data;
+    data.append(buffer, static_cast<size_t>(n));
+    const size_t header_end = data.find("\r\n\r\n");
+    if (header_end == std::string::npos) continue;
+    size_t length = 0;
+    const size_t field = data.find("Content-Length: ");
+    if (field != std::string::npos && field < header_end) {
+      length = std::strtoul(data.c_str() + field + 16, nullptr, 10);
+    }
+    if (data.size() >= header_end + 4 + length) return data.substr(0, header_end + 4 + length);
   }
 }
 
