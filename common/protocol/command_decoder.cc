@@ -72,6 +72,7 @@ CommandDecoder::Result CommandDecoder::Decode(std::string_view input, size_t* co
         // Checked before buffering, so a client that never sends '\n' costs at most the limit.
         if (line_length > limits_.max_line_length) {
           *consumed = input.size();
+          command_name_ = {};  // about no command
           return Fail(ClientError::Fatal(
               kInvalid,
               absl::StrCat("command line too long (over ", limits_.max_line_length, " bytes)")));
@@ -163,9 +164,11 @@ CommandDecoder::Result CommandDecoder::OnLine(std::string_view line) {
   const std::string_view name_text = line.substr(0, space);
   std::optional<CommandName> name = LookUpCommand(name_text);
   if (!name.has_value()) {
+    unknown_command_ = std::string(name_text);
     return Fail(ClientError::Fatal(kInvalid, absl::StrCat("invalid command ", AsAbsl(name_text))));
   }
   command_.name = *name;
+  command_name_ = CommandNameText(*name);
   if (space != line.npos) {
     SplitOnSpaces(line.substr(space + 1), &command_.params);
   } else {
@@ -329,6 +332,12 @@ std::optional<ClientError> CommandDecoder::ParseMpub(std::string_view rest, bool
                                " bytes left after message(", count - 1, ")"));
   }
   return std::nullopt;
+}
+
+DecodeFailure CommandDecoder::Failure(const ClientError& error) const {
+  return DecodeFailure{error,
+                       unknown_command_.empty() ? std::string(command_name_) : unknown_command_,
+                       refused_mpub_topic_};
 }
 
 std::optional<ClientError> CommandDecoder::ErrorAtEndOfInput() const {

@@ -37,6 +37,16 @@ struct DecoderLimits {
   size_t max_line_length = 4096;         // a longer command line is E_INVALID and fatal
 };
 
+// Why decoding stopped, with what nsqd's answer to it depends on.
+struct DecodeFailure {
+  ClientError error;
+  // The command it is about, as the client wrote its name ("PUB", "ASDF"); empty when it is
+  // about no command (a line too long). nsqd's --tls-required answer names it.
+  std::string command;
+  // See CommandDecoder::refused_mpub_topic.
+  std::string refused_mpub_topic;
+};
+
 class CommandDecoder {
  public:
   enum class Result { kNeedMore, kCommand, kError };
@@ -61,6 +71,11 @@ class CommandDecoder {
   // After an MPUB was refused for its body: its topic, which nsqd creates before it reads the
   // body (so it exists in /stats even though nothing was published). Empty otherwise.
   const std::string& refused_mpub_topic() const { return refused_mpub_topic_; }
+
+  // After kError: the error with the command's name and the refused MPUB topic. With
+  // `error` (ErrorAtEndOfInput's): the same for input that ended inside a command.
+  DecodeFailure Failure() const { return Failure(error_); }
+  DecodeFailure Failure(const ClientError& error) const;
 
   // Limits may change at run time (e.g. a config reload); every check made after the call uses
   // them, including the size checks of a command whose line was already read.
@@ -90,6 +105,8 @@ class CommandDecoder {
   Command command_;
   ClientError error_;
   std::string refused_mpub_topic_;
+  std::string_view command_name_;  // the known command being decoded (static text)
+  std::string unknown_command_;    // the name of a line refused as an unknown command
 };
 
 }  // namespace nsq::protocol

@@ -89,11 +89,8 @@ bool ClientConn::Handle(const Command& command) {
                   protocol::CommandNameText(command.name), absl::StrJoin(command.params, " "));
   }
   // --tls-required: nothing but IDENTIFY (which asks for the upgrade) before TLS.
-  if (broker_->options().tls_required != "false" && !stream_.tls &&
-      command.name != CommandName::kIdentify) {
-    return SendFatal(protocol::kInvalid,
-                     absl::StrFormat("cannot %s in current state (TLS required)",
-                                     protocol::CommandNameText(command.name)));
+  if (command.name != CommandName::kIdentify && TlsRequiredFirst()) {
+    return SendFatal(protocol::kInvalid, TlsRequiredText(protocol::CommandNameText(command.name)));
   }
   switch (command.name) {
     case CommandName::kIdentify:
@@ -127,12 +124,25 @@ void ClientConn::Fail(const ClientError& error) {
   Reply(FrameType::kError, error.FrameData(), error.fatal);
 }
 
-void ClientConn::DecodeFailed(const ClientError& error, const std::string& refused_mpub_topic) {
-  if (!refused_mpub_topic.empty() && !broker_->closing() && auth_ == nullptr &&
-      protocol::IsValidTopicName(refused_mpub_topic)) {
-    broker_->GetOrCreateTopic(refused_mpub_topic);
+void ClientConn::DecodeFailed(const protocol::DecodeFailure& failure) {
+  if (!failure.command.empty() && failure.command != "IDENTIFY" && TlsRequiredFirst()) {
+    SendFatal(protocol::kInvalid, TlsRequiredText(failure.command));
+    return;
   }
-  Fail(error);
+  const std::string& topic = failure.refused_mpub_topic;
+  if (!topic.empty() && !broker_->closing() && auth_ == nullptr &&
+      protocol::IsValidTopicName(topic)) {
+    broker_->GetOrCreateTopic(topic);
+  }
+  Fail(failure.error);
+}
+
+bool ClientConn::TlsRequiredFirst() const {
+  return broker_->options().tls_required != "false" && !stream_.tls;
+}
+
+std::string ClientConn::TlsRequiredText(std::string_view command) {
+  return absl::StrFormat("cannot %s in current state (TLS required)", command);
 }
 
 bool ClientConn::SendFatal(std::string_view code, std::string text) {

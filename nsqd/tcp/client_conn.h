@@ -12,6 +12,7 @@
 #include <string>
 
 #include "common/protocol/command.h"
+#include "common/protocol/command_decoder.h"
 #include "common/protocol/errors.h"
 #include "common/protocol/frame.h"
 #include "common/protocol/message.h"
@@ -69,8 +70,9 @@ class ClientConn final : public Consumer, public ClientConnection {
   // Reports a decoder error (always fatal) and asks for the close.
   void Fail(const protocol::ClientError& error);
   // The same for the decoder's errors, which may come with the topic of an MPUB refused for its
-  // body: nsqd has created that topic by then, so it is created here too.
-  void DecodeFailed(const protocol::ClientError& error, const std::string& refused_mpub_topic);
+  // body: nsqd has created that topic by then, so it is created here too. Before a TLS upgrade
+  // that --tls-required asks for, the error is that one instead, as nsqd checks it first.
+  void DecodeFailed(const protocol::DecodeFailure& failure);
   // The connection is going away: leave the channel (its in-flight messages are requeued)
   // and the broker's client list. Idempotent.
   void Detach();
@@ -124,6 +126,9 @@ class ClientConn final : public Consumer, public ClientConnection {
                         const std::string& channel);
 
   bool SendFatal(std::string_view code, std::string text);
+  // --tls-required is on and this connection has not upgraded yet.
+  bool TlsRequiredFirst() const;
+  static std::string TlsRequiredText(std::string_view command);
   void SendOk();
   // Every response and error frame goes through here. While a publish waits for the store,
   // later replies queue behind it: a client matches replies to commands by order.

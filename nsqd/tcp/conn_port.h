@@ -42,9 +42,8 @@ class ConnPort {
   // Handles one decoded command; the port may move it away (the decoder reuses what is left).
   // False when the session must stop reading: a fatal error was sent and the connection closes.
   virtual bool Handle(protocol::Command&& command) = 0;
-  // The decoder failed (always fatal); `refused_mpub_topic` as CommandDecoder reports it.
-  virtual void DecodeFailed(const protocol::ClientError& error,
-                            const std::string& refused_mpub_topic) = 0;
+  // The decoder failed (always fatal).
+  virtual void DecodeFailed(const protocol::DecodeFailure& failure) = 0;
   // The session has handled a chunk of input: what the port gathered may go now.
   virtual void EndOfInput() {}
   // True while decoded commands must wait, unhandled, until the transport's ResumeCommands

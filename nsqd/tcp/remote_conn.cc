@@ -49,9 +49,7 @@ class ConnHost final : public Transport {
     Drain();
   }
 
-  void DecodeFailed(const protocol::ClientError& error, const std::string& refused_mpub_topic) {
-    conn_->DecodeFailed(error, refused_mpub_topic);
-  }
+  void DecodeFailed(const protocol::DecodeFailure& failure) { conn_->DecodeFailed(failure); }
 
   void Written(size_t bytes) {
     pending_output_ -= std::min(bytes, pending_output_);
@@ -219,13 +217,10 @@ bool RemoteConnPort::Handle(protocol::Command&& command) {
   return true;
 }
 
-void RemoteConnPort::DecodeFailed(const protocol::ClientError& error,
-                                  const std::string& refused_mpub_topic) {
+void RemoteConnPort::DecodeFailed(const protocol::DecodeFailure& failure) {
   if (detached_) return;
   EndOfInput();  // the commands before the bad one come first
-  ToHost([error, refused_mpub_topic](ConnHost& host) {
-    host.DecodeFailed(error, refused_mpub_topic);
-  });
+  ToHost([failure](ConnHost& host) { host.DecodeFailed(failure); });
 }
 
 void RemoteConnPort::EndOfInput() {

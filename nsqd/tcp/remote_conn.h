@@ -47,8 +47,7 @@ class RemoteConnPort final : public ConnPort {
 
   // ConnPort, on the session's shard.
   bool Handle(protocol::Command&& command) override;
-  void DecodeFailed(const protocol::ClientError& error,
-                    const std::string& refused_mpub_topic) override;
+  void DecodeFailed(const protocol::DecodeFailure& failure) override;
   void EndOfInput() override;
   bool Blocked() const override { return waiting_; }
   bool ReadPaused() const override;

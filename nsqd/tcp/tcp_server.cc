@@ -86,9 +86,8 @@ class LocalConnPort final : public ConnPort {
       : conn_(broker, transport, std::move(remote_address), std::move(version), auth) {}
 
   bool Handle(protocol::Command&& command) override { return conn_.Handle(command); }
-  void DecodeFailed(const protocol::ClientError& error,
-                    const std::string& refused_mpub_topic) override {
-    conn_.DecodeFailed(error, refused_mpub_topic);
+  void DecodeFailed(const protocol::DecodeFailure& failure) override {
+    conn_.DecodeFailed(failure);
   }
   bool Blocked() const override { return conn_.blocked(); }
   bool ReadPaused() const override {
@@ -384,7 +383,7 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
         // ("PUB failed to read message body") before the connection closes.
         std::optional<protocol::ClientError> cut = decoder_.ErrorAtEndOfInput();
         if (ec == asio::error::eof && cut && !decompressor_) {
-          port_->DecodeFailed(*cut, decoder_.refused_mpub_topic());
+          port_->DecodeFailed(decoder_.Failure(*cut));
           co_return;
         }
         Close();
@@ -444,7 +443,7 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
       total += used;
       if (result == protocol::CommandDecoder::Result::kNeedMore) break;
       if (result == protocol::CommandDecoder::Result::kError) {
-        port_->DecodeFailed(decoder_.error(), decoder_.refused_mpub_topic());
+        port_->DecodeFailed(decoder_.Failure());
         break;
       }
       if (!port_->Handle(std::move(decoder_.mutable_command()))) break;

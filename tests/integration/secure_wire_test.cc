@@ -110,6 +110,31 @@ TEST_CASE("--tls-required refuses every command before the upgrade, and plain HT
         absl::StrFormat("E_INVALID cannot %s in current state (TLS required)", command)));
     CHECK(conn->IsClosedByPeer());
   }
+  // nsqd checks TLS before it looks at the command: an unknown one, a bad one, and one whose
+  // body never came all get the TLS answer.
+  for (auto [bytes, name] : std::vector<std::pair<std::string, std::string>>{
+           {"ASDF\n", "ASDF"}, {"SUB onlytopic\n", "SUB"}, {"RDY\n", "RDY"}}) {
+    CAPTURE(name);
+    auto conn = ConnectV2(*nsqd);
+    NSQ_REQUIRE_OK(conn->Send(bytes));
+    NSQ_CHECK_OK(conn->ExpectError(
+        absl::StrFormat("E_INVALID cannot %s in current state (TLS required)", name)));
+    CHECK(conn->IsClosedByPeer());
+  }
+  {
+    auto cut = ConnectV2(*nsqd);
+    NSQ_REQUIRE_OK(cut->Send(std::string("PUB t\n\0\0\0\x05" "ab", 12)));
+    cut->ShutdownWrite();
+    NSQ_CHECK_OK(cut->ExpectError("E_INVALID cannot PUB in current state (TLS required)"));
+  }
+  // IDENTIFY keeps its own errors: it is how a client asks for the upgrade.
+  {
+    auto conn = ConnectV2(*nsqd);
+    NSQ_REQUIRE_OK(conn->Send(std::string("IDENTIFY\n\0\0\0\x03{x}", 16)));
+    absl::StatusOr<protocol::Frame> frame = conn->ReadFrame();
+    NSQ_REQUIRE_OK(frame);
+    CHECK_MESSAGE(!absl::StrContains(frame->data, "TLS required"), frame->data);
+  }
   // IDENTIFY without tls_v1 is allowed, but the connection still cannot publish.
   auto undecided = ConnectV2(*nsqd);
   CHECK(Negotiate(*undecided, R"("tls_v1":false)")["tls_v1"] == false);

@@ -446,6 +446,39 @@ TEST_CASE("an MPUB refused on its topic name or parameters names no topic to cre
   CHECK(valid.refused_mpub_topic().empty());
 }
 
+TEST_CASE("a failure names the command as the client wrote it, and none for a long line") {
+  size_t used = 0;
+  CommandDecoder unknown;
+  REQUIRE(unknown.Decode("NOP\nASDF x\n", &used) == CommandDecoder::Result::kCommand);
+  REQUIRE(unknown.Decode(std::string_view("NOP\nASDF x\n").substr(used), &used) ==
+          CommandDecoder::Result::kError);
+  CHECK(unknown.Failure().command == "ASDF");
+  CHECK(unknown.Failure().error.FrameData() == "E_INVALID invalid command ASDF");
+
+  CommandDecoder bad_params;
+  REQUIRE(bad_params.Decode("PUB\n", &used) == CommandDecoder::Result::kError);
+  CHECK(bad_params.Failure().command == "PUB");
+
+  CommandDecoder mpub;
+  REQUIRE(mpub.Decode("MPUB t\n" + Size(1000) + Size(5000000), &used) ==
+          CommandDecoder::Result::kError);
+  CHECK(mpub.Failure().command == "MPUB");
+  CHECK(mpub.Failure().refused_mpub_topic == "t");
+
+  DecoderLimits short_lines;
+  short_lines.max_line_length = 16;
+  CommandDecoder long_line(short_lines);
+  REQUIRE(long_line.Decode("NOP\n", &used) == CommandDecoder::Result::kCommand);
+  REQUIRE(long_line.Decode(std::string(40, 'x'), &used) == CommandDecoder::Result::kError);
+  CHECK(long_line.Failure().command.empty());
+
+  CommandDecoder cut;
+  REQUIRE(cut.Decode("PUB t\n" + Size(5) + "ab", &used) == CommandDecoder::Result::kNeedMore);
+  std::optional<ClientError> error = cut.ErrorAtEndOfInput();
+  REQUIRE(error.has_value());
+  CHECK(cut.Failure(*error).command == "PUB");
+}
+
 TEST_CASE("input ending inside a command gives nsqd's read error") {
   struct Case {
     std::string input;
