@@ -189,6 +189,10 @@ class Producer::Core {
   bool drain_posted_ = false;
   uint64_t outstanding_bytes_ = 0;
   std::atomic<uint64_t> outstanding_messages_{0};  // written under mu_
+  // Commands accepted and not yet answered, counted down as each answer arrives, before its
+  // callback (outstanding_messages_ is given back once per read, after the callbacks): a
+  // blocking publish that just returned no longer counts when its caller publishes again.
+  std::atomic<uint64_t> unanswered_{0};
 
   std::atomic<uint64_t> published_{0};
   std::atomic<uint64_t> failed_{0};
@@ -289,6 +293,7 @@ void Producer::Core::Submit(const Command& command, PublishCallback done) {
       --waiters_;
     }
     if (refused.ok()) {
+      unanswered_.fetch_add(1, std::memory_order_relaxed);
       outstanding_messages_.store(outstanding_messages_.load(std::memory_order_relaxed) + messages,
                                   std::memory_order_relaxed);
       outstanding_bytes_ += bytes;
@@ -316,7 +321,7 @@ std::optional<absl::Status> Producer::Core::PublishOnCallerThread(const Command&
     std::lock_guard<std::mutex> lock(mu_);
     // Stopped: the usual path says so. Async publishes unanswered: this one would overtake
     // them. Not connected yet: the usual path picks the nsqd (failover, backoff).
-    if (!accepting_ || outstanding_messages_.load(std::memory_order_relaxed) != 0 ||
+    if (!accepting_ || unanswered_.load(std::memory_order_acquire) != 0 ||
         connected_to_.empty()) {
       return std::nullopt;
     }
@@ -507,6 +512,7 @@ void Producer::Core::Complete(Entry& entry, const absl::Status& status) {
   }
   freed_messages_ += entry.messages;
   freed_bytes_ += entry.bytes;
+  unanswered_.fetch_sub(1, std::memory_order_release);
   if (entry.done) entry.done(status);
 }
 
