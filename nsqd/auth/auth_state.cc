@@ -10,8 +10,9 @@
 namespace nsq::nsqd {
 namespace {
 
-// RE2 refuses what Go's regexp refuses (backreferences, repeat counts over 1000) with an
-// error instead of the undefined behaviour libstdc++'s std::regex had on "a{99999999999}".
+// RE2 refuses what Go's regexp refuses (backreferences, repeat counts over 1000); a count too
+// big for an int ("a{99999999999}") it reads as literal text, where Go refuses it and
+// libstdc++'s std::regex, used before, had undefined behaviour.
 absl::StatusOr<std::shared_ptr<const re2::RE2>> Compile(std::string_view pattern) {
   re2::RE2::Options options;
   options.set_log_errors(false);  // the error goes back to the caller, not to stderr
