@@ -155,20 +155,20 @@ absl::StatusOr<std::unique_ptr<Nsqd>> Nsqd::Create(const NsqdOptions& options) {
   sync_policy.sync_every = static_cast<uint64_t>(std::max<int64_t>(options.sync_every, 0));
   sync_policy.sync_timeout = options.sync_timeout;
   auto persistence = BrokerPersistence::Open(
-      data_path, [p](std::function<void()> fn) { asio::post(p->io, std::move(fn)); },
+      data_path, {[p](std::function<void()> fn) { asio::post(p->io, std::move(fn)); }},
       sync_policy);
   if (!persistence.ok()) return persistence.status();
   NSQ_LOG_INFO("store: fsync every %d messages (0: not by count) or %s after a write (0: not "
                "by time)",
                sync_policy.sync_every, absl::FormatDuration(sync_policy.sync_timeout));
   p->persistence = std::move(*persistence);
-  p->broker.context()->store = p->persistence->broker_store();
+  p->broker.context()->store = p->persistence->broker_store(0);
   // Before anyone listens: restoring is not news for lookupd (it hears everything when it
   // connects) nor for the store (it is where this came from).
-  if (absl::Status restored = p->persistence->Restore(&p->broker); !restored.ok()) {
+  if (absl::Status restored = p->persistence->Restore({&p->broker}); !restored.ok()) {
     return restored;
   }
-  p->broker.AddListener(p->persistence.get());
+  p->broker.AddListener(p->persistence->listener(0));
 
   auto tcp_port = p->tcp.Listen(options.tcp_address);
   if (!tcp_port.ok()) return tcp_port.status();

@@ -8,21 +8,34 @@
 
 namespace nsq::nsqd {
 
-BrokerStore::BrokerStore(storage::Store* store, storage::GroupCommitWriter* writer)
-    : store_(store), writer_(writer) {}
+void StoreHealth::Record(const absl::Status& status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (status.ok()) {
+    error_.clear();
+  } else {
+    error_ = std::string(status.message());
+  }
+}
+
+std::string StoreHealth::error() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return error_;
+}
+
+BrokerStore::BrokerStore(storage::Store* store, storage::GroupCommitWriter* writer,
+                         std::shared_ptr<StoreHealth> health, size_t loop)
+    : store_(store), writer_(writer), health_(std::move(health)), loop_(loop) {}
 
 void BrokerStore::Submit(storage::StoreBatch batch, bool sync, const char* what,
                          std::function<void(absl::Status)> done) {
-  writer_->Submit(std::move(batch), sync,
-                  [self = self_, what, done = std::move(done)](absl::Status status) {
-                    if (!status.ok()) {
-                      NSQ_LOG_ERROR("store: %s failed - %s", what, status.message());
-                    }
-                    if (*self != nullptr) {
-                      (*self)->health_error_ = status.ok() ? "" : std::string(status.message());
-                    }
-                    if (done) done(status);
-                  });
+  writer_->Submit(
+      std::move(batch), sync,
+      [health = health_, what, done = std::move(done)](absl::Status status) {
+        if (!status.ok()) NSQ_LOG_ERROR("store: %s failed - %s", what, status.message());
+        health->Record(status);
+        if (done) done(status);
+      },
+      loop_);
 }
 
 storage::StoreBatch& StoreWrite::batch() {

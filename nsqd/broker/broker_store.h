@@ -1,9 +1,8 @@
 // BrokerStore: how topics and channels reach the RocksDB store (nsqd/storage). They build one
 // StoreWrite per operation (a publish, a FIN, a requeue, a drain step), add to its batch, and
 // submit it; the group-commit writer thread commits it and the outcome comes back on the
-// event loop. The event loop never waits on disk. Also keeps the store's health: the last
-// write error, until a write succeeds again (/ping and /stats report it, as nsqd does for disk
-// errors).
+// event loop. The event loop never waits on disk. Also keeps the store's health (StoreHealth:
+// /ping and /stats report it, as nsqd does for disk errors).
 //
 //   StoreWrite write(broker_store);
 //   write.batch().Append(queue_id, message);
@@ -15,6 +14,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,10 +30,25 @@ namespace storage {
 class GroupCommitWriter;
 }
 
+// The store's health as every shard's writes leave it: the last write error, until a write
+// succeeds again. Any thread.
+class StoreHealth {
+ public:
+  void Record(const absl::Status& status);
+  // Empty while healthy.
+  std::string error() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::string error_;
+};
+
 class BrokerStore {
  public:
-  BrokerStore(storage::Store* store, storage::GroupCommitWriter* writer);
-  ~BrokerStore() { *self_ = nullptr; }
+  // The store as the broker of shard `loop` uses it: completions run on that shard's loop
+  // (the writer's posts[loop]).
+  BrokerStore(storage::Store* store, storage::GroupCommitWriter* writer,
+              std::shared_ptr<StoreHealth> health, size_t loop);
   BrokerStore(const BrokerStore&) = delete;
   BrokerStore& operator=(const BrokerStore&) = delete;
 
@@ -43,15 +59,11 @@ class BrokerStore {
   void Submit(storage::StoreBatch batch, bool sync, const char* what,
               std::function<void(absl::Status)> done);
 
-  // Empty while healthy; the last write error otherwise.
-  const std::string& health_error() const { return health_error_; }
-
  private:
   storage::Store* store_;
   storage::GroupCommitWriter* writer_;
-  std::string health_error_;
-  // Shared with write callbacks, which may complete after this object is gone.
-  std::shared_ptr<BrokerStore*> self_ = std::make_shared<BrokerStore*>(this);
+  std::shared_ptr<StoreHealth> health_;  // shared with write callbacks, which may outlive this
+  size_t loop_;
 };
 
 // The store write of one broker operation: a batch created on first use, plus what the

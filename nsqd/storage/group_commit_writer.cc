@@ -1,6 +1,7 @@
 #include "nsqd/storage/group_commit_writer.h"
 
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 #include <utility>
 
@@ -13,19 +14,19 @@ GroupCommitWriter::GroupCommitWriter(Store* store, GroupCommitOptions options)
 
 GroupCommitWriter::~GroupCommitWriter() { Stop(); }
 
-void GroupCommitWriter::Submit(StoreBatch batch, bool sync, Done done) {
+void GroupCommitWriter::Submit(StoreBatch batch, bool sync, Done done, size_t loop) {
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
       batches_submitted_.fetch_add(1);
       pending_bytes_ += batch.byte_size();
-      pending_.push_back({std::move(batch), sync, std::move(done)});
+      pending_.push_back({std::move(batch), sync, std::move(done), loop});
       cv_.notify_one();
       return;
     }
   }
-  std::vector<Done> callbacks;
-  callbacks.push_back(std::move(done));
+  std::vector<Callback> callbacks;
+  callbacks.push_back({std::move(done), loop});
   Complete(std::move(callbacks), absl::FailedPreconditionError("the store writer has stopped"));
 }
 
@@ -55,15 +56,24 @@ GroupCommitStats GroupCommitWriter::stats() const {
   return s;
 }
 
-void GroupCommitWriter::Complete(std::vector<Done> callbacks, const absl::Status& status) {
-  if (!options_.post) {
-    for (Done& done : callbacks) done(status);
+void GroupCommitWriter::Complete(std::vector<Callback> callbacks, const absl::Status& status) {
+  if (options_.posts.empty()) {
+    for (Callback& callback : callbacks) callback.done(status);
     return;
   }
-  // One hop per write group, not per batch: an MPUB storm wakes the loop once per fsync.
-  options_.post([callbacks = std::move(callbacks), status]() mutable {
-    for (Done& done : callbacks) done(status);
-  });
+  // One hop per write group and loop, not per batch: an MPUB storm wakes a loop once per
+  // write.
+  std::vector<std::vector<Done>> per_loop(options_.posts.size());
+  for (Callback& callback : callbacks) {
+    assert(callback.loop < per_loop.size());  // Submit named a loop that has no poster
+    per_loop[callback.loop].push_back(std::move(callback.done));
+  }
+  for (size_t loop = 0; loop < per_loop.size(); ++loop) {
+    if (per_loop[loop].empty()) continue;
+    options_.posts[loop]([dones = std::move(per_loop[loop]), status]() mutable {
+      for (Done& done : dones) done(status);
+    });
+  }
 }
 
 void GroupCommitWriter::RecordWriteTime(std::chrono::nanoseconds elapsed) {
@@ -122,14 +132,14 @@ void GroupCommitWriter::Run() {
     bool sync = false;
     uint64_t messages = 0;
     std::vector<StoreBatch*> batches;
-    std::vector<Done> callbacks;
+    std::vector<Callback> callbacks;
     batches.reserve(group.size());
     callbacks.reserve(group.size());
     for (Pending& p : group) {
       sync = sync || p.sync;
       messages += p.batch.message_count();
       batches.push_back(&p.batch);
-      callbacks.push_back(std::move(p.done));
+      callbacks.push_back({std::move(p.done), p.loop});
     }
     sync = sync || tracker.ShouldSync(messages);
     const auto started = std::chrono::steady_clock::now();

@@ -5,9 +5,9 @@
 //
 //   GroupCommitWriter writer(store.get(), {
 //       .sync_policy = {.sync_every = flags.sync_every, .sync_timeout = flags.sync_timeout},
-//       .post = [&io](std::function<void()> f) { asio::post(io, std::move(f)); }});
+//       .posts = {[&io](std::function<void()> f) { asio::post(io, std::move(f)); }}});
 //   writer.Submit(std::move(batch), /*sync=*/durable, [conn](absl::Status s) {
-//     conn->Reply(s.ok() ? "OK" : "E_PUB_FAILED");   // runs on the event loop via `post`
+//     conn->Reply(s.ok() ? "OK" : "E_PUB_FAILED");   // runs on the event loop via posts[0]
 //   });
 //
 // Lifecycle: created after the Store, destroyed (or Stop()ped) before it. Stop completes
@@ -35,10 +35,12 @@ class Store;
 struct GroupCommitOptions {
   // Syncs for writes whose submitters did not ask for one. Default: nsqd's 2500 / 2 s.
   SyncPolicy sync_policy;
-  // Where callbacks run. When set, the writer hands each write group's callbacks, in
-  // submission order, to one call of `post` (which should queue them on the caller's event
-  // loop and return). When empty, callbacks run on the writer thread. Default: empty.
-  std::function<void(std::function<void()>)> post;
+  // Where callbacks run: one poster per event loop (nsqd's shards), each of which queues what
+  // it is given on its loop and returns. Submit names the loop of its callback; the writer
+  // hands each write group's callbacks for one loop, in submission order, to one call of that
+  // loop's poster. When empty, callbacks run on the writer thread. Default: empty.
+  using Post = std::function<void(std::function<void()>)>;
+  std::vector<Post> posts;
   // A write group stops growing at this many bytes (one batch always fits). Default: 8 MiB.
   size_t max_group_bytes = 8 << 20;
 };
@@ -73,9 +75,10 @@ class GroupCommitWriter {
   GroupCommitWriter& operator=(const GroupCommitWriter&) = delete;
 
   // Queues `batch`; `done` gets its status once it is written (and synced when `sync`, or
-  // when the sync policy says so). Any thread; never blocks on disk. After Stop, `done` gets
-  // FailedPrecondition. An empty batch completes with OK (after the writes before it).
-  void Submit(StoreBatch batch, bool sync, Done done);
+  // when the sync policy says so), through posts[loop] when there are posters. Any thread;
+  // never blocks on disk. After Stop, `done` gets FailedPrecondition. An empty batch
+  // completes with OK (after the writes before it).
+  void Submit(StoreBatch batch, bool sync, Done done, size_t loop = 0);
 
   // Writes and completes everything submitted so far, syncs unsynced writes, and joins the
   // thread. Idempotent.
@@ -88,10 +91,16 @@ class GroupCommitWriter {
     StoreBatch batch;
     bool sync;
     Done done;
+    size_t loop;
+  };
+  struct Callback {
+    Done done;
+    size_t loop;
   };
 
   void Run();
-  void Complete(std::vector<Done> callbacks, const absl::Status& status);
+  // Runs the callbacks (with one post per loop that has any), in order per loop.
+  void Complete(std::vector<Callback> callbacks, const absl::Status& status);
   // Adds one write group's duration to the histogram.
   void RecordWriteTime(std::chrono::nanoseconds elapsed);
 

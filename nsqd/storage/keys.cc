@@ -75,6 +75,36 @@ bool ParseHeadKey(std::string_view key, uint64_t* queue_id) {
   return true;
 }
 
+std::string TopologyKey(size_t shard) {
+  std::string key(kTopologyKey);
+  if (shard != 0) {
+    key += '/';
+    key += std::to_string(shard);
+  }
+  return key;
+}
+
+bool ParseTopologyKey(std::string_view key, size_t* shard) {
+  if (key == kTopologyKey) {
+    *shard = 0;
+    return true;
+  }
+  if (key.size() <= kTopologyKey.size() + 1 || key.substr(0, kTopologyKey.size()) != kTopologyKey ||
+      key[kTopologyKey.size()] != '/') {
+    return false;
+  }
+  key.remove_prefix(kTopologyKey.size() + 1);
+  // Canonical decimal only (no sign, no leading zero), so one shard has one key.
+  if (key.front() == '0' || key.size() > 9) return false;
+  size_t value = 0;
+  for (char c : key) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<size_t>(c - '0');
+  }
+  *shard = value;
+  return true;
+}
+
 std::string EncodeUint64(uint64_t value) {
   std::string out(8, '\0');
   StoreBigEndian64(out.data(), value);

@@ -4,7 +4,8 @@
 //
 //   queue:    queue_id(8) | first sequence(8)                 -> chunk (chunk.h)
 //   deferred: queue_id(8) | deliver_at(8, offset) | sequence(8) -> encoded message
-//   meta:     "topology"            -> EncodeMetadata(...)
+//   meta:     "topology"            -> EncodeMetadata(...) of shard 0's topics
+//             "topology/" shard     -> the same for shard 1, 2, ... (decimal)
 //             "next_queue_id"       -> uint64
 //             "head/" queue_id(8)   -> uint64: first sequence not yet consumed
 #pragma once
@@ -28,6 +29,13 @@ inline constexpr uint64_t kMaxSequence = ~uint64_t{0};
 inline constexpr std::string_view kTopologyKey = "topology";
 inline constexpr std::string_view kNextQueueIdKey = "next_queue_id";
 inline constexpr std::string_view kHeadKeyPrefix = "head/";
+
+// Each of nsqd's shards keeps the topology of the topics it owns under a key of its own, so
+// shards save theirs without coordinating. Shard 0's is kTopologyKey (a store written before
+// there were shards has only that one).
+std::string TopologyKey(size_t shard);
+// Returns false unless `key` is one TopologyKey made.
+bool ParseTopologyKey(std::string_view key, size_t* shard);
 
 std::string BacklogKey(uint64_t queue_id, uint64_t sequence);
 // Returns false unless `key` is exactly kBacklogKeySize bytes.

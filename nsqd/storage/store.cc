@@ -282,14 +282,21 @@ std::shared_ptr<QueueState> Store::Queue(uint64_t queue_id) {
   return q;
 }
 
-absl::StatusOr<Metadata> Store::LoadMetadata() {
+absl::StatusOr<Metadata> Store::LoadMetadata(std::vector<size_t>* shards) {
   std::shared_lock lock(db_mu_);
   if (rocks_->db == nullptr) return Closed();
-  std::string value;
-  rocksdb::Status s = rocks_->db->Get({}, rocks_->cf(kMetaCf), kTopologyKey, &value);
-  if (s.IsNotFound()) return Metadata{};
-  NSQ_RETURN_IF_ERROR(FromRocksDb(s, "reading metadata"));
-  return DecodeMetadata(value);
+  Metadata all;
+  std::unique_ptr<rocksdb::Iterator> it(rocks_->db->NewIterator({}, rocks_->cf(kMetaCf)));
+  for (it->Seek(kTopologyKey); it->Valid() && it->key().starts_with(kTopologyKey); it->Next()) {
+    size_t shard = 0;
+    if (!ParseTopologyKey(View(it->key()), &shard)) continue;  // not a topology key
+    NSQ_ASSIGN_OR_RETURN(Metadata one, DecodeMetadata(View(it->value())));
+    for (TopicMetadata& topic : one.topics) all.topics.push_back(std::move(topic));
+    if (shards != nullptr) shards->push_back(shard);
+  }
+  NSQ_RETURN_IF_ERROR(FromRocksDb(it->status(), "reading metadata"));
+  if (shards != nullptr) std::sort(shards->begin(), shards->end());
+  return all;
 }
 
 absl::Status Store::SaveMetadata(const Metadata& metadata,

@@ -101,9 +101,11 @@ class Store {
 
   // --- Metadata. Any thread.
 
-  // What SaveMetadata stored last; an empty Metadata for a new store.
-  absl::StatusOr<Metadata> LoadMetadata();
-  // Replaces the stored metadata and removes every message of `deleted_queue_ids`, in one
+  // What SaveMetadata stored last: every shard's topology (TopologyKey) in one, shard by
+  // shard; an empty Metadata for a new store. `shards`, when given, gets the shards that have
+  // a topology stored (ascending).
+  absl::StatusOr<Metadata> LoadMetadata(std::vector<size_t>* shards = nullptr);
+  // Replaces shard 0's stored metadata and removes every message of `deleted_queue_ids`, in one
   // synced write (so a crash never leaves metadata and data disagreeing). Blocks on disk;
   // a caller on the event loop uses StoreBatch::PutMetadata with a GroupCommitWriter instead.
   absl::Status SaveMetadata(const Metadata& metadata,

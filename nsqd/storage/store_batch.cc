@@ -89,7 +89,7 @@ void StoreBatch::RemoveDeferred(const DeferredKey& key) {
   ++effect.deferred_removed;
 }
 
-void StoreBatch::PutMetadata(const Metadata& metadata) {
+void StoreBatch::PutMetadata(const Metadata& metadata, size_t shard) {
   // Make sure the saved allocator is past every id the metadata mentions.
   uint64_t max_id = 0;
   for (const TopicMetadata& topic : metadata.topics) {
@@ -101,9 +101,13 @@ void StoreBatch::PutMetadata(const Metadata& metadata) {
   uint64_t next = store_->next_queue_id_.load();
   while (next <= max_id && !store_->next_queue_id_.compare_exchange_weak(next, max_id + 1)) {
   }
-  AddOp(Op::kPut, kMetaCf, std::string(kTopologyKey), EncodeMetadata(metadata));
+  AddOp(Op::kPut, kMetaCf, TopologyKey(shard), EncodeMetadata(metadata));
   AddOp(Op::kPut, kMetaCf, std::string(kNextQueueIdKey),
         EncodeUint64(store_->next_queue_id_.load()));
+}
+
+void StoreBatch::DeleteMetadata(size_t shard) {
+  AddOp(Op::kDelete, kMetaCf, TopologyKey(shard));
 }
 
 void StoreBatch::DeleteQueue(uint64_t queue_id) {

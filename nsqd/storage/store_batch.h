@@ -44,8 +44,10 @@ class StoreBatch {
                              const protocol::Message& message);
   // Removes a deferred entry that AppendDeferred or Store::ReadDeferred returned.
   void RemoveDeferred(const DeferredKey& key);
-  // Replaces the stored metadata (and records the queue id allocator).
-  void PutMetadata(const Metadata& metadata);
+  // Replaces the stored metadata of `shard` (TopologyKey) and records the queue id allocator.
+  void PutMetadata(const Metadata& metadata, size_t shard = 0);
+  // Removes the stored metadata of `shard` (a restart with fewer shards moved its topics).
+  void DeleteMetadata(size_t shard);
   // Removes every backlog and deferred message of `queue_id` (a deleted topic or channel).
   void DeleteQueue(uint64_t queue_id);
 

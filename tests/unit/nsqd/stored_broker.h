@@ -30,13 +30,13 @@ class StoredBroker {
     env_.options.mem_queue_size = mem_queue_size;
     storage::StoreOptions store_options;
     store_options.fault_injector = std::move(faults);
-    auto opened = BrokerPersistence::Open(path, loop_.Poster(), {}, store_options);
+    auto opened = BrokerPersistence::Open(path, {loop_.Poster()}, {}, store_options);
     REQUIRE(opened.ok());
     persistence_ = *std::move(opened);
-    env_.context.store = persistence_->broker_store();
+    env_.context.store = persistence_->broker_store(0);
     broker_ = std::make_unique<Broker>(env_.context);
-    REQUIRE(persistence_->Restore(broker_.get()).ok());
-    broker_->AddListener(persistence_.get());
+    REQUIRE(persistence_->Restore({broker_.get()}).ok());
+    broker_->AddListener(persistence_->listener(0));
   }
   ~StoredBroker() {
     // As nsqd exits: consumers leave (in-flight messages go back), then memory is persisted.

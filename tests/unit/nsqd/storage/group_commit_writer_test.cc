@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -164,7 +166,7 @@ TEST_CASE("callbacks hop to the caller's loop through post, once per write group
   const uint64_t queue = store->AllocateQueueId();
   Loop loop;
   GroupCommitOptions options;
-  options.post = [&loop](std::function<void()> f) { loop.Post(std::move(f)); };
+  options.posts = {[&loop](std::function<void()> f) { loop.Post(std::move(f)); }};
   GroupCommitWriter writer(store.get(), std::move(options));
   constexpr int kBatches = 20;
   std::atomic<int> on_loop{0};
@@ -181,6 +183,48 @@ TEST_CASE("callbacks hop to the caller's loop through post, once per write group
   for (const absl::Status& s : completions.Wait()) CHECK(s.ok());
   CHECK(on_loop.load() == kBatches);
   CHECK(loop.posts() == writer.stats().writes);
+}
+
+TEST_CASE("each callback runs on the loop its submitter named, in submission order per loop") {
+  TempDir dir("store");
+  auto store = OpenStore(dir.File("db"));
+  const uint64_t queue = store->AllocateQueueId();
+  Loop first;
+  Loop second;
+  GroupCommitOptions options;
+  options.posts = {[&first](std::function<void()> f) { first.Post(std::move(f)); },
+                   [&second](std::function<void()> f) { second.Post(std::move(f)); }};
+  GroupCommitWriter writer(store.get(), std::move(options));
+  constexpr int kBatches = 40;
+  std::atomic<int> misplaced{0};
+  std::mutex order_mu;
+  std::vector<int> order[2];
+  Completions completions(kBatches);
+  GroupCommitWriter::Done record = completions.Callback();
+  for (int i = 0; i < kBatches; ++i) {
+    const size_t loop = static_cast<size_t>(i % 3 == 0 ? 1 : 0);
+    StoreBatch batch = store->NewBatch();
+    batch.Append(queue, NumberedMessage(static_cast<uint64_t>(i)));
+    writer.Submit(
+        std::move(batch), false,
+        [&, i, loop](absl::Status s) {
+          const std::thread::id expected = loop == 0 ? first.id() : second.id();
+          if (std::this_thread::get_id() != expected) misplaced.fetch_add(1);
+          {
+            std::lock_guard lock(order_mu);
+            order[loop].push_back(i);
+          }
+          record(std::move(s));
+        },
+        loop);
+  }
+  for (const absl::Status& s : completions.Wait()) CHECK(s.ok());
+  CHECK(misplaced.load() == 0);
+  std::lock_guard lock(order_mu);
+  CHECK(std::is_sorted(order[0].begin(), order[0].end()));
+  CHECK(std::is_sorted(order[1].begin(), order[1].end()));
+  CHECK(order[0].size() + order[1].size() == kBatches);
+  CHECK(order[1].size() == 14);
 }
 
 TEST_CASE("a sync request in a group costs one WAL sync for the whole group") {

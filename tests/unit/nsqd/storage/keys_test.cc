@@ -65,6 +65,21 @@ TEST_CASE("deferred read bounds include the due time and exclude the next queue"
   CHECK(DeferredKeyAfter(4, std::numeric_limits<int64_t>::max()) == DeferredQueueEnd(4));
 }
 
+TEST_CASE("each shard's topology key is its own, and nothing else parses as one") {
+  CHECK(TopologyKey(0) == kTopologyKey);  // the key of a store written before shards
+  size_t shard = 99;
+  for (size_t k : {size_t{0}, size_t{1}, size_t{7}, size_t{10}, size_t{123}}) {
+    REQUIRE(ParseTopologyKey(TopologyKey(k), &shard));
+    CHECK(shard == k);
+  }
+  CHECK(TopologyKey(1) != TopologyKey(10));
+  for (const char* other : {"topology/", "topology/0", "topology/01", "topology/x", "topology1",
+                            "topology/1x", "topologies", "head/", "topology/1234567890"}) {
+    CAPTURE(other);
+    CHECK_FALSE(ParseTopologyKey(other, &shard));
+  }
+}
+
 TEST_CASE("head keys and integers round-trip") {
   uint64_t queue = 0;
   REQUIRE(ParseHeadKey(HeadKey(99), &queue));
