@@ -21,6 +21,7 @@
 #include "nsqd/http/tls_required.h"
 #include "nsqd/nsqd_flags.h"
 #include "nsqd/shard/shard_set.h"
+#include "nsqd/shard/sharded_brokers.h"
 #include "nsqd/statsd/statsd_pusher.h"
 #include "nsqd/statsd/statsd_report.h"
 #include "nsqd/tcp/asio_timers.h"
@@ -67,21 +68,33 @@ absl::StatusOr<std::shared_ptr<net::TlsServerContext>> MakeTlsContext(const Nsqd
   return net::TlsServerContext::Create(settings);
 }
 
+// What each shard has of its own: its broker (the topics it owns), the timers of its loop and,
+// with auth servers, an authenticator asking them from its loop.
+struct ShardParts {
+  ShardParts(const NsqdOptions* options, util::Clock* clock, asio::io_context* io,
+             const std::shared_ptr<asio::ssl::context>& auth_tls)
+      : timers(io, clock),
+        broker(BrokerContext{options, clock, &timers,
+                             [io](std::function<void()> fn) { asio::post(*io, std::move(fn)); }}),
+        auth(auth_tls ? std::make_unique<HttpAuthenticator>(io, *options, auth_tls) : nullptr) {}
+
+  AsioTimerFactory timers;
+  Broker broker;
+  std::unique_ptr<Authenticator> auth;  // null without --auth-http-address
+};
+
 struct Nsqd::Impl {
   // `auth_tls` is set when there are auth servers (--auth-http-address).
   Impl(const NsqdOptions& opts, std::shared_ptr<net::TlsServerContext> tls_context,
        std::shared_ptr<asio::ssl::context> auth_tls)
       : options(opts),
         tls(std::move(tls_context)),
-        auth(auth_tls ? std::make_unique<HttpAuthenticator>(&io, options, std::move(auth_tls))
-                      : nullptr),
         shards(&io, static_cast<int>(opts.worker_threads),
                absl::ToChronoMicroseconds(opts.busy_poll)),
-        timers(&io, &clock),
-        broker(BrokerContext{&options, &clock, &timers,
-                             [this](std::function<void()> fn) { asio::post(io, std::move(fn)); }}),
-        tcp(&io, &broker, NsqdVersion(), tls, auth.get(), &shards),
-        api(&broker, &node),
+        parts(MakeParts(auth_tls)),
+        brokers(&shards, BrokerPointers()),
+        tcp(&io, &brokers, NsqdVersion(), tls, Authenticators(), &shards),
+        api(&brokers, &node),
         tls_gate(&api, &https_port),
         // --tls-required=true closes plain HTTP (tcp-https leaves it open).
         http(&io, options.tls_required == "true" ? static_cast<http::HttpHandler*>(&tls_gate) : &api,
@@ -93,8 +106,29 @@ struct Nsqd::Impl {
     }
   }
 
-  // Graceful stop: no new connections, every connection flushes and closes, then the loop
-  // runs out of work and Run() returns. A client that does not read gets 5 s.
+  std::vector<std::unique_ptr<ShardParts>> MakeParts(
+      const std::shared_ptr<asio::ssl::context>& auth_tls) {
+    std::vector<std::unique_ptr<ShardParts>> made;
+    for (int shard = 0; shard < shards.size(); ++shard) {
+      made.push_back(std::make_unique<ShardParts>(&options, &clock, shards.io(shard), auth_tls));
+    }
+    return made;
+  }
+  std::vector<Broker*> BrokerPointers() const {
+    std::vector<Broker*> pointers;
+    for (const auto& part : parts) pointers.push_back(&part->broker);
+    return pointers;
+  }
+  std::vector<Authenticator*> Authenticators() const {
+    std::vector<Authenticator*> pointers;
+    for (const auto& part : parts) {
+      if (part->auth) pointers.push_back(part->auth.get());
+    }
+    return pointers;
+  }
+
+  // Graceful stop: no new connections, every connection flushes and closes, then the loops
+  // run out of work and Run() returns. A client that does not read gets 5 s.
   void Stop() {
     if (stopping) return;
     stopping = true;
@@ -107,19 +141,27 @@ struct Nsqd::Impl {
     signals.cancel();
     shutdown_deadline.expires_after(std::chrono::seconds(5));
     shutdown_deadline.async_wait([this](const boost::system::error_code& ec) {
-      if (!ec) broker.ForceCloseClients();
+      if (!ec) brokers.OnEach([](Broker& broker) { broker.ForceCloseClients(); });
     });
-    broker.Close([this] { shutdown_deadline.cancel(); });
+    // Every shard's broker closes its topics and connections; the deadline is cancelled once
+    // the last shard has no connection left.
+    shards_open = brokers.size();
+    brokers.OnEach([this](Broker& broker) {
+      broker.Close([this] {
+        brokers.Post(0, [this] {
+          if (--shards_open == 0) shutdown_deadline.cancel();
+        });
+      });
+    });
   }
 
   NsqdOptions options;
   std::shared_ptr<net::TlsServerContext> tls;  // null without --tls-cert/--tls-key
   asio::io_context io{1};
-  std::unique_ptr<Authenticator> auth;  // null without --auth-http-address
-  ShardSet shards;                      // shard 0 is `io`
+  ShardSet shards;  // shard 0 is `io`
   util::SystemClock clock;
-  AsioTimerFactory timers;
-  Broker broker;
+  std::vector<std::unique_ptr<ShardParts>> parts;  // one per shard
+  ShardedBrokers brokers;
   NodeInfo node;
   TcpServer tcp;
   HttpApi api;
@@ -129,6 +171,7 @@ struct Nsqd::Impl {
   std::unique_ptr<http::HttpServer> https;  // --https-address, when there is TLS
   asio::signal_set signals;
   asio::steady_timer shutdown_deadline{io};
+  size_t shards_open = 0;  // shards whose broker has connections left, while stopping
   std::unique_ptr<LookupdClient> lookupd;
   std::unique_ptr<StatsdPusher> statsd;  // null without --statsd-address
   int tcp_port = 0;
@@ -154,21 +197,29 @@ absl::StatusOr<std::unique_ptr<Nsqd>> Nsqd::Create(const NsqdOptions& options) {
   storage::SyncPolicy sync_policy;
   sync_policy.sync_every = static_cast<uint64_t>(std::max<int64_t>(options.sync_every, 0));
   sync_policy.sync_timeout = options.sync_timeout;
-  auto persistence = BrokerPersistence::Open(
-      data_path, {[p](std::function<void()> fn) { asio::post(p->io, std::move(fn)); }},
-      sync_policy);
+  std::vector<BrokerPersistence::Post> posts;
+  for (int shard = 0; shard < p->shards.size(); ++shard) {
+    posts.push_back([io = p->shards.io(shard)](std::function<void()> fn) {
+      asio::post(*io, std::move(fn));
+    });
+  }
+  auto persistence = BrokerPersistence::Open(data_path, std::move(posts), sync_policy);
   if (!persistence.ok()) return persistence.status();
   NSQ_LOG_INFO("store: fsync every %d messages (0: not by count) or %s after a write (0: not "
                "by time)",
                sync_policy.sync_every, absl::FormatDuration(sync_policy.sync_timeout));
   p->persistence = std::move(*persistence);
-  p->broker.context()->store = p->persistence->broker_store(0);
+  for (size_t shard = 0; shard < p->parts.size(); ++shard) {
+    p->parts[shard]->broker.context()->store = p->persistence->broker_store(shard);
+  }
   // Before anyone listens: restoring is not news for lookupd (it hears everything when it
   // connects) nor for the store (it is where this came from).
-  if (absl::Status restored = p->persistence->Restore({&p->broker}); !restored.ok()) {
+  if (absl::Status restored = p->persistence->Restore(p->BrokerPointers()); !restored.ok()) {
     return restored;
   }
-  p->broker.AddListener(p->persistence->listener(0));
+  for (size_t shard = 0; shard < p->parts.size(); ++shard) {
+    p->parts[shard]->broker.AddListener(p->persistence->listener(shard));
+  }
 
   auto tcp_port = p->tcp.Listen(options.tcp_address);
   if (!tcp_port.ok()) return tcp_port.status();
@@ -240,8 +291,10 @@ absl::StatusOr<std::unique_ptr<Nsqd>> Nsqd::Create(const NsqdOptions& options) {
   self.version = NsqdVersion();
   self.topology_region = options.topology_region;
   self.topology_zone = options.topology_zone;
-  p->lookupd = std::make_unique<LookupdClient>(&p->io, &p->broker, std::move(self));
-  p->broker.AddListener(p->lookupd.get());
+  p->lookupd = std::make_unique<LookupdClient>(&p->io, &p->brokers, std::move(self));
+  for (size_t shard = 0; shard < p->parts.size(); ++shard) {
+    p->parts[shard]->broker.AddListener(p->lookupd->listener(shard));
+  }
   p->lookupd->SetAddresses(options.nsqlookupd_tcp_addresses);
 
   if (!options.statsd_address.empty()) {
@@ -254,7 +307,7 @@ absl::StatusOr<std::unique_ptr<Nsqd>> Nsqd::Create(const NsqdOptions& options) {
     statsd.mem_stats = options.statsd_mem_stats;
     statsd.packet_size = static_cast<size_t>(options.statsd_udp_packet_size);
     statsd.exclude_ephemeral = options.statsd_exclude_ephemeral;
-    p->statsd = std::make_unique<StatsdPusher>(&p->io, &p->broker, std::move(statsd));
+    p->statsd = std::make_unique<StatsdPusher>(&p->io, &p->brokers, std::move(statsd));
     p->statsd->Start();
   }
 

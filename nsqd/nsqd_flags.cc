@@ -139,8 +139,8 @@ void RegisterFlags(config::FlagSet& flags, NsqdOptions& o, FlagScratch& s) {
   flags.AddInt("max-channel-consumers", &o.max_channel_consumers,
                "most consumers per channel (0 means unlimited)");
   flags.AddInt("worker-threads", &o.worker_threads,
-               "event-loop threads: TCP connections are spread over them; the first also runs "
-               "the broker, HTTP and lookupd (1 to 256)");
+               "event-loop threads (shards): each owns the topics that hash to it and serves "
+               "a share of the TCP connections; the first also runs HTTP and lookupd (1 to 256)");
   flags.AddDuration("busy-poll", &o.busy_poll,
                     "how long an event loop keeps polling after it last had work before it "
                     "sleeps: lower round-trip latency for that much CPU (0 to 1s, 0 = off)");

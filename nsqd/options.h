@@ -111,8 +111,8 @@ struct NsqdOptions {
   std::string topology_region;
   std::string topology_zone;
   std::vector<std::string> enable_experiment;
-  // Event-loop threads (shards): shard 0 runs the broker, HTTP and lookupd; every shard serves
-  // a share of the TCP connections (sockets, TLS, compression, decoding).
+  // Event-loop threads (shards): each owns the topics that hash to it and serves a share of the
+  // TCP connections (sockets, TLS, compression, decoding); shard 0 also runs HTTP and lookupd.
   int64_t worker_threads = 1;
   // How long an event loop keeps polling after it last had work before it sleeps (0: never).
   absl::Duration busy_poll = absl::ZeroDuration();

@@ -76,6 +76,9 @@ std::optional<std::string_view> ParseBinaryMpub(std::string_view body, int64_t m
 
 // One request on its way through a handler.
 struct Call {
+  BrokerSet* brokers;
+  // The broker of the shard the handler runs on: the topic's owner for the topic and channel
+  // endpoints, the HTTP server's shard for the others.
   Broker* broker;
   NodeInfo* info;
   const HttpRequest& request;
@@ -226,34 +229,43 @@ HttpResponse DoStats(const Call& call) {
   const std::string* channel = target.Get("channel");
   const bool include_clients = ParseBoolParam(target.Get("include_clients"));
   const bool include_mem = ParseBoolParam(target.Get("include_mem"));
+  const bool json = format != nullptr && *format == "json";
 
-  const BrokerStats stats = call.broker->Stats(topic ? *topic : std::string(),
-                                               channel ? *channel : std::string(), include_clients);
-  StatsPage page;
-  page.version = call.info->version;
-  page.health = HealthText(*call.info);
-  page.start_time = call.info->start_time;
-  page.now_ns = call.broker->context()->clock->NowNs();
-  page.stats = &stats;
-  page.include_clients = include_clients;
-  if (include_mem) page.memory = ReadMemoryStats();
-
-  if (format != nullptr && *format == "json") return JsonOk(StatsJson(page));
-  return TextOk(StatsText(page));
+  *call.answered_later = true;
+  GatherStats(*call.brokers, topic ? *topic : std::string(), channel ? *channel : std::string(),
+              include_clients,
+              [reply = call.reply, info = call.info, clock = call.broker->context()->clock,
+               include_clients, include_mem, json](BrokerStats stats) {
+                StatsPage page;
+                page.version = info->version;
+                page.health = HealthText(*info);
+                page.start_time = info->start_time;
+                page.now_ns = clock->NowNs();
+                page.stats = &stats;
+                page.include_clients = include_clients;
+                if (include_mem) page.memory = ReadMemoryStats();
+                reply(json ? JsonOk(StatsJson(page)) : TextOk(StatsText(page)));
+              });
+  return {};
 }
 
 // Prometheus's view: every topic and channel without their clients, the store, the process.
 HttpResponse DoMetrics(const Call& call) {
-  const BrokerStats stats = call.broker->Stats(std::string(), std::string(), false);
-  MetricsPage page;
-  page.version = call.info->version;
-  page.healthy = HealthText(*call.info) == "OK";
-  page.start_time = call.info->start_time;
-  page.now_ns = call.broker->context()->clock->NowNs();
-  page.stats = &stats;
-  page.process = util::ReadProcessStats();
-  if (call.info->fill_metrics) call.info->fill_metrics(&page);
-  return http::PrometheusResponse(MetricsText(page));
+  *call.answered_later = true;
+  GatherStats(*call.brokers, std::string(), std::string(), false,
+              [reply = call.reply, info = call.info,
+               clock = call.broker->context()->clock](BrokerStats stats) {
+                MetricsPage page;
+                page.version = info->version;
+                page.healthy = HealthText(*info) == "OK";
+                page.start_time = info->start_time;
+                page.now_ns = clock->NowNs();
+                page.stats = &stats;
+                page.process = util::ReadProcessStats();
+                if (info->fill_metrics) info->fill_metrics(&page);
+                reply(http::PrometheusResponse(MetricsText(page)));
+              });
+  return {};
 }
 
 HttpResponse DoTopicCreate(const Call& call) {
@@ -373,6 +385,12 @@ constexpr Route kRoutes[] = {
     {kConfigPattern, "PUT", DoConfigPut},
 };
 
+// The endpoints about one topic (?topic=), which run on the shard that owns it.
+bool RunsOnTopicOwner(std::string_view pattern) {
+  return pattern == "/pub" || pattern == "/mpub" || pattern.substr(0, 7) == "/topic/" ||
+         pattern.substr(0, 9) == "/channel/";
+}
+
 // Maps a request path to its route pattern; /config/<opt> also yields <opt>.
 std::string_view RoutePattern(std::string_view path, std::string_view* path_arg) {
   constexpr std::string_view kConfigPrefix = "/config/";
@@ -388,7 +406,7 @@ std::string_view RoutePattern(std::string_view path, std::string_view* path_arg)
 }  // namespace
 
 int64_t HttpApi::MaxRequestBodySize() const {
-  const NsqdOptions& options = broker_->options();
+  const NsqdOptions& options = brokers_->local().options();
   return std::max(options.max_body_size, options.max_msg_size);
 }
 
@@ -396,7 +414,7 @@ std::optional<HttpResponse> HttpApi::CheckBeforeBody(const HttpRequest& request)
   if (!request.content_length || request.method != "POST") return std::nullopt;
   const std::optional<Target> target = http::ParseTarget(request.target);
   if (!target) return std::nullopt;
-  const NsqdOptions& options = broker_->options();
+  const NsqdOptions& options = brokers_->local().options();
   const auto length = static_cast<int64_t>(std::min<uint64_t>(*request.content_length, INT64_MAX));
   if (target->path == "/pub" && length > options.max_msg_size) {
     return JsonError(413, "MSG_TOO_BIG");
@@ -425,9 +443,32 @@ void HttpApi::HandleAsync(const HttpRequest& request, std::function<void(HttpRes
   HttpResponse refusal;
   const Route* route = http::FindRoute<Handler>(kRoutes, pattern, request.method, &refusal);
   if (route == nullptr) return reply(refusal);
+  const std::string* topic = target->Get("topic");
+  if (brokers_->size() > 1 && topic != nullptr && RunsOnTopicOwner(pattern)) {
+    // Handled on the owner's loop; the answer comes back to this one, where the HTTP
+    // connection lives. `reply` stays here: what it holds (the connection's timer) must not
+    // be released on another loop, so the owner gets only its address.
+    const size_t home = brokers_->current();
+    auto* held_reply = new std::function<void(HttpResponse)>(std::move(reply));
+    brokers_->OnOwner(*topic, [this, route, home, request, target = *target,
+                               held_reply](Broker& broker) mutable {
+      const std::function<void(HttpResponse)> answer = [this, home,
+                                                        held_reply](HttpResponse response) {
+        brokers_->Post(home, [held_reply, response = std::move(response)]() mutable {
+          std::unique_ptr<std::function<void(HttpResponse)>> reply(held_reply);
+          (*reply)(std::move(response));
+        });
+      };
+      bool answered_later = false;
+      HttpResponse response = route->handler(
+          Call{brokers_, &broker, info_, request, target, {}, answer, &answered_later});
+      if (!answered_later) answer(std::move(response));
+    });
+    return;
+  }
   bool answered_later = false;
-  HttpResponse response =
-      route->handler(Call{broker_, info_, request, *target, path_arg, reply, &answered_later});
+  HttpResponse response = route->handler(Call{brokers_, &brokers_->local(), info_, request,
+                                              *target, path_arg, reply, &answered_later});
   if (!answered_later) reply(std::move(response));
 }
 

@@ -1,5 +1,6 @@
-// HttpApi: nsqd's HTTP endpoints as plain request -> response functions over the Broker, with
-// nsqd's status codes, bodies, headers and JSON field names. No sockets here: the shared
+// HttpApi: nsqd's HTTP endpoints as plain request -> response functions over the brokers, with
+// nsqd's status codes, bodies, headers and JSON field names. An endpoint about one topic runs
+// on the shard that owns it; /stats and /metrics gather every shard's. No sockets here: the shared
 // common/http/http_server.h moves bytes with Boost.Beast and calls Handle(); unit tests call
 // Handle() directly.
 #pragma once
@@ -12,7 +13,7 @@
 #include <vector>
 
 #include "common/http/http_message.h"
-#include "nsqd/broker/broker.h"
+#include "nsqd/broker/broker_set.h"
 #include "nsqd/http/metrics_format.h"
 
 namespace nsq::nsqd {
@@ -45,14 +46,14 @@ struct NodeInfo {
 
 class HttpApi final : public http::HttpHandler {
  public:
-  HttpApi(Broker* broker, NodeInfo* info) : broker_(broker), info_(info) {}
+  HttpApi(BrokerSet* brokers, NodeInfo* info) : brokers_(brokers), info_(info) {}
 
   // Only requests with a Content-Length above this need the body refused before reading it:
   // the server asks here first (413 MSG_TOO_BIG / BODY_TOO_BIG).
   std::optional<HttpResponse> CheckBeforeBody(const HttpRequest& request) const override;
-  // Publishes answer when the store has committed them (HandleAsync). Handle() is the
-  // synchronous form for callers whose broker has no store (unit tests), where every answer is
-  // immediate.
+  // Publishes answer when the store has committed them, and requests go to other shards
+  // (HandleAsync). Handle() is the synchronous form for callers with one broker without a
+  // store (unit tests), where every answer is immediate.
   HttpResponse Handle(const HttpRequest& request) override;
   void HandleAsync(const HttpRequest& request,
                    std::function<void(HttpResponse)> reply) override;
@@ -65,7 +66,7 @@ class HttpApi final : public http::HttpHandler {
   HttpResponse BodyTooLarge(const HttpRequest& request) const override;
 
  private:
-  Broker* broker_;
+  BrokerSet* brokers_;
   NodeInfo* info_;
 };
 

@@ -106,26 +106,35 @@ asio::awaitable<std::vector<std::string>> FetchChannels(std::string address, std
   co_return channels;
 }
 
-// Asks every lookupd for the topic's channels, creates the durable ones, then releases the
-// topic's hold. Runs after the LookupdClient may be gone: `alive` tells.
-asio::awaitable<void> DiscoverChannels(std::shared_ptr<bool> alive, Broker* broker,
+// Creates the durable ones of `channels` in the held topic and releases its hold, on its
+// owner's loop.
+void ReleaseWithChannels(BrokerSet* brokers, const std::string& topic,
+                         std::vector<std::string> channels) {
+  brokers->OnOwner(topic, [topic, channels = std::move(channels)](Broker& broker) {
+    Topic* held = broker.FindTopic(topic);
+    if (held == nullptr) return;
+    for (const std::string& channel : channels) {
+      if (!protocol::IsValidChannelName(channel) || protocol::IsEphemeralName(channel)) continue;
+      held->GetOrCreateChannel(channel);
+    }
+    held->ReleaseHold();
+  });
+}
+
+// Asks every lookupd for the topic's channels, then has them created and the topic's hold
+// released. Runs after the LookupdClient may be gone: `alive` tells.
+asio::awaitable<void> DiscoverChannels(std::shared_ptr<bool> alive, BrokerSet* brokers,
                                        std::string topic, std::vector<std::string> addresses) {
   std::vector<std::string> found;
-  const absl::Duration connect_timeout = broker->options().http_client_connect_timeout;
-  const absl::Duration request_timeout = broker->options().http_client_request_timeout;
+  const absl::Duration connect_timeout = brokers->local().options().http_client_connect_timeout;
+  const absl::Duration request_timeout = brokers->local().options().http_client_request_timeout;
   for (const std::string& address : addresses) {
     std::vector<std::string> channels =
         co_await FetchChannels(address, topic, connect_timeout, request_timeout);
     found.insert(found.end(), channels.begin(), channels.end());
   }
   if (!*alive) co_return;
-  Topic* held = broker->FindTopic(topic);
-  if (held == nullptr) co_return;
-  for (const std::string& channel : found) {
-    if (!protocol::IsValidChannelName(channel) || protocol::IsEphemeralName(channel)) continue;
-    held->GetOrCreateChannel(channel);
-  }
-  held->ReleaseHold();
+  ReleaseWithChannels(brokers, topic, std::move(found));
 }
 
 }  // namespace
@@ -134,8 +143,9 @@ asio::awaitable<void> DiscoverChannels(std::shared_ptr<bool> alive, Broker* brok
 // disconnected they are dropped, because a reconnect re-registers the broker's whole state.
 class LookupdClient::Peer : public std::enable_shared_from_this<Peer> {
  public:
-  Peer(asio::io_context* io, Broker* broker, std::string address, protocol::LookupPeerInfo self)
-      : broker_(broker),
+  Peer(asio::io_context* io, std::shared_ptr<const Registry> registry, std::string address,
+       protocol::LookupPeerInfo self)
+      : registry_(std::move(registry)),
         address_(std::move(address)),
         self_(std::move(self)),
         socket_(*io),
@@ -231,11 +241,10 @@ class LookupdClient::Peer : public std::enable_shared_from_this<Peer> {
     connected_ = true;
 
     // Re-announce the whole state: one REGISTER per channel, or the topic alone.
-    for (Topic* topic : broker_->Topics()) {
-      std::vector<Channel*> channels = topic->Channels();
-      if (channels.empty()) queue_.push_back(protocol::EncodeLookupRegister(topic->name()));
-      for (Channel* channel : channels) {
-        queue_.push_back(protocol::EncodeLookupRegister(topic->name(), channel->name()));
+    for (const auto& [topic, channels] : *registry_) {
+      if (channels.empty()) queue_.push_back(protocol::EncodeLookupRegister(topic));
+      for (const std::string& channel : channels) {
+        queue_.push_back(protocol::EncodeLookupRegister(topic, channel));
       }
     }
 
@@ -306,7 +315,7 @@ class LookupdClient::Peer : public std::enable_shared_from_this<Peer> {
     }
   }
 
-  Broker* broker_;
+  std::shared_ptr<const Registry> registry_;
   std::string address_;
   protocol::LookupPeerInfo self_;
   tcp::socket socket_;
@@ -321,8 +330,56 @@ class LookupdClient::Peer : public std::enable_shared_from_this<Peer> {
   bool stopped_ = false;
 };
 
-LookupdClient::LookupdClient(asio::io_context* io, Broker* broker, protocol::LookupPeerInfo self)
-    : io_(io), broker_(broker), self_(std::move(self)) {}
+// One shard's broker tells its relay; the relay tells the client on shard 0.
+class LookupdClient::ShardRelay final : public BrokerListener {
+ public:
+  ShardRelay(LookupdClient* client, size_t shard) : client_(client), shard_(shard) {}
+
+  void TopicCreated(const std::string& topic) override {
+    // Held here, at once, before anything is published to it; released from shard 0.
+    bool held = false;
+    if (!protocol::IsEphemeralName(topic)) {
+      if (Topic* created = client_->brokers_->broker(shard_).FindTopic(topic)) {
+        created->HoldForChannelDiscovery();
+        held = true;
+      }
+    }
+    ToClient([topic, held](LookupdClient& client) { client.TopicCreated(topic, held); });
+  }
+  void TopicDeleted(const std::string& topic) override {
+    ToClient([topic](LookupdClient& client) { client.TopicDeleted(topic); });
+  }
+  void ChannelCreated(const std::string& topic, const std::string& channel) override {
+    ToClient([topic, channel](LookupdClient& client) { client.ChannelCreated(topic, channel); });
+  }
+  void ChannelDeleted(const std::string& topic, const std::string& channel) override {
+    ToClient([topic, channel](LookupdClient& client) { client.ChannelDeleted(topic, channel); });
+  }
+
+ private:
+  void ToClient(absl::AnyInvocable<void(LookupdClient&) &&> task) {
+    client_->brokers_->Post(0, [client = client_, task = std::move(task)]() mutable {
+      std::move(task)(*client);
+    });
+  }
+
+  LookupdClient* client_;
+  size_t shard_;
+};
+
+LookupdClient::LookupdClient(asio::io_context* io, BrokerSet* brokers,
+                             protocol::LookupPeerInfo self)
+    : io_(io), brokers_(brokers), self_(std::move(self)) {
+  for (size_t shard = 0; shard < brokers_->size(); ++shard) {
+    relays_.push_back(std::make_unique<ShardRelay>(this, shard));
+    for (Topic* topic : brokers_->broker(shard).Topics()) {
+      std::set<std::string>& channels = (*registry_)[topic->name()];
+      for (Channel* channel : topic->Channels()) channels.insert(channel->name());
+    }
+  }
+}
+
+BrokerListener* LookupdClient::listener(size_t shard) { return relays_[shard].get(); }
 
 LookupdClient::~LookupdClient() { Stop(); }
 
@@ -341,7 +398,7 @@ void LookupdClient::SetAddresses(const std::vector<std::string>& addresses) {
                               [&](const auto& peer) { return peer->address() == address; });
     if (known != kept.end()) continue;
     NSQ_LOG_INFO("LOOKUPD(%s): adding peer", address);
-    auto peer = std::make_shared<Peer>(io_, broker_, address, self_);
+    auto peer = std::make_shared<Peer>(io_, registry_, address, self_);
     peer->Start();
     kept.push_back(std::move(peer));
   }
@@ -367,25 +424,32 @@ std::vector<std::string> LookupdClient::ConnectedHttpAddresses() const {
   return addresses;
 }
 
-void LookupdClient::TopicCreated(const std::string& topic) {
+void LookupdClient::TopicCreated(const std::string& topic, bool held) {
+  (*registry_)[topic];
   Broadcast(protocol::EncodeLookupRegister(topic));
+  if (!held) return;
   std::vector<std::string> addresses = ConnectedHttpAddresses();
-  Topic* created = broker_->FindTopic(topic);
-  if (addresses.empty() || created == nullptr || protocol::IsEphemeralName(topic)) return;
-  created->HoldForChannelDiscovery();
-  asio::co_spawn(*io_, DiscoverChannels(alive_, broker_, topic, std::move(addresses)),
+  if (addresses.empty()) {
+    ReleaseWithChannels(brokers_, topic, {});
+    return;
+  }
+  asio::co_spawn(*io_, DiscoverChannels(alive_, brokers_, topic, std::move(addresses)),
                  LogIfFailed);
 }
 
 void LookupdClient::TopicDeleted(const std::string& topic) {
+  registry_->erase(topic);
   Broadcast(protocol::EncodeLookupUnregister(topic));
 }
 
 void LookupdClient::ChannelCreated(const std::string& topic, const std::string& channel) {
+  (*registry_)[topic].insert(channel);
   Broadcast(protocol::EncodeLookupRegister(topic, channel));
 }
 
 void LookupdClient::ChannelDeleted(const std::string& topic, const std::string& channel) {
+  auto it = registry_->find(topic);
+  if (it != registry_->end()) it->second.erase(channel);
   Broadcast(protocol::EncodeLookupUnregister(topic, channel));
 }
 

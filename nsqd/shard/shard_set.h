@@ -1,8 +1,8 @@
-// ShardSet: nsqd's event loops. Shard 0 is the main loop (the broker, HTTP, lookupd and the
-// store's callbacks live there); shards 1 .. N-1 each run a loop on a thread of their own and
-// serve a share of the TCP connections: their sockets, TLS, compression, command decoding and
-// frame encoding. Shards share no mutable state: work crosses from one to another only as
-// tasks handed over with Post.
+// ShardSet: nsqd's event loops. Shard 0 is the main loop (HTTP, lookupd and statsd live there);
+// shards 1 .. N-1 each run a loop on a thread of their own. Every shard owns the topics that
+// hash to it (ShardedBrokers) and serves a share of the TCP connections: their sockets, TLS,
+// compression, command decoding and frame encoding. Shards share no mutable state: work
+// crosses from one to another only as tasks handed over with Post.
 //
 //   ShardSet shards(&main_io, options.worker_threads);
 //   shards.Start();                          // threads for shards 1 .. N-1

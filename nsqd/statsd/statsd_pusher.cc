@@ -5,13 +5,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "common/log/logger.h"
 #include "common/net/host_port.h"
 #include "common/util/process_stats.h"
-#include "nsqd/broker/broker.h"
+#include "nsqd/broker/broker_set.h"
 #include "nsqd/statsd/statsd_report.h"
 
 namespace nsq::nsqd {
@@ -20,8 +21,8 @@ namespace asio = boost::asio;
 using udp = asio::ip::udp;
 
 struct StatsdPusher::Impl {
-  Impl(asio::io_context* io_context, const Broker* b, StatsdPusherOptions opts)
-      : broker(b),
+  Impl(asio::io_context* io_context, BrokerSet* b, StatsdPusherOptions opts)
+      : brokers(b),
         options(std::move(opts)),
         report({.prefix = options.prefix, .exclude_ephemeral = options.exclude_ephemeral}),
         push_timer(*io_context),
@@ -39,9 +40,18 @@ struct StatsdPusher::Impl {
     });
   }
 
-  // One push: the lines are built now (the stats of this moment), sent once resolved.
+  ~Impl() { *alive = false; }
+
+  // One push: the lines are built from every shard's stats of this moment, sent once resolved.
   void Push() {
     ++metrics.pushes;
+    GatherStats(*brokers, std::string(), std::string(), false,
+                [this, alive = alive](BrokerStats stats) {
+                  if (*alive && !stopped) PushStats(stats);
+                });
+  }
+
+  void PushStats(const BrokerStats& stats) {
     StatsdMemStats mem;
     if (options.mem_stats) {
       const util::HeapStats heap = util::ReadHeapStats();
@@ -50,8 +60,7 @@ struct StatsdPusher::Impl {
       mem.resident_bytes = util::ReadProcessStats().resident_bytes;
     }
     const std::vector<std::string> lines =
-        report.Lines(broker->Stats(std::string(), std::string(), false),
-                     options.mem_stats ? &mem : nullptr);
+        report.Lines(stats, options.mem_stats ? &mem : nullptr);
     // What the last push could not send yet goes now, ahead of this one.
     SendAllPending();
     for (std::string& packet : PackStatsdPackets(lines, options.packet_size)) {
@@ -150,7 +159,7 @@ struct StatsdPusher::Impl {
     }
   }
 
-  const Broker* const broker;
+  BrokerSet* const brokers;
   const StatsdPusherOptions options;
   StatsdReport report;
   asio::steady_timer push_timer;
@@ -164,11 +173,12 @@ struct StatsdPusher::Impl {
   std::deque<std::string> pending;  // packets of the current push not sent yet
   StatsdMetrics metrics;
   bool stopped = false;
+  // Shared with stats gatherings still under way: false once this is gone.
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 };
 
-StatsdPusher::StatsdPusher(asio::io_context* io, const Broker* broker,
-                           StatsdPusherOptions options)
-    : impl_(std::make_unique<Impl>(io, broker, std::move(options))) {}
+StatsdPusher::StatsdPusher(asio::io_context* io, BrokerSet* brokers, StatsdPusherOptions options)
+    : impl_(std::make_unique<Impl>(io, brokers, std::move(options))) {}
 
 StatsdPusher::~StatsdPusher() = default;
 

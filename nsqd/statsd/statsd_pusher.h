@@ -1,9 +1,9 @@
-// StatsdPusher: nsqd's --statsd-address. Every --statsd-interval it takes the broker's stats,
+// StatsdPusher: nsqd's --statsd-address. Every --statsd-interval it takes every shard's stats,
 // builds the push (statsd_report.h) and sends it over UDP in packets of at most
 // --statsd-udp-packet-size bytes, spread over the interval minus one second as nsqd spreads
 // them (all at once when the interval is 1 s or less).
 //
-//   StatsdPusher pusher(&io, &broker, {.address = "127.0.0.1:8125", .prefix = "nsq.host_4151."});
+//   StatsdPusher pusher(&io, &brokers, {.address = "127.0.0.1:8125", .prefix = "nsq.host_4151."});
 //   pusher.Start();
 //   ...
 //   pusher.Stop();  // before the loop is expected to run out of work
@@ -12,14 +12,15 @@
 // dials at each push, so a changed DNS entry is followed), the socket is non-blocking, and a
 // packet the socket cannot take at once is dropped and counted (metrics()).
 //
-// Lifecycle: owned by the daemon; lives on the loop thread of `io` (the broker's), which runs
-// all of its work; Stop() cancels what is pending. Must not outlive `io` or `broker`.
+// Lifecycle: owned by the daemon; lives on the loop thread of `io` (shard 0's), which runs
+// all of its work; Stop() cancels what is pending. Must not outlive `io` or `brokers`.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "absl/time/time.h"
+#include "nsqd/broker/broker_set.h"
 #include "nsqd/http/metrics_format.h"
 
 namespace boost::asio {
@@ -45,7 +46,7 @@ struct StatsdPusherOptions {
 
 class StatsdPusher {
  public:
-  StatsdPusher(boost::asio::io_context* io, const Broker* broker, StatsdPusherOptions options);
+  StatsdPusher(boost::asio::io_context* io, BrokerSet* brokers, StatsdPusherOptions options);
   ~StatsdPusher();
   StatsdPusher(const StatsdPusher&) = delete;
   StatsdPusher& operator=(const StatsdPusher&) = delete;

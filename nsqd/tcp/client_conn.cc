@@ -51,17 +51,43 @@ std::string HostOf(const std::string& address) {
 
 }  // namespace
 
-ClientConn::ClientConn(Broker* broker, Transport* transport, std::string remote_address,
+ClientConn::ClientConn(BrokerSet* brokers, Transport* transport, std::string remote_address,
                        std::string version, Authenticator* auth)
-    : broker_(broker),
+    : brokers_(brokers),
+      home_(brokers->current()),
+      broker_(&brokers->local()),
       transport_(transport),
       remote_address_(std::move(remote_address)),
       version_(std::move(version)),
-      settings_(ClientSettings::Defaults(broker->options())),
+      settings_(ClientSettings::Defaults(broker_->options())),
       auth_(auth),
       client_id_(HostOf(remote_address_)),
       hostname_(client_id_),
       connect_ts_(UnixSeconds()) {
+  broker_->RegisterClient(this);
+}
+
+ClientConn::ClientConn(BrokerSet* brokers, Transport* transport, ClientConnHandover handover,
+                       Authenticator* auth)
+    : brokers_(brokers),
+      home_(brokers->current()),
+      broker_(&brokers->local()),
+      transport_(transport),
+      remote_address_(std::move(handover.remote_address)),
+      version_(std::move(handover.version)),
+      settings_(std::move(handover.settings)),
+      stream_(handover.stream),
+      auth_(auth),
+      auth_state_(std::move(handover.auth_state)),
+      auth_secret_(std::move(handover.auth_secret)),
+      client_id_(std::move(handover.client_id)),
+      hostname_(std::move(handover.hostname)),
+      user_agent_(std::move(handover.user_agent)),
+      topology_region_(std::move(handover.topology_region)),
+      topology_zone_(std::move(handover.topology_zone)),
+      locality_(handover.locality),
+      connect_ts_(handover.connect_ts),
+      pub_counts_(std::move(handover.pub_counts)) {
   broker_->RegisterClient(this);
 }
 
@@ -82,7 +108,7 @@ void ClientConn::Detach() {
 }
 
 bool ClientConn::Handle(const Command& command) {
-  if (failed_ || fatal_queued_) return false;
+  if (failed_ || fatal_queued_ || moved_) return false;
   if (log::Enabled(log::Level::kDebug)) {
     // nsqd's line: the command and its parameters as Go prints a [][]byte.
     NSQ_LOG_DEBUG("PROTOCOL(V2): [%s] [%s %s]", remote_address_,
@@ -130,9 +156,10 @@ void ClientConn::DecodeFailed(const protocol::DecodeFailure& failure) {
     return;
   }
   const std::string& topic = failure.refused_mpub_topic;
-  if (!topic.empty() && !broker_->closing() && auth_ == nullptr &&
-      protocol::IsValidTopicName(topic)) {
-    broker_->GetOrCreateTopic(topic);
+  if (!topic.empty() && auth_ == nullptr && protocol::IsValidTopicName(topic)) {
+    brokers_->OnOwner(topic, [topic](Broker& broker) {
+      if (!broker.closing()) broker.GetOrCreateTopic(topic);
+    });
   }
   Fail(failure.error);
 }
@@ -178,6 +205,11 @@ void ClientConn::SendReadyReplies() {
     }
   }
   if (replies_.empty() && close_when_replied_ && !failed_) transport_->CloseAfterFlush();
+  if (replies_.empty() && sub_waiting_for_replies_ && !failed_) {
+    Command sub = std::move(*sub_waiting_for_replies_);
+    sub_waiting_for_replies_.reset();
+    if (Handle(sub)) transport_->ResumeCommands();
+  }
 }
 
 void ClientConn::PublishDone(uint64_t ticket, const std::string& topic, size_t count,
@@ -373,6 +405,9 @@ bool ClientConn::Sub(const Command& command) {
       break;
   }
   if (broker_->closing()) return SendFatal(protocol::kSubFailed, "SUB failed exiting");
+  if (const size_t owner = brokers_->OwnerOf(topic_name); owner != home_) {
+    return MoveForSub(owner, command);
+  }
   Channel* channel = broker_->GetOrCreateTopic(topic_name)->GetOrCreateChannel(channel_name);
   absl::Status added = channel->AddConsumer(this);
   if (!added.ok()) {
@@ -381,6 +416,34 @@ bool ClientConn::Sub(const Command& command) {
   channel_ = channel;
   state_ = kSubscribed;
   SendOk();
+  return true;
+}
+
+bool ClientConn::MoveForSub(size_t owner, const Command& command) {
+  if (!replies_.empty()) {
+    // Replies keep command order: the SUB's comes from the new shard, after these.
+    sub_waiting_for_replies_ = command;
+    return true;
+  }
+  ClientConnHandover handover;
+  handover.remote_address = remote_address_;
+  handover.version = version_;
+  handover.settings = settings_;
+  handover.stream = stream_;
+  handover.auth_state = auth_state_;
+  handover.auth_secret = auth_secret_;
+  handover.client_id = client_id_;
+  handover.hostname = hostname_;
+  handover.user_agent = user_agent_;
+  handover.topology_region = topology_region_;
+  handover.topology_zone = topology_zone_;
+  handover.locality = locality_;
+  handover.connect_ts = connect_ts_;
+  handover.pub_counts = pub_counts_;
+  handover.tls_info = transport_->TlsInfo();
+  moved_ = true;
+  Detach();
+  transport_->MoveTo(owner, std::move(handover), command);
   return true;
 }
 
@@ -416,13 +479,22 @@ bool ClientConn::Publish(const Command& command) {
   const uint64_t ticket = next_ticket_++;
   replies_.push_back({ticket, false, FrameType::kResponse, {}, false});
   const size_t count = bodies.size();
-  broker_->GetOrCreateTopic(topic_name)
-      ->Publish(bodies, defer_ns,
-                [alive = alive_, ticket, topic_name, count, verb, failed_code](absl::Status s) {
-                  if (*alive != nullptr) {
-                    (*alive)->PublishDone(ticket, topic_name, count, verb, failed_code, s);
-                  }
-                });
+  auto done = [alive = alive_, ticket, topic_name, count, verb, failed_code](absl::Status s) {
+    if (*alive != nullptr) (*alive)->PublishDone(ticket, topic_name, count, verb, failed_code, s);
+  };
+  if (const size_t owner = brokers_->OwnerOf(topic_name); owner != home_) {
+    // The owner publishes; its answer comes back here (the reply keeps its place by ticket).
+    brokers_->OnOwner(topic_name, [brokers = brokers_, home = home_, topic_name,
+                                   bodies = std::move(bodies), defer_ns,
+                                   done = std::move(done)](Broker& broker) mutable {
+      broker.GetOrCreateTopic(topic_name)
+          ->Publish(bodies, defer_ns, [brokers, home, done = std::move(done)](absl::Status s) {
+            brokers->Post(home, [done, s] { done(s); });
+          });
+    });
+  } else {
+    broker_->GetOrCreateTopic(topic_name)->Publish(bodies, defer_ns, std::move(done));
+  }
   return !failed_ && !fatal_queued_;
 }
 

@@ -1,7 +1,12 @@
 // ClientConn: the protocol V2 state of one TCP connection and the handling of its commands
 // (state machine INIT -> SUBSCRIBED -> CLOSING, IDENTIFY settings, RDY window, FIN/REQ/TOUCH).
-// It talks to the broker directly and to the socket only through Transport, so the whole
-// command logic runs without Asio. Owned by the Session (tcp_server.cc); loop thread only.
+// It talks to the brokers through the BrokerSet and to the socket only through Transport, so
+// the whole command logic runs without Asio. Loop thread only: the loop of its home shard.
+//
+// A connection starts on its socket's shard. A publish to a topic another shard owns is
+// handed to that shard and its reply comes back in command order. A SUB to a topic another
+// shard owns moves the connection there (Transport::MoveTo) before it subscribes, so that
+// deliveries, FIN, REQ and TOUCH never cross shards.
 #pragma once
 
 #include <cstdint>
@@ -16,13 +21,34 @@
 #include "common/protocol/errors.h"
 #include "common/protocol/frame.h"
 #include "common/protocol/message.h"
-#include "nsqd/broker/broker.h"
 #include "nsqd/auth/authenticator.h"
+#include "nsqd/broker/broker.h"
+#include "nsqd/broker/broker_set.h"
 #include "nsqd/broker/consumer.h"
 #include "common/net/tls_context.h"
 #include "nsqd/tcp/client_settings.h"
 
 namespace nsq::nsqd {
+
+// What a connection carries to the shard it moves to at SUB: its IDENTIFY settings and
+// upgrades, its AUTH answer, who it is and what it published.
+struct ClientConnHandover {
+  std::string remote_address;
+  std::string version;
+  ClientSettings settings;
+  StreamUpgrades stream;
+  std::optional<AuthState> auth_state;
+  std::string auth_secret;
+  std::string client_id;
+  std::string hostname;
+  std::string user_agent;
+  std::string topology_region;
+  std::string topology_zone;
+  Locality locality = Locality::kGlobal;
+  int64_t connect_ts = 0;
+  std::map<std::string, uint64_t> pub_counts;
+  net::TlsSessionInfo tls_info;
+};
 
 // The socket side of a connection, implemented by the Asio session.
 class Transport {
@@ -46,6 +72,10 @@ class Transport {
   virtual void StartUpgrades(const StreamUpgrades& upgrades) = 0;
   // The TLS session's details for /stats (empty without TLS).
   virtual net::TlsSessionInfo TlsInfo() const = 0;
+  // The connection subscribes to a topic shard `shard` owns: this ClientConn has left its
+  // broker and handles nothing more (it is blocked()); the connection goes on with one made
+  // on `shard` from `handover`, which handles `sub` first and then the commands after it.
+  virtual void MoveTo(size_t shard, ClientConnHandover handover, protocol::Command sub) = 0;
   // The connection stopped taking commands (ClientConn::blocked(), an AUTH waiting for the
   // auth server) and takes them again now: decode what is buffered, then read on.
   virtual void ResumeCommands() = 0;
@@ -59,9 +89,13 @@ class ClientConn final : public Consumer, public ClientConnection {
  public:
   enum State { kInit = 0, kSubscribed = 3, kClosing = 4 };
 
-  // `auth` asks the auth servers (--auth-http-address); null when nsqd has none.
-  ClientConn(Broker* broker, Transport* transport, std::string remote_address,
+  // A new connection on the calling shard. `auth` asks the auth servers
+  // (--auth-http-address) from this shard's loop; null when nsqd has none.
+  ClientConn(BrokerSet* brokers, Transport* transport, std::string remote_address,
              std::string version, Authenticator* auth = nullptr);
+  // A connection that moved to the calling shard (Transport::MoveTo).
+  ClientConn(BrokerSet* brokers, Transport* transport, ClientConnHandover handover,
+             Authenticator* auth);
   ~ClientConn() override;
 
   // Handles one decoded command. Returns false when the connection must close (a fatal error
@@ -83,8 +117,9 @@ class ClientConn final : public Consumer, public ClientConnection {
   // Replies held back behind publishes that wait for the store.
   size_t pending_replies() const { return replies_.size(); }
   // True while no further command may be handled: the auth server's answer decides what the
-  // next commands may do. The transport holds them until ResumeCommands.
-  bool blocked() const { return auth_pending_; }
+  // next commands may do, or a SUB waits for the replies before it to move the connection (or
+  // has moved it). The transport holds them until ResumeCommands.
+  bool blocked() const { return auth_pending_ || sub_waiting_for_replies_.has_value() || moved_; }
   State state() const { return state_; }
 
   // Consumer
@@ -107,6 +142,8 @@ class ClientConn final : public Consumer, public ClientConnection {
   bool Identify(const protocol::Command& command);
   bool Auth(const protocol::Command& command);
   bool Sub(const protocol::Command& command);
+  // SUB to a topic shard `owner` owns: hands this connection over once no reply waits.
+  bool MoveForSub(size_t owner, const protocol::Command& command);
   bool Publish(const protocol::Command& command);
   bool Rdy(const protocol::Command& command);
   bool Fin(const protocol::Command& command);
@@ -143,7 +180,9 @@ class ClientConn final : public Consumer, public ClientConnection {
   bool CheckMessageCommand(const protocol::Command& command, size_t min_params,
                            protocol::MessageId* id);
 
-  Broker* broker_;
+  BrokerSet* brokers_;
+  size_t home_;     // the shard this ClientConn lives on
+  Broker* broker_;  // that shard's broker
   Transport* transport_;
   std::string remote_address_;
   std::string version_;
@@ -185,6 +224,10 @@ class ClientConn final : public Consumer, public ClientConnection {
   bool fatal_queued_ = false;
   // Shutdown asked to close while publishes waited for the store: close once they are answered.
   bool close_when_replied_ = false;
+  // A SUB that moves the connection waits for the replies queued before it.
+  std::optional<protocol::Command> sub_waiting_for_replies_;
+  // Handed over to another shard: nothing more is handled here.
+  bool moved_ = false;
 
   struct QueuedReply {
     uint64_t ticket;

@@ -1,8 +1,8 @@
 // ConnPort: where a TCP session (tcp_server.cc: socket, TLS, compression, command decoding)
-// hands its decoded commands. On shard 0 that is the connection's ClientConn itself
-// (LocalConnPort, direct calls); a session on another shard talks to a ClientConn that lives
-// on shard 0, next to the broker, through a RemoteConnPort (remote_conn.h). Either way the
-// ClientConn answers through the session's Transport.
+// hands its decoded commands. Until a SUB to a topic another shard owns, that is the
+// connection's ClientConn itself, on the session's shard (LocalConnPort, direct calls); after
+// it, a ClientConn on the topic's owner, through a RemoteConnPort (remote_conn.h). Either way
+// the ClientConn answers through the session's Transport.
 #pragma once
 
 #include <cstddef>
@@ -56,6 +56,9 @@ class ConnPort {
   virtual void OutputWritten(size_t port_bytes, bool drained) = 0;
   // The TLS handshake completed (for /stats).
   virtual void TlsEstablished(const net::TlsSessionInfo& info) {}
+  // The client closed its side: nothing more comes. The connection closes once the replies to
+  // what it sent are out (a publish handed to another shard may still be waiting for its OK).
+  virtual void InputEnded() = 0;
   // The connection is gone: leave the broker. The port must not use the session afterwards
   // except as its own contract says (RemoteConnPort: one last Released call).
   virtual void Detach() = 0;

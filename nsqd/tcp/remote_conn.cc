@@ -4,6 +4,7 @@
 #include <optional>
 #include <utility>
 
+#include "common/log/logger.h"
 #include "common/protocol/frame.h"
 #include "common/protocol/message.h"
 #include "nsqd/tcp/client_conn.h"
@@ -30,18 +31,18 @@ bool SessionWaitsAfter(protocol::CommandName name) {
 
 }  // namespace
 
-// The shard-0 half: owns the ClientConn and is its Transport, forwarding to the port.
+// The host shard's half: owns the ClientConn and is its Transport, forwarding to the port.
 class ConnHost final : public Transport {
  public:
   ConnHost(ShardSet* shards, int session_shard, RemoteConnPort* port)
       : shards_(shards), session_shard_(session_shard), port_(port) {}
   ~ConnHost() { *self_ = nullptr; }
 
-  void Open(Broker* broker, std::string remote_address, std::string version,
-            Authenticator* auth) {
-    conn_.emplace(broker, this, std::move(remote_address), std::move(version), auth);
-    // Accepted just before shutdown began: the broker's Close did not see this connection.
-    if (broker->closing()) conn_->CloseConnection();
+  void Open(BrokerSet* brokers, ClientConnHandover handover, Authenticator* auth) {
+    tls_info_ = handover.tls_info;
+    conn_.emplace(brokers, this, std::move(handover), auth);
+    // Moved here just as shutdown began: the broker's Close did not see this connection.
+    if (brokers->local().closing()) conn_->CloseConnection();
   }
 
   void HandleBatch(std::vector<std::pair<protocol::Command, size_t>> batch) {
@@ -61,6 +62,12 @@ class ConnHost final : public Transport {
 
   void SetTlsInfo(net::TlsSessionInfo info) { tls_info_ = std::move(info); }
 
+  // After the commands still queued here: they are answered before the close.
+  void InputEnded() {
+    input_ended_ = true;
+    Drain();
+  }
+
   // The session is gone: leave the broker, tell the port, and end.
   void Detach() {
     conn_->Detach();
@@ -69,8 +76,8 @@ class ConnHost final : public Transport {
     delete this;
   }
 
-  // Transport, called by the ClientConn on shard 0. Frames and messages are encoded here and
-  // go to the session as one batch of bytes per turn of the loop.
+  // Transport, called by the ClientConn on the host shard. Frames and messages are encoded
+  // here and go to the session as one batch of bytes per turn of the loop.
   void SendFrame(protocol::FrameType type, std::string_view data) override {
     const size_t before = out_.size();
     protocol::AppendFrame(type, data, &out_);
@@ -102,6 +109,11 @@ class ConnHost final : public Transport {
     ToPort([upgrades](RemoteConnPort& port) { port.session_->StartUpgrades(upgrades); });
   }
   net::TlsSessionInfo TlsInfo() const override { return tls_info_; }
+  void MoveTo(size_t shard, ClientConnHandover handover, protocol::Command sub) override {
+    // A ClientConn arrives here at its SUB and is subscribed on its owner: it never moves on.
+    NSQ_LOG_ERROR("[%s] a connection cannot move twice", handover.remote_address);
+    CloseNow();
+  }
   void ResumeCommands() override { Drain(); }
   bool OutputBacklogged() const override {
     if (pending_output_ < kMessageOutputLimit) return false;
@@ -125,6 +137,10 @@ class ConnHost final : public Transport {
       conn_->Handle(command);
     }
     draining_ = false;
+    if (input_ended_ && queue_.empty()) {
+      input_ended_ = false;
+      conn_->CloseConnection();
+    }
     if (session_waiting_ && !conn_->blocked()) {
       session_waiting_ = false;
       ToPort([](RemoteConnPort& port) { port.Resume(); });
@@ -133,7 +149,7 @@ class ConnHost final : public Transport {
   }
 
   // Acknowledges handled commands, unless publishes pile up waiting for the store (the
-  // session then stops reading, as LocalConnPort::ReadPaused does on shard 0).
+  // session then stops reading, as LocalConnPort::ReadPaused does for a local ClientConn).
   void MaybeAcknowledge() {
     if (handled_commands_ == 0 || !conn_ || conn_->pending_replies() >= kMaxPendingReplies) {
       return;
@@ -182,6 +198,7 @@ class ConnHost final : public Transport {
   size_t handled_bytes_ = 0;
   bool session_waiting_ = false;
   bool draining_ = false;
+  bool input_ended_ = false;  // the client closed its side: close once the queue is handled
   std::string out_;          // encoded frames for the session, sent at the end of the turn
   bool out_urgent_ = false;  // out_ holds a response or error frame, or a flush was asked for
   bool output_scheduled_ = false;
@@ -192,17 +209,17 @@ class ConnHost final : public Transport {
   std::shared_ptr<ConnHost*> self_ = std::make_shared<ConnHost*>(this);
 };
 
-RemoteConnPort::RemoteConnPort(ShardSet* shards, int session_shard, PortSession* session,
-                               std::shared_ptr<void> keep_alive, Broker* broker,
-                               std::string remote_address, std::string version,
-                               Authenticator* auth)
+RemoteConnPort::RemoteConnPort(ShardSet* shards, int session_shard, int host_shard,
+                               PortSession* session, std::shared_ptr<void> keep_alive,
+                               BrokerSet* brokers, Authenticator* auth,
+                               ClientConnHandover handover)
     : shards_(shards),
+      host_shard_(host_shard),
       session_(session),
       keep_alive_(std::move(keep_alive)),
       host_(new ConnHost(shards, session_shard, this)) {
-  ToHost([broker, remote_address = std::move(remote_address), version = std::move(version),
-          auth](ConnHost& host) mutable {
-    host.Open(broker, std::move(remote_address), std::move(version), auth);
+  ToHost([brokers, auth, handover = std::move(handover)](ConnHost& host) mutable {
+    host.Open(brokers, std::move(handover), auth);
   });
 }
 
@@ -249,6 +266,12 @@ void RemoteConnPort::TlsEstablished(const net::TlsSessionInfo& info) {
   ToHost([info](ConnHost& host) { host.SetTlsInfo(info); });
 }
 
+void RemoteConnPort::InputEnded() {
+  if (detached_) return;
+  EndOfInput();  // after the commands it sent
+  ToHost([](ConnHost& host) { host.InputEnded(); });
+}
+
 void RemoteConnPort::Detach() {
   if (detached_) return;
   EndOfInput();
@@ -273,7 +296,8 @@ void RemoteConnPort::Released() {
 }
 
 void RemoteConnPort::ToHost(absl::AnyInvocable<void(ConnHost&) &&> task) {
-  shards_->Post(0, [host = host_, task = std::move(task)]() mutable { std::move(task)(*host); });
+  shards_->Post(host_shard_,
+                [host = host_, task = std::move(task)]() mutable { std::move(task)(*host); });
 }
 
 }  // namespace nsq::nsqd

@@ -1,6 +1,7 @@
-// A TCP session on shard k > 0 and its ClientConn on shard 0, next to the broker.
+// A TCP session and its ClientConn on another shard: the one that owns the topic the
+// connection subscribed to (a SUB moves the ClientConn there, see ClientConn::MoveForSub).
 //
-//   shard k (the socket's loop)               shard 0 (the broker's loop)
+//   session's shard (the socket's loop)      host shard (the topic's owner)
 //   Session --decoded commands--> RemoteConnPort ==batch==> ConnHost --> ClientConn --> broker
 //   Session <--encoded frames---- RemoteConnPort <==tasks== ConnHost <-- (its Transport)
 //
@@ -12,7 +13,7 @@
 //     kMaxPendingReplies publishes waiting for the store);
 //   - output: the host counts the bytes it sent the session and the session reports what it
 //     has written, so a consumer that stops reading is handed no more messages once
-//     kMessageOutputLimit bytes wait, exactly as on shard 0.
+//     kMessageOutputLimit bytes wait, exactly as for a ClientConn on the session's shard.
 // After an IDENTIFY or AUTH the session waits for the host's word before it decodes more: what
 // follows may belong to a TLS or compressed stream, or may need the auth server's answer.
 //
@@ -28,7 +29,7 @@
 #include <vector>
 
 #include "nsqd/auth/authenticator.h"
-#include "nsqd/broker/broker.h"
+#include "nsqd/broker/broker_set.h"
 #include "nsqd/shard/shard_set.h"
 #include "nsqd/tcp/conn_port.h"
 
@@ -38,11 +39,12 @@ class ConnHost;
 
 class RemoteConnPort final : public ConnPort {
  public:
-  // Runs on the session's shard (`session_shard` > 0). `keep_alive` is the session's own
-  // shared_ptr, held until the host is gone. The other arguments are the ClientConn's.
-  RemoteConnPort(ShardSet* shards, int session_shard, PortSession* session,
-                 std::shared_ptr<void> keep_alive, Broker* broker, std::string remote_address,
-                 std::string version, Authenticator* auth);
+  // Runs on the session's shard. `keep_alive` is the session's own shared_ptr, held until the
+  // host is gone. The ClientConn is made on `host_shard` from `handover`, with `auth` (that
+  // shard's authenticator, or null).
+  RemoteConnPort(ShardSet* shards, int session_shard, int host_shard, PortSession* session,
+                 std::shared_ptr<void> keep_alive, BrokerSet* brokers, Authenticator* auth,
+                 ClientConnHandover handover);
   ~RemoteConnPort() override;
 
   // ConnPort, on the session's shard.
@@ -53,6 +55,7 @@ class RemoteConnPort final : public ConnPort {
   bool ReadPaused() const override;
   void OutputWritten(size_t port_bytes, bool drained) override;
   void TlsEstablished(const net::TlsSessionInfo& info) override;
+  void InputEnded() override;
   void Detach() override;
 
  private:
@@ -66,9 +69,10 @@ class RemoteConnPort final : public ConnPort {
   void ToHost(absl::AnyInvocable<void(ConnHost&) &&> task);
 
   ShardSet* shards_;
+  int host_shard_;
   PortSession* session_;
   std::shared_ptr<void> keep_alive_;
-  ConnHost* host_;  // used only inside tasks run on shard 0
+  ConnHost* host_;  // used only inside tasks run on the host shard
   std::vector<std::pair<protocol::Command, size_t>> batch_;  // with each command's weight
   size_t batch_bytes_ = 0;
   size_t unacked_commands_ = 0;

@@ -81,9 +81,9 @@ void LogIfFailed(std::exception_ptr error) { log::LogIfFailed(error, "TCP: conne
 // The session's ClientConn on the same loop: every call is direct.
 class LocalConnPort final : public ConnPort {
  public:
-  LocalConnPort(Broker* broker, Transport* transport, std::string remote_address,
+  LocalConnPort(BrokerSet* brokers, Transport* transport, std::string remote_address,
                 std::string version, Authenticator* auth)
-      : conn_(broker, transport, std::move(remote_address), std::move(version), auth) {}
+      : conn_(brokers, transport, std::move(remote_address), std::move(version), auth) {}
 
   bool Handle(protocol::Command&& command) override { return conn_.Handle(command); }
   void DecodeFailed(const protocol::DecodeFailure& failure) override {
@@ -96,6 +96,7 @@ class LocalConnPort final : public ConnPort {
   void OutputWritten(size_t port_bytes, bool drained) override {
     if (drained) conn_.OutputDrained();
   }
+  void InputEnded() override { conn_.CloseConnection(); }
   void Detach() override { conn_.Detach(); }
 
  private:
@@ -105,28 +106,28 @@ class LocalConnPort final : public ConnPort {
 // One TCP connection. Lives as long as one of its coroutines holds a shared_ptr to it.
 class Session final : public PortSession, public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Broker* broker, const std::string& version,
-          std::shared_ptr<net::TlsServerContext> tls_context, Authenticator* auth)
+  // Made on the loop of shard `shard`, which serves the socket. `auths` has the
+  // authenticator of each shard (empty without --auth-http-address).
+  Session(tcp::socket socket, BrokerSet* brokers, ShardSet* shards, int shard,
+          const std::vector<Authenticator*>* auths,
+          std::shared_ptr<net::TlsServerContext> tls_context)
       : socket_(std::move(socket)),
         tls_context_(std::move(tls_context)),
         wake_(socket_.get_executor()),
         heartbeat_timer_(socket_.get_executor()),
         remote_(net::FormatEndpoint(socket_.remote_endpoint(ignored_))),
-        decoder_(LimitsFrom(broker->options())),
-        settings_(ClientSettings::Defaults(broker->options())) {
+        brokers_(brokers),
+        shards_(shards),
+        shard_(shard),
+        auths_(auths),
+        decoder_(LimitsFrom(brokers->local().options())),
+        settings_(ClientSettings::Defaults(brokers->local().options())) {
     wake_.expires_at(SteadyClock::time_point::max());
   }
 
-  // Starts the connection. On shard 0 its ClientConn lives here; on shard `shard` > 0 it lives
-  // on shard 0 and is reached through a RemoteConnPort.
-  void Start(Broker* broker, const std::string& version, Authenticator* auth, ShardSet* shards,
-             int shard) {
-    if (shard == 0) {
-      port_ = std::make_unique<LocalConnPort>(broker, this, remote_, version, auth);
-    } else {
-      port_ = std::make_unique<RemoteConnPort>(shards, shard, this, shared_from_this(), broker,
-                                               remote_, version, auth);
-    }
+  // Starts the connection, with its ClientConn on this shard (until a SUB moves it).
+  void Start(const std::string& version) {
+    port_ = std::make_unique<LocalConnPort>(brokers_, this, remote_, version, AuthOf(shard_));
     NSQ_LOG_INFO("TCP: new client(%s)", remote_);
     // Reads happen only once the socket is readable; non-blocking makes a spurious wake-up a
     // would_block, not a stall.
@@ -204,6 +205,13 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
 
   void StartUpgrades(const StreamUpgrades& upgrades) override { pending_upgrades_ = upgrades; }
 
+  // The ClientConn that asked is inside one of its calls: the switch waits for the next turn
+  // of the loop. Meanwhile the old ClientConn is blocked(), so input waits in unprocessed_.
+  void MoveTo(size_t shard, ClientConnHandover handover, protocol::Command sub) override {
+    pending_move_.emplace(PendingMove{shard, std::move(handover), std::move(sub)});
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->CompleteMove(); });
+  }
+
   void ResumeCommands() override {
     if (read_resume_) read_resume_->cancel();
   }
@@ -225,6 +233,24 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
     limits.max_body_size = options.max_body_size;
     limits.max_req_timeout_ms = absl::ToInt64Milliseconds(options.max_req_timeout);
     return limits;
+  }
+
+  Authenticator* AuthOf(size_t shard) const {
+    return auths_->empty() ? nullptr : (*auths_)[shard];
+  }
+
+  // The connection goes on with its ClientConn on the shard of the topic it subscribes to.
+  void CompleteMove() {
+    if (!pending_move_) return;
+    PendingMove move = std::move(*pending_move_);
+    pending_move_.reset();
+    if (closed_ || close_after_flush_) return;
+    port_ = std::make_unique<RemoteConnPort>(shards_, shard_, static_cast<int>(move.shard), this,
+                                             shared_from_this(), brokers_, AuthOf(move.shard),
+                                             std::move(move.handover));
+    port_->Handle(std::move(move.sub));
+    port_->EndOfInput();
+    ResumeCommands();
   }
 
   void Wake() {
@@ -384,6 +410,11 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
         std::optional<protocol::ClientError> cut = decoder_.ErrorAtEndOfInput();
         if (ec == asio::error::eof && cut && !decompressor_) {
           port_->DecodeFailed(decoder_.Failure(*cut));
+          co_return;
+        }
+        if (ec == asio::error::eof) {
+          // Half-closed: what it sent still gets its answers, then the connection closes.
+          port_->InputEnded();
           co_return;
         }
         Close();
@@ -710,7 +741,17 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
   asio::steady_timer heartbeat_timer_;
   std::optional<asio::steady_timer> read_resume_;
   std::string remote_;
+  BrokerSet* brokers_;
+  ShardSet* shards_;
+  int shard_;  // the shard whose loop serves this socket
+  const std::vector<Authenticator*>* auths_;
   std::unique_ptr<ConnPort> port_;
+  struct PendingMove {
+    size_t shard;
+    ClientConnHandover handover;
+    protocol::Command sub;
+  };
+  std::optional<PendingMove> pending_move_;  // MoveTo asked, CompleteMove not yet run
   protocol::CommandDecoder decoder_;
   ClientSettings settings_;
 
@@ -742,24 +783,24 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
 }  // namespace
 
 struct TcpServer::Impl {
-  Impl(asio::io_context* io, Broker* broker, std::string version,
-       std::shared_ptr<net::TlsServerContext> tls, Authenticator* auth, ShardSet* shards)
+  Impl(asio::io_context* io, BrokerSet* brokers, std::string version,
+       std::shared_ptr<net::TlsServerContext> tls, std::vector<Authenticator*> auths,
+       ShardSet* shards)
       : io(io),
-        broker(broker),
+        brokers(brokers),
         version(std::move(version)),
         tls(std::move(tls)),
-        auth(auth),
+        auths(std::move(auths)),
         shards(shards),
         acceptor(*io) {}
 
   // Serves an accepted socket on the next shard in turn: on shard 0 here, on another shard by
   // handing it the socket's descriptor.
   void Serve(tcp::socket socket) {
-    const int shard_count = shards != nullptr ? shards->size() : 1;
-    const int shard = next_shard++ % shard_count;
+    const int shard = next_shard++ % shards->size();
     if (shard == 0) {
-      auto session = std::make_shared<Session>(std::move(socket), broker, version, tls, auth);
-      session->Start(broker, version, auth, shards, 0);
+      auto session = std::make_shared<Session>(std::move(socket), brokers, shards, 0, &auths, tls);
+      session->Start(version);
       return;
     }
     boost::system::error_code ec;
@@ -775,8 +816,9 @@ struct TcpServer::Impl {
         ::close(fd);
         return;
       }
-      auto session = std::make_shared<Session>(std::move(moved), broker, version, tls, auth);
-      session->Start(broker, version, auth, shards, shard);
+      auto session =
+          std::make_shared<Session>(std::move(moved), brokers, shards, shard, &auths, tls);
+      session->Start(version);
     });
   }
 
@@ -788,7 +830,7 @@ struct TcpServer::Impl {
         NSQ_LOG_ERROR("TCP: accept error: %s", ec.message());
         continue;
       }
-      if (impl->broker->closing()) continue;
+      if (impl->brokers->local().closing()) continue;
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       impl->Serve(std::move(socket));
@@ -796,20 +838,20 @@ struct TcpServer::Impl {
   }
 
   asio::io_context* io;
-  Broker* broker;
+  BrokerSet* brokers;
   std::string version;
   std::shared_ptr<net::TlsServerContext> tls;
-  Authenticator* auth;
-  ShardSet* shards;  // null: everything on `io`
+  std::vector<Authenticator*> auths;  // one per shard; empty without auth servers
+  ShardSet* shards;
   int next_shard = 0;
   tcp::acceptor acceptor;
 };
 
-TcpServer::TcpServer(asio::io_context* io, Broker* broker, std::string version,
-                     std::shared_ptr<net::TlsServerContext> tls, Authenticator* auth,
-                     ShardSet* shards)
-    : impl_(std::make_unique<Impl>(io, broker, std::move(version), std::move(tls), auth,
-                                   shards)) {}
+TcpServer::TcpServer(asio::io_context* io, BrokerSet* brokers, std::string version,
+                     std::shared_ptr<net::TlsServerContext> tls,
+                     std::vector<Authenticator*> auths, ShardSet* shards)
+    : impl_(std::make_unique<Impl>(io, brokers, std::move(version), std::move(tls),
+                                   std::move(auths), shards)) {}
 
 TcpServer::~TcpServer() { Stop(); }
 

@@ -1,7 +1,8 @@
-// nsqd with several shards (--worker-threads): connections spread over every shard, their
-// commands handed to shard 0 and their replies and deliveries handed back. The rest of the
-// suite runs under NSQD_WORKER_THREADS=4 too (scripts/test.sh); this checks what only many
-// connections on many shards at once can show.
+// nsqd with several shards (--worker-threads): connections spread over every shard, each
+// topic owned by one shard (TopicOwner), publishes handed to the owner, a subscriber's
+// connection moved to it at SUB. The rest of the suite runs under NSQD_WORKER_THREADS=4 too
+// (scripts/test.sh); this checks what only many connections and topics on many shards at once
+// can show.
 #include <doctest/doctest.h>
 
 #include <map>
@@ -12,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/protocol/frame.h"
+#include "nsqd/shard/topic_owner.h"
 #include "tests/integration/integration_util.h"
 
 namespace nsq::testutil {
@@ -131,6 +133,88 @@ TEST_CASE("with shards, /stats lists every client with its counters, wherever it
         client.at("finish_count").as_int64();
   }
   for (int i = 0; i < kShards; ++i) CHECK(finished[absl::StrCat("c", i)] == 1);
+}
+
+// A topic name that shard `shard` of kShards owns.
+std::string TopicOwnedBy(size_t shard, const std::string& prefix) {
+  for (int i = 0;; ++i) {
+    std::string name = absl::StrCat(prefix, i);
+    if (nsqd::TopicOwner(name, kShards) == shard) return name;
+  }
+}
+
+TEST_CASE("a PUB and a SUB in one write, each for a topic another shard owns, are answered in "
+          "order, and the subscriber then gets its messages") {
+  auto nsqd = StartNsqd({absl::StrCat("--worker-threads=", kShards)});
+  // Two connections per shard; each connection publishes to a topic of one shard and
+  // subscribes to one of the next, so that whatever shard serves it, some publish and some
+  // SUB cross shards (the SUB waiting for the publish's OK before its connection moves).
+  struct Pipelined {
+    std::unique_ptr<RawConn> conn;
+    std::string pub_topic;
+    std::string sub_topic;
+  };
+  std::vector<Pipelined> conns;
+  for (size_t i = 0; i < 2 * kShards; ++i) {
+    Pipelined p{ConnectV2(*nsqd), TopicOwnedBy(i % kShards, absl::StrCat("pipe_pub", i, "_")),
+                TopicOwnedBy((i + 1) % kShards, absl::StrCat("pipe_sub", i, "_"))};
+    const std::string body = absl::StrCat("published by ", i);
+    NSQ_REQUIRE_OK(p.conn->Send(absl::StrCat("PUB ", p.pub_topic, "\n", Be32(body.size()), body,
+                                             "SUB ", p.sub_topic, " ch\nRDY 1\n")));
+    conns.push_back(std::move(p));
+  }
+  for (Pipelined& p : conns) {
+    NSQ_CHECK_OK(p.conn->ExpectOk());  // the PUB's
+    NSQ_CHECK_OK(p.conn->ExpectOk());  // the SUB's
+  }
+  for (size_t i = 0; i < conns.size(); ++i) {
+    CHECK(TopicStat(*nsqd, conns[i].pub_topic, "message_count") == 1);
+    REQUIRE(WaitFor([&] { return ChannelReadyCount(*nsqd, conns[i].sub_topic, "ch") == 1; }, 5s));
+    Publish(*nsqd, conns[i].sub_topic, absl::StrCat("for ", i));
+    protocol::Message message = MustReadMessage(*conns[i].conn);
+    CHECK(message.body.view() == absl::StrCat("for ", i));
+    NSQ_CHECK_OK(conns[i].conn->Fin(message.id.view()));
+  }
+}
+
+TEST_CASE("a restart with another number of shards finds every topic, channel, pause flag and "
+          "message") {
+  auto nsqd = StartNsqd({absl::StrCat("--worker-threads=", kShards)});
+  constexpr int kMovedTopics = 12;
+  for (int t = 0; t < kMovedTopics; ++t) {
+    const std::string topic = absl::StrCat("moved", t);
+    for (const std::string& target : {absl::StrCat("/topic/create?topic=", topic),
+                                      absl::StrCat("/channel/create?topic=", topic, "&channel=ch")}) {
+      absl::StatusOr<HttpResponse> created = HttpPost(nsqd->http_port(), target);
+      NSQ_REQUIRE_OK(created);
+      REQUIRE(created->status == 200);
+    }
+    PublishMany(*nsqd, topic, {absl::StrCat(t, ":0"), absl::StrCat(t, ":1"), absl::StrCat(t, ":2")});
+  }
+  NSQ_REQUIRE_OK(HttpPost(nsqd->http_port(), "/channel/pause?topic=moved3&channel=ch"));
+
+  for (int shards : {1, 3}) {
+    CAPTURE(shards);
+    NSQ_REQUIRE_OK(nsqd->Restart({absl::StrCat("--worker-threads=", shards)}));
+    const boost::json::value stats = GetStats(*nsqd);
+    CHECK(stats.at("topics").as_array().size() == kMovedTopics);
+    for (int t = 0; t < kMovedTopics; ++t) {
+      const std::string topic = absl::StrCat("moved", t);
+      const boost::json::object* channel = FindChannel(stats, topic, "ch");
+      REQUIRE(channel != nullptr);
+      CHECK(channel->at("depth").as_int64() == 3);
+      CHECK(channel->at("paused") == (t == 3));
+    }
+  }
+  // And they are delivered, in order, from wherever the topic now lives.
+  for (int t : {0, 5, 11}) {
+    auto consumer = Subscribe(*nsqd, absl::StrCat("moved", t), "ch", /*rdy=*/3);
+    for (int i = 0; i < 3; ++i) {
+      protocol::Message message = MustReadMessage(*consumer);
+      CHECK(message.body.view() == absl::StrCat(t, ":", i));
+      NSQ_CHECK_OK(consumer->Fin(message.id.view()));
+    }
+  }
 }
 
 }  // namespace

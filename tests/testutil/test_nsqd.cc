@@ -143,11 +143,14 @@ void TestNsqd::Kill9() {
   if (process_ != nullptr) process_->Kill();
 }
 
-absl::Status TestNsqd::Restart() {
+absl::Status TestNsqd::Restart() { return Restart({}); }
+
+absl::Status TestNsqd::Restart(std::vector<std::string> more_flags) {
   if (process_ != nullptr && process_->Running()) {
     absl::StatusOr<int> code = Stop();
     if (!code.ok()) return code.status();
   }
+  extra_flags_.insert(extra_flags_.end(), more_flags.begin(), more_flags.end());
   return Launch();
 }
 

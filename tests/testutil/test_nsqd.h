@@ -70,6 +70,8 @@ class TestNsqd {
   // Stops nsqd if it is running (SIGTERM), then starts it again with the same flags and data
   // directory. The ports change (port 0 again).
   absl::Status Restart();
+  // The same with `more_flags` after the others (the last value of a flag wins), from now on.
+  absl::Status Restart(std::vector<std::string> more_flags);
 
  private:
   TestNsqd() = default;

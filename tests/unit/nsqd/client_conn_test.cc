@@ -7,6 +7,7 @@
 #include "tests/testutil/temp_dir.h"
 #include "tests/unit/nsqd/fake_env.h"
 #include "tests/unit/nsqd/stored_broker.h"
+#include "tests/unit/nsqd/two_shards.h"
 
 namespace nsq::nsqd {
 namespace {
@@ -28,6 +29,11 @@ class FakeTransport final : public Transport {
   void StartUpgrades(const StreamUpgrades& requested) override { upgrades.push_back(requested); }
   net::TlsSessionInfo TlsInfo() const override { return {}; }
   void ResumeCommands() override { ++resumes; }
+  void MoveTo(size_t shard, ClientConnHandover handover, protocol::Command sub) override {
+    moves.push_back(shard);
+    handed_over = std::move(handover);
+    moved_sub = std::move(sub);
+  }
 
   std::string LastFrame() const { return frames.empty() ? "" : frames.back().data; }
 
@@ -39,6 +45,9 @@ class FakeTransport final : public Transport {
   bool backlogged = false;
   std::vector<StreamUpgrades> upgrades;
   int resumes = 0;
+  std::vector<size_t> moves;  // MoveTo's shards, with the last handover and SUB
+  std::optional<ClientConnHandover> handed_over;
+  protocol::Command moved_sub;
 };
 
 // An auth server the test answers by hand: each query waits in `pending` until answered.
@@ -69,9 +78,11 @@ Command Cmd(CommandName name, std::vector<std::string> params = {}, std::string 
 }
 
 struct Fixture {
-  Fixture() : broker(env.context), conn(&broker, &transport, "127.0.0.1:5555", "1.3.0") {}
+  Fixture()
+      : broker(env.context), brokers(&broker), conn(&brokers, &transport, "127.0.0.1:5555", "1.3.0") {}
   testing::FakeEnv env;
   Broker broker;
+  SingleBroker brokers;
   FakeTransport transport;
   ClientConn conn;
 };
@@ -260,12 +271,13 @@ TEST_CASE("--tls-required: only IDENTIFY before the TLS upgrade") {
   env.options.tls_cert = "/c.pem";
   env.options.tls_key = "/k.pem";
   Broker broker(env.context);
+  SingleBroker brokers(&broker);
   FakeTransport transport;
-  ClientConn conn(&broker, &transport, "127.0.0.1:5555", "1.3.0");
+  ClientConn conn(&brokers, &transport, "127.0.0.1:5555", "1.3.0");
   CHECK_FALSE(conn.Handle(Cmd(CommandName::kNop)));
   CHECK(transport.LastFrame() == "E_INVALID cannot NOP in current state (TLS required)");
 
-  ClientConn upgraded(&broker, &transport, "127.0.0.1:5556", "1.3.0");
+  ClientConn upgraded(&brokers, &transport, "127.0.0.1:5556", "1.3.0");
   REQUIRE(upgraded.Handle(
       Cmd(CommandName::kIdentify, {}, R"({"feature_negotiation":true,"tls_v1":true})")));
   REQUIRE(transport.upgrades.size() == 1);
@@ -294,8 +306,8 @@ TEST_CASE("a vanished subscriber's in-flight messages go back to the channel") {
 struct StoredFixture {
   StoredFixture()
       : node(dir.path(), /*mem_queue_size=*/0),
-        conn(std::make_unique<ClientConn>(&node.broker(), &transport, "127.0.0.1:5555",
-                                          "1.3.0")) {}
+        brokers(&node.broker()),
+        conn(std::make_unique<ClientConn>(&brokers, &transport, "127.0.0.1:5555", "1.3.0")) {}
   ~StoredFixture() { conn.reset(); }  // before the broker
   // Runs store completions (topology writes come first, in any grouping) until `frames`
   // replies were sent.
@@ -304,6 +316,7 @@ struct StoredFixture {
   }
   testutil::TempDir dir{"client-conn"};
   testing::StoredBroker node;
+  SingleBroker brokers;
   FakeTransport transport;
   std::unique_ptr<ClientConn> conn;
 };
@@ -366,9 +379,11 @@ constexpr std::string_view kPubSubOrders =
     R"({"topic":"^orders$","channels":[".*"],"permissions":["subscribe","publish"]}]})";
 
 struct AuthFixture {
-  AuthFixture() : broker(env.context), conn(&broker, &transport, "10.1.2.3:5555", "1.3.0", &auth) {}
+  AuthFixture()
+      : broker(env.context), brokers(&broker), conn(&brokers, &transport, "10.1.2.3:5555", "1.3.0", &auth) {}
   testing::FakeEnv env;
   Broker broker;
+  SingleBroker brokers;
   FakeTransport transport;
   FakeAuthenticator auth;
   ClientConn conn;
@@ -435,6 +450,63 @@ TEST_CASE("an expired authorization is asked again before the next SUB runs") {
   f.auth.Answer(kPubSubOrders);
   CHECK(f.transport.LastFrame() == "OK");  // the SUB ran on the fresh answer
   CHECK(f.conn.state() == ClientConn::kSubscribed);
+}
+
+TEST_CASE("a publish to a topic another shard owns goes there, and its OK comes back in order") {
+  testing::TwoShards shards;
+  FakeTransport transport;
+  ClientConn conn(&shards, &transport, "127.0.0.1:5555", "1.3.0");
+  const std::string elsewhere = testing::TwoShards::TopicOf(1, "far");
+  const std::string here = testing::TwoShards::TopicOf(0, "near");
+  CHECK(conn.Handle(Cmd(CommandName::kPub, {elsewhere}, "one")));
+  CHECK(conn.Handle(Cmd(CommandName::kPub, {here}, "two")));  // answered at once, but second
+  CHECK(transport.frames.empty());
+  CHECK(shards.broker(1).FindTopic(elsewhere) == nullptr);  // not yet: the task waits
+  shards.RunPosted();
+  REQUIRE(transport.frames.size() == 2);
+  CHECK(transport.frames[0].data == "OK");
+  CHECK(transport.frames[1].data == "OK");
+  REQUIRE(shards.broker(1).FindTopic(elsewhere) != nullptr);
+  CHECK(shards.broker(1).FindTopic(elsewhere)->depth() == 1);
+  CHECK(shards.broker(0).FindTopic(elsewhere) == nullptr);
+  CHECK(shards.broker(0).FindTopic(here)->depth() == 1);
+}
+
+TEST_CASE("SUB to a topic another shard owns hands the connection over, after the replies "
+          "queued before it") {
+  testing::TwoShards shards;
+  FakeTransport transport;
+  ClientConn conn(&shards, &transport, "127.0.0.1:5555", "1.3.0");
+  REQUIRE(conn.Handle(Cmd(CommandName::kIdentify, {}, R"({"client_id":"mover","hostname":"h"})")));
+  const std::string topic = testing::TwoShards::TopicOf(1, "sub");
+  REQUIRE(conn.Handle(Cmd(CommandName::kPub, {topic}, "x")));  // its OK waits for shard 1
+  CHECK(conn.Handle(Cmd(CommandName::kSub, {topic, "ch"})));
+  CHECK(conn.blocked());  // nothing after the SUB is handled here
+  CHECK(transport.moves.empty());
+  shards.RunPosted();  // the publish's OK comes back, then the SUB moves the connection
+  REQUIRE(transport.frames.size() == 2);  // IDENTIFY's and the PUB's
+  CHECK(transport.frames[1].data == "OK");
+  REQUIRE(transport.moves == std::vector<size_t>{1});
+  CHECK(conn.blocked());
+  REQUIRE(transport.handed_over.has_value());
+  CHECK(transport.handed_over->client_id == "mover");
+  CHECK(transport.handed_over->pub_counts.at(topic) == 1);
+  CHECK(transport.moved_sub.params == std::vector<std::string>{topic, "ch"});
+  // No channel was made on either shard: the ClientConn on shard 1 subscribes.
+  CHECK(shards.broker(1).FindTopic(topic)->FindChannel("ch") == nullptr);
+  CHECK(shards.broker(0).client_count() == 0);
+
+  // The connection made there from the handover subscribes on the owner's broker.
+  FakeTransport there;
+  shards.Post(1, [&] {
+    ClientConn moved(&shards, &there, std::move(*transport.handed_over), nullptr);
+    CHECK(moved.Handle(transport.moved_sub));
+    CHECK(there.LastFrame() == "OK");
+    CHECK(moved.state() == ClientConn::kSubscribed);
+    CHECK(moved.Stats().client_id == "mover");
+    CHECK(shards.broker(1).FindTopic(topic)->FindChannel("ch")->consumer_count() == 1);
+  });
+  shards.RunPosted();
 }
 
 }  // namespace

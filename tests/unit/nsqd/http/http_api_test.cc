@@ -100,7 +100,8 @@ struct ApiFixture {
       config["log_level"] = "1";
       return config["log_level"];
     };
-    api = std::make_unique<HttpApi>(broker.get(), &info);
+    brokers = std::make_unique<SingleBroker>(broker.get());
+    api = std::make_unique<HttpApi>(brokers.get(), &info);
   }
 
   HttpResponse Call(std::string method, std::string target, std::string body = "") {
@@ -124,6 +125,7 @@ struct ApiFixture {
   // The clock stays at kNow and timers never fire: no test here waits for a timeout.
   testing::FakeEnv env;
   std::unique_ptr<Broker> broker;
+  std::unique_ptr<SingleBroker> brokers;
   NodeInfo info;
   std::map<std::string, std::string> config = {{"nsqlookupd_tcp_addresses", "[]"}};
   std::unique_ptr<HttpApi> api;

@@ -126,7 +126,8 @@ struct ServerFixture {
     env.context.post = [this](std::function<void()> fn) { boost::asio::post(io, std::move(fn)); };
     broker = std::make_unique<Broker>(env.context);
     info.version = "1.3.0";
-    api = std::make_unique<HttpApi>(broker.get(), &info);
+    brokers = std::make_unique<SingleBroker>(broker.get());
+    api = std::make_unique<HttpApi>(brokers.get(), &info);
     server = std::make_unique<HttpServer>(&io, api.get(), env.options.max_body_size, nullptr,
                                           timeouts);
     absl::StatusOr<int> bound = server->Listen("127.0.0.1:0");
@@ -150,6 +151,7 @@ struct ServerFixture {
   boost::asio::io_context io;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
   std::unique_ptr<Broker> broker;
+  std::unique_ptr<SingleBroker> brokers;
   NodeInfo info;
   std::unique_ptr<HttpApi> api;
   std::unique_ptr<HttpServer> server;
@@ -381,8 +383,9 @@ TEST_CASE("Listen reports a bad address instead of throwing") {
   boost::asio::io_context io;
   testing::FakeEnv env;
   Broker broker(env.context);
+  SingleBroker brokers(&broker);
   NodeInfo info;
-  HttpApi api(&broker, &info);
+  HttpApi api(&brokers, &info);
   HttpServer server(&io, &api, env.options.max_body_size);
   CHECK_FALSE(server.Listen("no-port").ok());
   CHECK_FALSE(server.Listen("127.0.0.1:99999").ok());

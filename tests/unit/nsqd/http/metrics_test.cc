@@ -25,7 +25,8 @@ struct MetricsFixture {
     broker = std::make_unique<Broker>(env.context);
     info.version = "1.3.0";
     info.start_time = kStartTime;
-    api = std::make_unique<HttpApi>(broker.get(), &info);
+    brokers = std::make_unique<SingleBroker>(broker.get());
+    api = std::make_unique<HttpApi>(brokers.get(), &info);
   }
 
   PromPage Scrape() {
@@ -55,6 +56,7 @@ struct MetricsFixture {
 
   testing::FakeEnv env;
   std::unique_ptr<Broker> broker;
+  std::unique_ptr<SingleBroker> brokers;
   NodeInfo info;
   std::unique_ptr<HttpApi> api;
 };
