@@ -17,8 +17,8 @@ root="$PWD"
 ./scripts/setup.sh
 ./scripts/build.sh
 (cd build && ctest --output-on-failure -j2 "$@")
-# The tests that start nsqd once more with 4 shards (--worker-threads=4): connections served on
-# every shard, their commands handed to shard 0.
+# The tests that start nsqd once more with 4 shards (--worker-threads=4): topics owned by every
+# shard, connections served on every shard, publishes and subscribers handed to the owner.
 (cd build && NSQD_WORKER_THREADS=4 ctest --output-on-failure -j2 -L 'integration|compat' "$@")
 
 if [ "${NSQ_SKIP_TSAN:-0}" != "1" ]; then
