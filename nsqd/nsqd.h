@@ -3,7 +3,8 @@
 //   auto nsqd = Nsqd::Create(options);     // binds the listeners
 //   nsqd->Run();                           // until SIGINT/SIGTERM or Shutdown()
 //
-// Everything broker-related runs on the one thread that calls Run().
+// The thread that calls Run() runs shard 0's loop (HTTP, lookupd, statsd, and its share of the
+// topics and connections); --worker-threads - 1 more threads run the other shards.
 #pragma once
 
 #include <memory>

@@ -1,5 +1,6 @@
-// Broker: all topics of one nsqd. The TCP and HTTP layers reach topics and channels only
-// through it. Single-threaded: every call happens on the event-loop thread.
+// Broker: the topics of one shard (all of them with --worker-threads=1). The TCP and HTTP layers
+// reach topics and channels only through a BrokerSet of these (broker_set.h).
+// Single-threaded: every call happens on its shard's event-loop thread.
 #pragma once
 
 #include <functional>

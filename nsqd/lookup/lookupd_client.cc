@@ -223,7 +223,6 @@ class LookupdClient::Peer : public std::enable_shared_from_this<Peer> {
       NSQ_LOG_ERROR("LOOKUPD(%s): connect failed", address_);
       co_return false;
     }
-    NSQ_LOG_INFO("LOOKUPD(%s): peer info %s", address_, protocol::EncodeLookupPeerInfo(self_));
     decoder_ = protocol::LookupResponseDecoder(kMaxReplySize);
     buffered_.clear();
 
@@ -239,6 +238,8 @@ class LookupdClient::Peer : public std::enable_shared_from_this<Peer> {
     host_ = host;
     http_port_ = lookupd_info->http_port;
     connected_ = true;
+    // As nsqd: what lookupd said about itself, once registered with it.
+    NSQ_LOG_INFO("LOOKUPD(%s): peer info %s", address_, *reply);
 
     // Re-announce the whole state: one REGISTER per channel, or the topic alone.
     for (const auto& [topic, channels] : *registry_) {

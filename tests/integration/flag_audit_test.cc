@@ -10,7 +10,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
@@ -191,7 +190,6 @@ class FakeLookupd {
   }
 
   std::string tcp_address() const { return "127.0.0.1:" + std::to_string(tcp_port_); }
-  bool identified() const { return identified_; }
 
  private:
   void Serve() {
@@ -217,7 +215,6 @@ class FakeLookupd {
           info.http_port = http_port_;
           info.version = "1.3.0";
           protocol::AppendLookupResponse(protocol::EncodeLookupIdentifyResponse(info), &out);
-          identified_ = true;
         } else {
           protocol::AppendLookupResponse("OK", &out);
         }
@@ -230,7 +227,6 @@ class FakeLookupd {
   uint16_t tcp_port_ = 0;
   int listen_fd_ = -1;
   int conn_fd_ = -1;
-  std::atomic<bool> identified_{false};
   std::thread thread_;
 };
 
@@ -270,7 +266,8 @@ void ExpectChannelQueryGivesUp(const std::string& flag, uint16_t http_port,
                                std::string_view line, std::chrono::milliseconds within) {
   FakeLookupd lookupd(http_port);
   auto nsqd = StartNsqd({flag, "--lookupd-tcp-address=" + lookupd.tcp_address()});
-  REQUIRE(WaitFor([&] { return lookupd.identified(); }, 5s));
+  // Registered: nsqd has read lookupd's IDENTIFY answer (with the HTTP port to ask).
+  REQUIRE(nsqd->process().WaitForOutput("peer info", 5s).has_value());
   Publish(*nsqd, "audit_new_topic", "x");
   CHECK_MESSAGE(nsqd->process().WaitForOutput(line, within).has_value(),
                 nsqd->process().Tail(10));
