@@ -1,7 +1,8 @@
 // ConnPort: where a TCP session (tcp_server.cc: socket, TLS, compression, command decoding)
-// hands its decoded commands. Until a SUB to a topic another shard owns, that is the
-// connection's ClientConn itself, on the session's shard (LocalConnPort, direct calls); after
-// it, a ClientConn on the topic's owner, through a RemoteConnPort (remote_conn.h). Either way
+// hands its decoded commands: the connection's ClientConn itself, on the session's shard
+// (LocalConnPort, direct calls), or, once a TLS or compressed connection subscribed to a topic
+// another shard owns, a ClientConn on that shard, through a RemoteConnPort (remote_conn.h). (A
+// plain connection's socket moves to that shard instead, to a LocalConnPort there.) Either way
 // the ClientConn answers through the session's Transport.
 #pragma once
 

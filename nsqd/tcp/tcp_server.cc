@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstring>
 #include <exception>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "common/log/logger.h"
@@ -75,6 +76,38 @@ constexpr size_t kMaxPendingOutput = 1024 * 1024;
 // nsqd gives a client this long to finish its TLS handshake.
 constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(5);
 
+// A socket on its way to another shard's loop: released from one io_context (ReleaseSocket),
+// adopted by the other's (AdoptSocket), in a task handed over with ShardSet::Post.
+struct HandedSocket {
+  int fd;
+  tcp protocol;
+};
+
+// Takes the descriptor out of `socket` (its pending operations are cancelled and it is no
+// longer watched by this loop); on failure the socket is closed and nullopt returned.
+std::optional<HandedSocket> ReleaseSocket(tcp::socket& socket) {
+  boost::system::error_code ec;
+  const tcp::endpoint local = socket.local_endpoint(ec);
+  if (!ec) {
+    const int fd = socket.release(ec);
+    if (!ec) return HandedSocket{fd, local.protocol()};
+  }
+  socket.close(ec);
+  return std::nullopt;
+}
+
+// The socket again, served by `io`; on failure the descriptor is closed and nullopt returned.
+std::optional<tcp::socket> AdoptSocket(asio::io_context& io, HandedSocket handed) {
+  tcp::socket socket(io);
+  boost::system::error_code ec;
+  socket.assign(handed.protocol, handed.fd, ec);
+  if (ec) {
+    ::close(handed.fd);
+    return std::nullopt;
+  }
+  return socket;
+}
+
 // Logs an exception that escaped a coroutine instead of swallowing it.
 void LogIfFailed(std::exception_ptr error) { log::LogIfFailed(error, "TCP: connection coroutine"); }
 
@@ -84,6 +117,13 @@ class LocalConnPort final : public ConnPort {
   LocalConnPort(BrokerSet* brokers, Transport* transport, std::string remote_address,
                 std::string version, Authenticator* auth)
       : conn_(brokers, transport, std::move(remote_address), std::move(version), auth) {}
+  // A connection whose socket moved here from another shard (Session::MoveSocket).
+  LocalConnPort(BrokerSet* brokers, Transport* transport, ClientConnHandover handover,
+                Authenticator* auth)
+      : conn_(brokers, transport, std::move(handover), auth) {
+    // Moved here just as shutdown began: the broker's Close did not see this connection.
+    if (brokers->local().closing()) conn_.CloseConnection();
+  }
 
   bool Handle(protocol::Command&& command) override { return conn_.Handle(command); }
   void DecodeFailed(const protocol::DecodeFailure& failure) override {
@@ -132,10 +172,22 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
     // Reads happen only once the socket is readable; non-blocking makes a spurious wake-up a
     // would_block, not a stall.
     socket_.non_blocking(true, ignored_);
-    auto self = shared_from_this();
-    asio::co_spawn(socket_.get_executor(), Reader(self), LogIfFailed);
-    asio::co_spawn(socket_.get_executor(), Writer(self), LogIfFailed);
-    asio::co_spawn(socket_.get_executor(), Heartbeat(self), LogIfFailed);
+    SpawnCoroutines();
+  }
+
+  // Goes on with a connection whose socket moved here from another shard's session (see
+  // MoveSocket): its ClientConn is made from `handover` and handles `sub` first, then
+  // `unprocessed` (what the client sent after the SUB), then what the socket brings.
+  void StartMoved(ClientConnHandover handover, protocol::Command sub, std::string unprocessed,
+                  SteadyClock::time_point last_read) {
+    settings_ = handover.settings;
+    port_ = std::make_unique<LocalConnPort>(brokers_, this, std::move(handover), AuthOf(shard_));
+    magic_read_ = true;
+    unprocessed_ = std::move(unprocessed);
+    last_read_ = last_read;
+    socket_.non_blocking(true, ignored_);
+    if (port_->Handle(std::move(sub))) port_->EndOfInput();
+    SpawnCoroutines();
   }
 
   // Transport
@@ -235,22 +287,76 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
     return limits;
   }
 
+  void SpawnCoroutines() {
+    auto self = shared_from_this();
+    asio::co_spawn(socket_.get_executor(), Reader(self), LogIfFailed);
+    asio::co_spawn(socket_.get_executor(), Writer(self), LogIfFailed);
+    asio::co_spawn(socket_.get_executor(), Heartbeat(self), LogIfFailed);
+  }
+
   Authenticator* AuthOf(size_t shard) const {
     return auths_->empty() ? nullptr : (*auths_)[shard];
   }
 
-  // The connection goes on with its ClientConn on the shard of the topic it subscribes to.
+  // The connection goes on on the shard of the topic it subscribes to. A plain connection
+  // moves there whole (MoveSocket), so its deliveries and FIN/REQ/TOUCH cost no hand-off at
+  // all; a TLS or compressed one keeps its stream here (OpenSSL's and zlib's state is not
+  // handed over mid-stream) and reaches its ClientConn on that shard through a RemoteConnPort.
   void CompleteMove() {
     if (!pending_move_) return;
+    if (closed_ || close_after_flush_) {
+      pending_move_.reset();
+      return;
+    }
+    if (!tls_ && !compressor_ && !decompressor_) {
+      asio::co_spawn(socket_.get_executor(), MoveSocket(shared_from_this()), LogIfFailed);
+      return;
+    }
     PendingMove move = std::move(*pending_move_);
     pending_move_.reset();
-    if (closed_ || close_after_flush_) return;
     port_ = std::make_unique<RemoteConnPort>(shards_, shard_, static_cast<int>(move.shard), this,
                                              shared_from_this(), brokers_, AuthOf(move.shard),
                                              std::move(move.handover));
     port_->Handle(std::move(move.sub));
     port_->EndOfInput();
     ResumeCommands();
+  }
+
+  // Hands the socket to the new shard's loop once what is queued for it has been written. The
+  // reader is parked meanwhile (the old ClientConn is blocked(); input waits in unprocessed_,
+  // the decoder holds no part of a command), so this session's coroutines end without touching
+  // the socket and a session made on the new shard from the descriptor goes on where this one
+  // stopped.
+  static asio::awaitable<void> MoveSocket(std::shared_ptr<Session> self) {
+    if (!co_await self->WaitForFlush()) co_return;
+    if (self->close_after_flush_) co_return;
+    PendingMove move = std::move(*self->pending_move_);
+    self->pending_move_.reset();
+    // From here on this session is over, but the socket is not closed: closed_ ends the
+    // coroutines, which wake from their timers.
+    self->closed_ = true;
+    self->wake_.cancel();
+    self->heartbeat_timer_.cancel();
+    if (self->read_resume_) self->read_resume_->cancel();
+    std::optional<HandedSocket> handed = ReleaseSocket(self->socket_);
+    if (!handed) {
+      NSQ_LOG_ERROR("client(%s) closed: its socket could not move to shard %d", self->remote_,
+                    move.shard);
+      co_return;
+    }
+    const int to = static_cast<int>(move.shard);
+    self->shards_->Post(to, [handed = *handed, to, brokers = self->brokers_,
+                             shards = self->shards_, auths = self->auths_,
+                             tls = self->tls_context_, move = std::move(move),
+                             unprocessed = std::move(self->unprocessed_),
+                             last_read = self->last_read_]() mutable {
+      std::optional<tcp::socket> socket = AdoptSocket(*shards->io(to), handed);
+      if (!socket) return;
+      auto session =
+          std::make_shared<Session>(std::move(*socket), brokers, shards, to, auths, tls);
+      session->StartMoved(std::move(move.handover), std::move(move.sub), std::move(unprocessed),
+                          last_read);
+    });
   }
 
   void Wake() {
@@ -342,19 +448,23 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
   }
 
   asio::awaitable<void> ReadLoop() {
-    char magic[4];
-    auto [magic_ec, magic_n] = co_await asio::async_read(socket_, asio::buffer(magic), kUseAwaitable);
-    if (magic_ec) {
-      Close();
-      co_return;
-    }
-    last_read_ = SteadyClock::now();
-    if (std::string_view(magic, 4) != protocol::kMagicV2) {
-      NSQ_LOG_ERROR("client(%s) bad protocol magic '%s'", remote_, std::string_view(magic, 4));
-      // nsqd sends the bare code, without a description.
-      SendFrame(protocol::FrameType::kError, protocol::kBadProtocol);
-      CloseAfterFlush();
-      co_return;
+    if (!magic_read_) {
+      char magic[4];
+      auto [magic_ec, magic_n] =
+          co_await asio::async_read(socket_, asio::buffer(magic), kUseAwaitable);
+      if (magic_ec) {
+        Close();
+        co_return;
+      }
+      last_read_ = SteadyClock::now();
+      if (std::string_view(magic, 4) != protocol::kMagicV2) {
+        NSQ_LOG_ERROR("client(%s) bad protocol magic '%s'", remote_, std::string_view(magic, 4));
+        // nsqd sends the bare code, without a description.
+        SendFrame(protocol::FrameType::kError, protocol::kBadProtocol);
+        CloseAfterFlush();
+        co_return;
+      }
+      magic_read_ = true;
     }
 
     std::string tls_buffer;  // TLS: OpenSSL decrypts into it (allocated with the upgrade)
@@ -751,7 +861,8 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
     ClientConnHandover handover;
     protocol::Command sub;
   };
-  std::optional<PendingMove> pending_move_;  // MoveTo asked, CompleteMove not yet run
+  std::optional<PendingMove> pending_move_;  // MoveTo asked, the move not yet made
+  bool magic_read_ = false;  // the protocol magic has been read (here or on the shard before)
   protocol::CommandDecoder decoder_;
   ClientSettings settings_;
 
@@ -803,21 +914,13 @@ struct TcpServer::Impl {
       session->Start(version);
       return;
     }
-    boost::system::error_code ec;
-    const tcp::endpoint local = socket.local_endpoint(ec);
-    if (ec) return;  // already gone
-    const int fd = socket.release(ec);
-    if (ec) return;
-    shards->Post(shard, [this, fd, protocol = local.protocol(), shard] {
-      tcp::socket moved(*shards->io(shard));
-      boost::system::error_code assign_ec;
-      moved.assign(protocol, fd, assign_ec);
-      if (assign_ec) {
-        ::close(fd);
-        return;
-      }
+    std::optional<HandedSocket> handed = ReleaseSocket(socket);
+    if (!handed) return;  // already gone
+    shards->Post(shard, [this, handed = *handed, shard] {
+      std::optional<tcp::socket> moved = AdoptSocket(*shards->io(shard), handed);
+      if (!moved) return;
       auto session =
-          std::make_shared<Session>(std::move(moved), brokers, shards, shard, &auths, tls);
+          std::make_shared<Session>(std::move(*moved), brokers, shards, shard, &auths, tls);
       session->Start(version);
     });
   }

@@ -177,6 +177,61 @@ TEST_CASE("a PUB and a SUB in one write, each for a topic another shard owns, ar
   }
 }
 
+TEST_CASE("a subscriber goes on where its SUB left off on the topic's shard: plain (the socket "
+          "moves) and compressed (relayed)") {
+  auto nsqd = StartNsqd({absl::StrCat("--worker-threads=", kShards)});
+  for (bool snappy : {false, true}) {
+    CAPTURE(snappy);
+    // One connection per shard (they are handed out in turn), each subscribing to a topic
+    // the next shard owns, so every one of them moves.
+    for (size_t i = 0; i < kShards; ++i) {
+      CAPTURE(i);
+      const std::string topic =
+          TopicOwnedBy((i + 1) % kShards, absl::StrCat("moving", snappy ? "_snappy" : "", i, "_"));
+      auto conn = ConnectV2(*nsqd);
+      if (snappy) {
+        NSQ_REQUIRE_OK(conn->Identify(R"({"feature_negotiation":true,"snappy":true})"));
+        NSQ_REQUIRE_OK(conn->ReadFrame());  // the negotiation's answer, in clear
+        conn->EnableCompression(protocol::NewSnappyCompressor(),
+                                protocol::NewSnappyDecompressor());
+        NSQ_REQUIRE_OK(conn->ExpectOk());
+      }
+      // Half a command behind the SUB in the same write: it waits through the move and is
+      // completed by the next write, which the connection reads on the new shard.
+      NSQ_REQUIRE_OK(conn->Send(absl::StrCat("SUB ", topic, " ch\nRD")));
+      NSQ_REQUIRE_OK(conn->ExpectOk());
+      NSQ_REQUIRE_OK(conn->Send("Y 2\n"));
+      REQUIRE(WaitFor([&] { return ChannelReadyCount(*nsqd, topic, "ch") == 2; }, 5s));
+      PublishMany(*nsqd, topic, {"first", "second"});
+      protocol::Message first = MustReadMessage(*conn);
+      protocol::Message second = MustReadMessage(*conn);
+      CHECK(first.body.view() == "first");
+      CHECK(second.body.view() == "second");
+      NSQ_REQUIRE_OK(conn->Req(first.id.view(), 0));
+      NSQ_REQUIRE_OK(conn->Touch(second.id.view()));
+      NSQ_REQUIRE_OK(conn->Fin(second.id.view()));
+      protocol::Message again = MustReadMessage(*conn);
+      CHECK(again.body.view() == "first");
+      CHECK(again.attempts == 2);
+      NSQ_REQUIRE_OK(conn->Fin(again.id.view()));
+      REQUIRE(WaitFor([&] { return ChannelStat(*nsqd, topic, "ch", "in_flight_count") == 0; }, 5s));
+      // One client, on the topic's shard, with everything it did counted once.
+      const boost::json::value stats = GetStats(*nsqd, absl::StrCat("topic=", topic));
+      const boost::json::object* channel = FindChannel(stats, topic, "ch");
+      REQUIRE(channel != nullptr);
+      const boost::json::array& clients = channel->at("clients").as_array();
+      REQUIRE(clients.size() == 1);
+      const boost::json::object& client = clients[0].as_object();
+      CHECK(client.at("finish_count").as_int64() == 2);
+      CHECK(client.at("requeue_count").as_int64() == 1);
+      CHECK(client.at("message_count").as_int64() == 3);
+      CHECK(client.at("snappy") == snappy);
+      NSQ_REQUIRE_OK(conn->Cls());
+      NSQ_REQUIRE_OK(conn->ExpectResponse("CLOSE_WAIT"));
+    }
+  }
+}
+
 TEST_CASE("a restart with another number of shards finds every topic, channel, pause flag and "
           "message") {
   auto nsqd = StartNsqd({absl::StrCat("--worker-threads=", kShards)});
