@@ -154,8 +154,9 @@ std::string BenchUsage() {
   idle: N connections (one thread) that IDENTIFY and then only answer heartbeats, for
         --runfor; prints "IDLE ready=N" once all are set up.
   latency: one connection publishes --rate messages/s on a fixed schedule (PUB; MPUB with
-           --batch-size > 1), each stamped with its scheduled time; another receives them
-           (--topic/--channel, RDY --rdy) and reports p50/p99/p99.9/max of publish -> deliver.
+           --batch-size > 1, sent when its last message is due), each stamped with its
+           scheduled time; another receives them (--topic/--channel, RDY --rdy) and reports
+           p50/p99/p99.9/max of publish -> deliver.
 
 flags (upstream bench_writer/bench_reader names):
   --nsqd-tcp-address=ADDR  <addr>:<port> to connect to nsqd (default 127.0.0.1:4150)

@@ -76,14 +76,20 @@ absl::Status Publish(const BenchOptions& options, BenchConn& conn, LatencyRun& r
     const auto due_at = [&](int64_t i) {
       return start_ns + static_cast<int64_t>(static_cast<double>(i) * ns_per_message);
     };
+    // An MPUB goes once its last message is due (its first ones wait for it, as in a
+    // producer that batches), so no message is published before its instant.
+    const auto batch_due_at = [&](int64_t first) {
+      return due_at(first + std::min<int64_t>(options.batch_size, total - first) - 1);
+    };
     const int64_t now = NowNs();
-    if (due_at(sent) > now) {
-      std::this_thread::sleep_until(start + std::chrono::nanoseconds(due_at(sent) - start_ns));
+    if (batch_due_at(sent) > now) {
+      std::this_thread::sleep_until(start +
+                                    std::chrono::nanoseconds(batch_due_at(sent) - start_ns));
       continue;
     }
     out.clear();
     int64_t in_this_write = 0;
-    while (sent < total && due_at(sent) <= now && in_this_write < kMaxMessagesPerWrite) {
+    while (sent < total && batch_due_at(sent) <= now && in_this_write < kMaxMessagesPerWrite) {
       const int64_t count = std::min<int64_t>(options.batch_size, total - sent);
       bodies.assign(static_cast<size_t>(count), body);
       for (int64_t i = 0; i < count; ++i) {

@@ -12,6 +12,12 @@
 #   pub1      PUB batch 1, one round trip at a time per connection, for RUNFOR
 #   latency   publish -> deliver at RATE msgs/s for RUNFOR (the receiver asks nsqd to flush
 #             every loop turn: output_buffer_timeout -1); p50 / p99 / p99.9 / max in us
+#   neighbour the same latency run on topic "lat" beside a heavy neighbour on topic "big": MPUBs
+#             of NEIGHBOUR_BATCH messages at NEIGHBOUR_RATE msgs/s with its own consumer
+#             (does one topic's load raise another's p99?). On a fresh nsqd; with 2 loops the
+#             topics hash to different loops and one idle connection opened between the two
+#             runs puts each run's publisher on its topic's loop (the subscribers move there
+#             at SUB), so the loops share nothing but the machine's two cores.
 #
 # Configurations: CONFIGS, one per line, "label|cpus|nsqd flags"; nsqd runs under
 # `taskset -c cpus` (the bench clients are not pinned). The default compares one and two
@@ -20,7 +26,8 @@
 #
 # usage: tools/bench/run_shard_benchmarks.sh [path/to/nsqd]   (default: build/nsqd/nsqd)
 # env:   ROUNDS (3), RUNFOR (5s), WRITE_COUNT (1000000), TOPICS (4), RATE (50000),
-#        CONNECTIONS (number of CPUs), CONFIGS, NSQ_BENCH (default build/tools/bench/nsq_bench)
+#        NEIGHBOUR_RATE (200000), NEIGHBOUR_BATCH (2000), CONNECTIONS (number of CPUs),
+#        CONFIGS, NSQ_BENCH (default build/tools/bench/nsq_bench)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -31,6 +38,8 @@ runfor=${RUNFOR:-5s}
 write_count=${WRITE_COUNT:-1000000}
 topics=${TOPICS:-4}
 rate_target=${RATE:-50000}
+neighbour_rate=${NEIGHBOUR_RATE:-200000}
+neighbour_batch=${NEIGHBOUR_BATCH:-2000}
 connections=${CONNECTIONS:-$(nproc)}
 last_cpu=$(($(nproc) - 1))
 configs=${CONFIGS:-"1 loop, $(nproc) cores|0-$last_cpu|--worker-threads=1
@@ -41,6 +50,7 @@ configs=${CONFIGS:-"1 loop, $(nproc) cores|0-$last_cpu|--worker-threads=1
 [[ -x $nsqd_real ]] || { echo "no nsqd binary at $nsqd_real" >&2; exit 2; }
 [[ -x $bench ]] || { echo "no nsq_bench at $bench (build target nsq_bench)" >&2; exit 2; }
 command -v taskset >/dev/null || { echo "taskset is needed (Debian package util-linux)" >&2; exit 2; }
+command -v curl >/dev/null || { echo "curl is needed (Debian package curl)" >&2; exit 2; }
 
 work_dir=$(mktemp -d -t nsq_shard_bench.XXXXXX)
 # shellcheck source=tools/bench/bench_lib.sh
@@ -59,6 +69,49 @@ pin_to() {
 }
 
 declare -A rates cpus lat
+# latency_cell FILE: "p50/p99/p99.9/max" from a latency run's RESULT line.
+latency_cell() {
+  awk '/^RESULT / { for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
+    printf "%s/%s/%s/%s", r["p50_us"], r["p99_us"], r["p999_us"], r["max_us"] }' "$1"
+}
+
+# topic_messages TOPIC: the topic's message_count in nsqd's /stats (0 before it exists).
+topic_messages() {
+  curl -fsS "http://$http_address/stats?format=json&topic=$1" |
+    sed -n 's/.*"message_count":\([0-9]*\).*/\1/p' | head -n1 | grep . || echo 0
+}
+
+# run_neighbour KEY: the neighbour scenario (see the top) on a fresh nsqd; appends the "lat"
+# run's percentiles to lat[KEY].
+run_neighbour() {
+  local key=$1 nout="$work_dir/n.$RANDOM" out="$work_dir/lat.$RANDOM" code=0
+  local seconds=${runfor%s}
+  nsq_bench latency --topic=big --channel=ch --rate="$neighbour_rate" \
+    --batch-size="$neighbour_batch" --runfor="$((seconds + 2))s" --size=200 >"$nout" 2>&1 &
+  local neighbour=$!
+  # Its publisher is connected once the topic counts messages.
+  local tries=0
+  while [[ $(topic_messages big) -eq 0 ]]; do
+    ((++tries < 500)) || { echo "the neighbour did not start" >&2; exit 1; }
+    kill -0 "$neighbour" 2>/dev/null || { cat "$nout" >&2; exit 1; }
+    sleep 0.01
+  done
+  local idle_out="$work_dir/idle.$RANDOM"
+  nsq_bench idle --connections=1 --runfor="$((seconds + 2))s" >"$idle_out" 2>&1 &
+  local idle=$!
+  tries=0
+  until grep -q '^IDLE ready' "$idle_out"; do
+    ((++tries < 500)) || { echo "the idle connection did not start" >&2; exit 1; }
+    sleep 0.01
+  done
+  nsq_bench latency --topic=lat --channel=ch --rate="$rate_target" --runfor="$runfor" \
+    --output-buffer-timeout=-1 --size=200 >"$out" 2>&1 || code=$?
+  wait "$neighbour" || echo "# the neighbour run failed: $(tail -n1 "$nout")" >&2
+  wait "$idle" || true
+  cat "$out" "$nout" >&2
+  [[ $code -eq 0 ]] || { lat[$key]+="failed "; return; }
+  lat[$key]+="$(latency_cell "$out") "
+}
 # run_one KEY MODE ARGS...: one nsq_bench process; its rate and nsqd's CPU per message.
 run_one() {
   local key=$1
@@ -118,8 +171,10 @@ for round in $(seq 1 "$rounds"); do
     nsq_bench latency --topic=lat --channel=ch --rate="$rate_target" --runfor="$runfor" \
       --output-buffer-timeout=-1 --size=200 >"$out" 2>&1 || code=$?
     cat "$out" >&2
-    lat[$i]+="$(awk '/^RESULT / { for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
-      printf "%s/%s/%s/%s", r["p50_us"], r["p99_us"], r["p999_us"], r["max_us"] }' "$out") "
+    lat[$i]+="$(latency_cell "$out") "
+    stop_nsqd
+    start_nsqd "n$i.r$round" --mem-queue-size="$write_count" $flags
+    run_neighbour "$i.neighbour"
     stop_nsqd
   done
 done
@@ -147,9 +202,13 @@ row "together: consume" together_sub together
 row "$topics topics together: publish" topics_pub topics
 row "$topics topics together: consume" topics_sub topics
 row "PUB batch 1, round trips" pub1 pub1
-line="| latency at $rate_target/s, p50/p99/p99.9/max us (median of p99) |"
-for i in "${!labels[@]}"; do
-  # The round whose p99 is the median.
-  line+=" $(printf '%s\n' ${lat[$i]} | sort -t/ -k2 -g | awk '{ v[NR] = $0 } END { print v[int((NR + 1) / 2)] }') |"
-done
-echo "$line"
+# latency_row TITLE SUFFIX: per configuration, the round whose p99 is the median.
+latency_row() {
+  local line="| $1 |"
+  for i in "${!labels[@]}"; do
+    line+=" $(printf '%s\n' ${lat[$i$2]} | sort -t/ -k2 -g | awk '{ v[NR] = $0 } END { print v[int((NR + 1) / 2)] }') |"
+  done
+  echo "$line"
+}
+latency_row "latency at $rate_target/s, p50/p99/p99.9/max us (median of p99)" ""
+latency_row "the same beside MPUB-$neighbour_batch at $neighbour_rate/s on another topic" ".neighbour"
