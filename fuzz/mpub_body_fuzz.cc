@@ -39,9 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(outcome.commands.size() == 1);
     const protocol::Command& command = outcome.commands[0];
     FUZZ_CHECK(command.name == protocol::CommandName::kMpub);
-    std::vector<std::string_view> bodies(command.messages.begin(), command.messages.end());
     std::string encoded;
-    protocol::EncodeMpub("fuzz", bodies, &encoded);
+    protocol::EncodeMpub("fuzz", protocol::ViewsOf(command.messages), &encoded);
     FUZZ_CHECK(encoded == stream);
   }
 

@@ -46,8 +46,7 @@ bool Reencode(const protocol::Command& command, std::string* out) {
       return true;
     case CommandName::kMpub: {
       if (command.params.size() != 1) return false;
-      std::vector<std::string_view> bodies(command.messages.begin(), command.messages.end());
-      protocol::EncodeMpub(command.params[0], bodies, out);
+      protocol::EncodeMpub(command.params[0], protocol::ViewsOf(command.messages), out);
       return true;
     }
     case CommandName::kSub:
@@ -88,7 +87,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const nsq::protocol::Command& decoded = again.commands[0];
     FUZZ_CHECK(decoded.name == command.name);
     FUZZ_CHECK(decoded.body == command.body);
-    FUZZ_CHECK(decoded.messages == command.messages);
+    FUZZ_CHECK(nsq::protocol::ViewsOf(decoded.messages) ==
+               nsq::protocol::ViewsOf(command.messages));
     FUZZ_CHECK(decoded.defer_ms == command.defer_ms);
   }
   return 0;

@@ -28,8 +28,9 @@ inline std::string DescribeV2(const protocol::Command& command) {
   for (const std::string& param : command.params) out += " [" + param + "]";
   out += " defer=" + std::to_string(command.defer_ms);
   out += " body=" + std::to_string(command.body.size()) + ":" + command.body;
-  for (const std::string& message : command.messages) {
-    out += " msg=" + std::to_string(message.size()) + ":" + message;
+  for (const protocol::Body& message : command.messages) {
+    out += " msg=" + std::to_string(message.size()) + ":";
+    out += message.view();
   }
   return out;
 }
@@ -50,7 +51,7 @@ inline void CheckCommandWithinLimits(const protocol::Command& command,
       break;
     case CommandName::kMpub:
       FUZZ_CHECK(!command.messages.empty());
-      for (const std::string& message : command.messages) {
+      for (const protocol::Body& message : command.messages) {
         FUZZ_CHECK(!message.empty());
         FUZZ_CHECK(static_cast<int64_t>(message.size()) <= limits.max_msg_size);
       }

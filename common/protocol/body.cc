@@ -68,4 +68,11 @@ void Body::Release() {
   block_ = nullptr;
 }
 
+std::vector<std::string_view> ViewsOf(const std::vector<Body>& bodies) {
+  std::vector<std::string_view> views;
+  views.reserve(bodies.size());
+  for (const Body& body : bodies) views.push_back(body.view());
+  return views;
+}
+
 }  // namespace nsq::protocol

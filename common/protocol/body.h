@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace nsq::protocol {
 
@@ -42,5 +43,8 @@ class Body {
 
   Block* block_ = nullptr;
 };
+
+// The bytes of each body, in order (for what takes views, such as EncodeMpub).
+std::vector<std::string_view> ViewsOf(const std::vector<Body>& bodies);
 
 }  // namespace nsq::protocol

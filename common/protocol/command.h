@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/protocol/body.h"
+
 namespace nsq::protocol {
 
 enum class CommandName {
@@ -42,8 +44,9 @@ struct Command {
   std::vector<std::string> params;
   // IDENTIFY/AUTH: the raw body. PUB/DPUB: the message body.
   std::string body;
-  // MPUB: the message bodies, in order (each non-empty, within --max-msg-size).
-  std::vector<std::string> messages;
+  // MPUB: the message bodies, in order (each non-empty, within --max-msg-size), each already
+  // in the one allocation a published message keeps (a handler may move them away).
+  std::vector<Body> messages;
   // DPUB: the defer time in milliseconds (already range-checked).
   int64_t defer_ms = 0;
 };

@@ -294,7 +294,7 @@ std::optional<ClientError> CommandDecoder::CheckMpubCount(std::string_view body)
 }
 
 std::optional<ClientError> CommandDecoder::ParseMpub(std::string_view rest, bool complete,
-                                                     std::vector<std::string>* messages) const {
+                                                     std::vector<Body>* messages) const {
   if (rest.size() < 4) return ClientError::Fatal(kBadBody, "MPUB failed to read message count");
   if (std::optional<ClientError> error = CheckMpubCount(rest)) return error;
   const int32_t count = static_cast<int32_t>(LoadBigEndian32(rest.data()));
@@ -320,7 +320,7 @@ std::optional<ClientError> CommandDecoder::ParseMpub(std::string_view rest, bool
     if (rest.size() < static_cast<size_t>(size)) {
       return ClientError::Fatal(kBadMessage, "MPUB failed to read message body");
     }
-    messages->emplace_back(rest.substr(0, size));
+    messages->push_back(Body::Copy(rest.substr(0, size)));
     rest.remove_prefix(size);
   }
   // nsqd never checks that the declared size matches the messages, and a mismatch silently
@@ -356,7 +356,7 @@ std::optional<ClientError> CommandDecoder::ErrorAtEndOfInput() const {
                                   absl::StrCat(AsAbsl(name), " failed to read message body"));
       }
       if (command_.name == CommandName::kMpub) {
-        std::vector<std::string> ignored;
+        std::vector<Body> ignored;
         return ParseMpub(command_.body, false, &ignored);
       }
       return ClientError::Fatal(kBadBody, absl::StrCat(AsAbsl(name), " failed to read body"));

@@ -93,7 +93,7 @@ class CommandDecoder {
   // Splits an MPUB body into messages with nsqd's checks; `complete` is false for a body cut
   // short, which then fails where nsqd's reads would have.
   std::optional<ClientError> ParseMpub(std::string_view body, bool complete,
-                                       std::vector<std::string>* messages) const;
+                                       std::vector<Body>* messages) const;
 
   DecoderLimits limits_;
   State state_ = State::kLine;

@@ -107,7 +107,7 @@ void ClientConn::Detach() {
   broker_->UnregisterClient(this);
 }
 
-bool ClientConn::Handle(const Command& command) {
+bool ClientConn::Handle(Command&& command) {
   if (failed_ || fatal_queued_ || moved_) return false;
   if (log::Enabled(log::Level::kDebug)) {
     // nsqd's line: the command and its parameters as Go prints a [][]byte.
@@ -208,7 +208,7 @@ void ClientConn::SendReadyReplies() {
   if (replies_.empty() && sub_waiting_for_replies_ && !failed_) {
     Command sub = std::move(*sub_waiting_for_replies_);
     sub_waiting_for_replies_.reset();
-    if (Handle(sub)) transport_->ResumeCommands();
+    if (Handle(std::move(sub))) transport_->ResumeCommands();
   }
 }
 
@@ -332,7 +332,7 @@ void ClientConn::AuthAnswered(absl::StatusOr<AuthState> state) {
       SendUnauthorized(deferred->verb, deferred->topic, deferred->channel);
       return;
     }
-    if (Handle(deferred->command)) transport_->ResumeCommands();
+    if (Handle(std::move(deferred->command))) transport_->ResumeCommands();
     return;
   }
   if (auth_state_->authorizations.empty()) {
@@ -447,7 +447,7 @@ bool ClientConn::MoveForSub(size_t owner, const Command& command) {
   return true;
 }
 
-bool ClientConn::Publish(const Command& command) {
+bool ClientConn::Publish(Command& command) {
   // The decoder has checked parameters, the topic name and every size.
   const std::string& topic_name = command.params[0];
   switch (CheckAuth(protocol::CommandNameText(command.name), topic_name, "", command)) {
@@ -465,10 +465,7 @@ bool ClientConn::Publish(const Command& command) {
   if (command.name == CommandName::kMpub) {
     verb = "MPUB";
     failed_code = protocol::kMpubFailed;
-    bodies.reserve(command.messages.size());
-    for (const std::string& message : command.messages) {
-      bodies.push_back(protocol::Body::Copy(message));
-    }
+    bodies = std::move(command.messages);
   } else {
     verb = command.name == CommandName::kPub ? "PUB" : "DPUB";
     failed_code = command.name == CommandName::kPub ? protocol::kPubFailed : protocol::kDpubFailed;

@@ -100,7 +100,7 @@ class ClientConn final : public Consumer, public ClientConnection {
 
   // Handles one decoded command. Returns false when the connection must close (a fatal error
   // was sent).
-  bool Handle(const protocol::Command& command);
+  bool Handle(protocol::Command&& command);
   // Reports a decoder error (always fatal) and asks for the close.
   void Fail(const protocol::ClientError& error);
   // The same for the decoder's errors, which may come with the topic of an MPUB refused for its
@@ -144,7 +144,7 @@ class ClientConn final : public Consumer, public ClientConnection {
   bool Sub(const protocol::Command& command);
   // SUB to a topic shard `owner` owns: hands this connection over once no reply waits.
   bool MoveForSub(size_t owner, const protocol::Command& command);
-  bool Publish(const protocol::Command& command);
+  bool Publish(protocol::Command& command);
   bool Rdy(const protocol::Command& command);
   bool Fin(const protocol::Command& command);
   bool Req(const protocol::Command& command);

@@ -20,7 +20,7 @@ constexpr size_t kMaxUnackedBytes = 4 * 1024 * 1024;
 size_t CommandBytes(const protocol::Command& command) {
   size_t bytes = 16 + command.body.size();
   for (const std::string& param : command.params) bytes += param.size() + 1;
-  for (const std::string& message : command.messages) bytes += message.size() + 4;
+  for (const protocol::Body& message : command.messages) bytes += message.size() + 4;
   return bytes;
 }
 
@@ -134,7 +134,7 @@ class ConnHost final : public Transport {
       handled_bytes_ += bytes;
       if (SessionWaitsAfter(command.name)) session_waiting_ = true;
       // After a fatal error the ClientConn refuses everything; the session is closing.
-      conn_->Handle(command);
+      conn_->Handle(std::move(command));
     }
     draining_ = false;
     if (input_ended_ && queue_.empty()) {

@@ -125,7 +125,7 @@ class LocalConnPort final : public ConnPort {
     if (brokers->local().closing()) conn_.CloseConnection();
   }
 
-  bool Handle(protocol::Command&& command) override { return conn_.Handle(command); }
+  bool Handle(protocol::Command&& command) override { return conn_.Handle(std::move(command)); }
   void DecodeFailed(const protocol::DecodeFailure& failure) override {
     conn_.DecodeFailed(failure);
   }

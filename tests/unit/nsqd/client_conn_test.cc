@@ -233,17 +233,16 @@ TEST_CASE("AUTH without an auth server is E_AUTH_DISABLED") {
 TEST_CASE("a publish beyond memory answers E_PUB_FAILED / E_MPUB_FAILED and closes") {
   Fixture f;
   f.env.options.mem_queue_size = 1;
-  Command pub = Cmd(CommandName::kPub, {"t"}, "x");
-  CHECK(f.conn.Handle(pub));
+  CHECK(f.conn.Handle(Cmd(CommandName::kPub, {"t"}, "x")));
   CHECK(f.transport.LastFrame() == "OK");
   CHECK(f.conn.IsProducer());
-  CHECK_FALSE(f.conn.Handle(pub));
+  CHECK_FALSE(f.conn.Handle(Cmd(CommandName::kPub, {"t"}, "x")));
   CHECK(f.transport.LastFrame().starts_with("E_PUB_FAILED PUB failed "));
   Fixture g;
   g.env.options.mem_queue_size = 1;
   Command mpub = Cmd(CommandName::kMpub, {"t"});
-  mpub.messages = {"a", "b"};
-  CHECK_FALSE(g.conn.Handle(mpub));
+  mpub.messages = {protocol::Body::Copy("a"), protocol::Body::Copy("b")};
+  CHECK_FALSE(g.conn.Handle(std::move(mpub)));
   CHECK(g.transport.LastFrame().starts_with("E_MPUB_FAILED MPUB failed "));
 }
 
@@ -500,7 +499,7 @@ TEST_CASE("SUB to a topic another shard owns hands the connection over, after th
   FakeTransport there;
   shards.Post(1, [&] {
     ClientConn moved(&shards, &there, std::move(*transport.handed_over), nullptr);
-    CHECK(moved.Handle(transport.moved_sub));
+    CHECK(moved.Handle(std::move(transport.moved_sub)));
     CHECK(there.LastFrame() == "OK");
     CHECK(moved.state() == ClientConn::kSubscribed);
     CHECK(moved.Stats().client_id == "mover");

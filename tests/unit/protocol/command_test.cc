@@ -128,9 +128,9 @@ TEST_CASE("binary bodies round-trip byte for byte") {
   REQUIRE(decoder.Decode(input, &used) == CommandDecoder::Result::kCommand);
   input.remove_prefix(used);
   REQUIRE(decoder.command().messages.size() == 3);
-  CHECK(decoder.command().messages[0] == body);
-  CHECK(decoder.command().messages[1] == "\n\n");
-  CHECK(decoder.command().messages[2] == std::string(1, '\0'));
+  CHECK(decoder.command().messages[0].view() == body);
+  CHECK(decoder.command().messages[1].view() == "\n\n");
+  CHECK(decoder.command().messages[2].view() == std::string(1, '\0'));
   CHECK(input.empty());
 }
 

@@ -20,7 +20,14 @@ inline std::string Describe(const Command& command) {
   out += " [" + absl::StrJoin(command.params, ",") + "]";
   if (command.name == CommandName::kDpub) out += " defer=" + std::to_string(command.defer_ms);
   if (!command.body.empty()) out += " body=" + command.body;
-  if (!command.messages.empty()) out += " messages=[" + absl::StrJoin(command.messages, ",") + "]";
+  if (!command.messages.empty()) {
+    out += " messages=[";
+    for (size_t i = 0; i < command.messages.size(); ++i) {
+      if (i > 0) out += ",";
+      out += command.messages[i].view();
+    }
+    out += "]";
+  }
   return out;
 }
 
