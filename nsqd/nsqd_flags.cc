@@ -4,6 +4,9 @@
 #include <array>
 #include <charconv>
 #include <functional>
+#include <thread>
+
+#include <sched.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -34,6 +37,17 @@ constexpr std::array<std::pair<std::string_view, int>, 4> kTlsVersions = {{
     {"tls1.2", 0x0303},
     {"tls1.3", 0x0304},
 }};
+
+// The CPUs this process may run on (its affinity mask: taskset, cgroup cpusets), within the
+// range --worker-threads accepts: the default number of shards, one per core.
+int64_t AvailableCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  int count = 0;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) count = CPU_COUNT(&set);
+  if (count <= 0) count = static_cast<int>(std::thread::hardware_concurrency());
+  return std::clamp<int64_t>(count, 1, 256);
+}
 
 // Go nsqd's default: CRC32-IEEE over the raw MD5 digest of the hostname, modulo 1024.
 int64_t DefaultNodeId(std::string_view hostname) {
@@ -138,9 +152,11 @@ void RegisterFlags(config::FlagSet& flags, NsqdOptions& o, FlagScratch& s) {
                     "default interval between flushes of client output");
   flags.AddInt("max-channel-consumers", &o.max_channel_consumers,
                "most consumers per channel (0 means unlimited)");
+  o.worker_threads = AvailableCpus();
   flags.AddInt("worker-threads", &o.worker_threads,
                "event-loop threads (shards): each owns the topics that hash to it and serves "
-               "a share of the TCP connections; the first also runs HTTP and lookupd (1 to 256)");
+               "a share of the TCP connections; the first also runs HTTP and lookupd (1 to "
+               "256; by default one per CPU this process may run on)");
   flags.AddDuration("busy-poll", &o.busy_poll,
                     "how long an event loop keeps polling after it last had work before it "
                     "sleeps: lower round-trip latency for that much CPU (0 to 1s, 0 = off)");

@@ -113,6 +113,7 @@ struct NsqdOptions {
   std::vector<std::string> enable_experiment;
   // Event-loop threads (shards): each owns the topics that hash to it and serves a share of the
   // TCP connections (sockets, TLS, compression, decoding); shard 0 also runs HTTP and lookupd.
+  // nsqd's command line defaults to the CPUs it may run on.
   int64_t worker_threads = 1;
   // How long an event loop keeps polling after it last had work before it sleeps (0: never).
   absl::Duration busy_poll = absl::ZeroDuration();

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Quick start (2): install what is missing, build, and run the whole test suite:
 #   1. unit, integration (real daemons on free loopback ports), nsqjs compatibility and the
-#      client library, in the Release build (build/);
+#      client library, in the Release build (build/), with nsqd on one shard
+#      (NSQD_WORKER_THREADS=1; nsqd's own default is one shard per CPU);
 #   2. the integration and compatibility tests again with nsqd on 4 shards;
 #   3. ThreadSanitizer (preset "tsan", build-tsan/): the client's multi-threaded tests, then the
 #      daemons' integration and nsqjs tests against nsqd (4 shards) and nsqlookupd built with
 #      TSan; any report fails the stage;
 #   4. AddressSanitizer + UBSan (preset "asan", build-asan/): the unit, integration and
-#      compatibility suites, every test and daemon instrumented;
+#      compatibility suites, every test and daemon instrumented (nsqd at its default shards);
 #   5. every fuzz target for 30 s (scripts/fuzz.sh; clang-14, build-fuzz/).
 # NSQ_SKIP_TSAN=1, NSQ_SKIP_ASAN=1 and NSQ_SKIP_FUZZ=1 skip stages 3, 4 and 5. The tests start
 # their own servers.
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/.."
 root="$PWD"
 ./scripts/setup.sh
 ./scripts/build.sh
-(cd build && ctest --output-on-failure -j2 "$@")
+(cd build && NSQD_WORKER_THREADS=1 ctest --output-on-failure -j2 "$@")
 # The tests that start nsqd once more with 4 shards (--worker-threads=4): topics owned by every
 # shard, connections served on every shard, publishes and subscribers handed to the owner.
 (cd build && NSQD_WORKER_THREADS=4 ctest --output-on-failure -j2 -L 'integration|compat' "$@")

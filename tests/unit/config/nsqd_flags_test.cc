@@ -1,6 +1,7 @@
 #include "nsqd/nsqd_flags.h"
 
 #include <doctest/doctest.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <climits>
@@ -107,6 +108,26 @@ TEST_CASE("Without flags nsqd gets NSQ's defaults, with hostname-derived address
   CHECK(o.topology_zone.empty());
   CHECK(o.enable_experiment.empty());
   CHECK(o.client_timeout == defaults.client_timeout);
+}
+
+TEST_CASE("--worker-threads defaults to one shard per CPU nsqd may run on") {
+  cpu_set_t all;
+  REQUIRE(::sched_getaffinity(0, sizeof(all), &all) == 0);
+  CHECK(ParseOk({}).worker_threads == CPU_COUNT(&all));
+  // Pinned to one CPU (as taskset or a cpuset does): one shard.
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &all)) {
+      CPU_SET(cpu, &one);
+      break;
+    }
+  }
+  REQUIRE(::sched_setaffinity(0, sizeof(one), &one) == 0);
+  const int64_t pinned = ParseOk({}).worker_threads;
+  REQUIRE(::sched_setaffinity(0, sizeof(all), &all) == 0);
+  CHECK(pinned == 1);
+  CHECK(ParseOk({"--worker-threads=1"}).worker_threads == 1);
 }
 
 TEST_CASE("Every nsqd flag sets its option") {
