@@ -26,7 +26,7 @@
 #
 # usage: tools/bench/run_shard_benchmarks.sh [path/to/nsqd]   (default: build/nsqd/nsqd)
 # env:   ROUNDS (3), RUNFOR (5s), WRITE_COUNT (1000000), TOPICS (4), RATE (50000),
-#        NEIGHBOUR_RATE (200000), NEIGHBOUR_BATCH (2000), CONNECTIONS (number of CPUs),
+#        NEIGHBOUR_RATE (1000000), NEIGHBOUR_BATCH (10000), CONNECTIONS (number of CPUs),
 #        CONFIGS, NSQ_BENCH (default build/tools/bench/nsq_bench)
 set -euo pipefail
 
@@ -38,8 +38,8 @@ runfor=${RUNFOR:-5s}
 write_count=${WRITE_COUNT:-1000000}
 topics=${TOPICS:-4}
 rate_target=${RATE:-50000}
-neighbour_rate=${NEIGHBOUR_RATE:-200000}
-neighbour_batch=${NEIGHBOUR_BATCH:-2000}
+neighbour_rate=${NEIGHBOUR_RATE:-1000000}
+neighbour_batch=${NEIGHBOUR_BATCH:-10000}
 connections=${CONNECTIONS:-$(nproc)}
 last_cpu=$(($(nproc) - 1))
 configs=${CONFIGS:-"1 loop, $(nproc) cores|0-$last_cpu|--worker-threads=1
