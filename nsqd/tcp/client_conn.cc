@@ -87,7 +87,8 @@ ClientConn::ClientConn(BrokerSet* brokers, Transport* transport, ClientConnHando
       topology_zone_(std::move(handover.topology_zone)),
       locality_(handover.locality),
       connect_ts_(handover.connect_ts),
-      pub_counts_(std::move(handover.pub_counts)) {
+      pub_counts_(std::move(handover.pub_counts)),
+      moved_to_publish_(handover.moved_to_publish) {
   broker_->RegisterClient(this);
 }
 
@@ -205,10 +206,10 @@ void ClientConn::SendReadyReplies() {
     }
   }
   if (replies_.empty() && close_when_replied_ && !failed_) transport_->CloseAfterFlush();
-  if (replies_.empty() && sub_waiting_for_replies_ && !failed_) {
-    Command sub = std::move(*sub_waiting_for_replies_);
-    sub_waiting_for_replies_.reset();
-    if (Handle(std::move(sub))) transport_->ResumeCommands();
+  if (replies_.empty() && move_waiting_for_replies_ && !failed_) {
+    Command command = std::move(*move_waiting_for_replies_);
+    move_waiting_for_replies_.reset();
+    if (Handle(std::move(command))) transport_->ResumeCommands();
   }
 }
 
@@ -406,7 +407,7 @@ bool ClientConn::Sub(const Command& command) {
   }
   if (broker_->closing()) return SendFatal(protocol::kSubFailed, "SUB failed exiting");
   if (const size_t owner = brokers_->OwnerOf(topic_name); owner != home_) {
-    return MoveForSub(owner, command);
+    return MoveToShard(owner, command);
   }
   Channel* channel = broker_->GetOrCreateTopic(topic_name)->GetOrCreateChannel(channel_name);
   absl::Status added = channel->AddConsumer(this);
@@ -419,10 +420,10 @@ bool ClientConn::Sub(const Command& command) {
   return true;
 }
 
-bool ClientConn::MoveForSub(size_t owner, const Command& command) {
+bool ClientConn::MoveToShard(size_t owner, const Command& command) {
   if (!replies_.empty()) {
-    // Replies keep command order: the SUB's comes from the new shard, after these.
-    sub_waiting_for_replies_ = command;
+    // Replies keep command order: the command's comes from the new shard, after these.
+    move_waiting_for_replies_ = command;
     return true;
   }
   ClientConnHandover handover;
@@ -441,6 +442,7 @@ bool ClientConn::MoveForSub(size_t owner, const Command& command) {
   handover.connect_ts = connect_ts_;
   handover.pub_counts = pub_counts_;
   handover.tls_info = transport_->TlsInfo();
+  handover.moved_to_publish = moved_to_publish_ || command.name != CommandName::kSub;
   moved_ = true;
   Detach();
   transport_->MoveTo(owner, std::move(handover), command);
@@ -458,6 +460,8 @@ bool ClientConn::Publish(Command& command) {
     case AuthCheck::kAllowed:
       break;
   }
+  const size_t owner = brokers_->OwnerOf(topic_name);
+  if (owner != home_ && MovesToPublish(topic_name)) return MoveToShard(owner, command);
   std::vector<protocol::Body> bodies;
   std::string_view verb;
   std::string_view failed_code;
@@ -479,7 +483,7 @@ bool ClientConn::Publish(Command& command) {
   auto done = [alive = alive_, ticket, topic_name, count, verb, failed_code](absl::Status s) {
     if (*alive != nullptr) (*alive)->PublishDone(ticket, topic_name, count, verb, failed_code, s);
   };
-  if (const size_t owner = brokers_->OwnerOf(topic_name); owner != home_) {
+  if (owner != home_) {
     // The owner publishes; its answer comes back here (the reply keeps its place by ticket).
     brokers_->OnOwner(topic_name, [brokers = brokers_, home = home_, topic_name,
                                    bodies = std::move(bodies), defer_ns,
@@ -493,6 +497,16 @@ bool ClientConn::Publish(Command& command) {
     broker_->GetOrCreateTopic(topic_name)->Publish(bodies, defer_ns, std::move(done));
   }
   return !failed_ && !fatal_queued_;
+}
+
+// A producer that publishes to one topic another shard owns twice in a row moves there (once,
+// before any SUB, and only when its socket moves with it), so its publishes stop crossing
+// shards; one that publishes to many topics stays where it is and hands each publish over.
+bool ClientConn::MovesToPublish(const std::string& topic) {
+  if (moved_to_publish_ || state_ != kInit || !transport_->CanMoveSocket()) return false;
+  if (last_remote_publish_topic_ == topic) return true;
+  last_remote_publish_topic_ = topic;
+  return false;
 }
 
 bool ClientConn::Rdy(const Command& command) {

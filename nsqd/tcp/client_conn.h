@@ -6,7 +6,8 @@
 // A connection starts on its socket's shard. A publish to a topic another shard owns is
 // handed to that shard and its reply comes back in command order. A SUB to a topic another
 // shard owns moves the connection there (Transport::MoveTo) before it subscribes, so that
-// deliveries, FIN, REQ and TOUCH never cross shards.
+// deliveries, FIN, REQ and TOUCH never cross shards; so does a plain producer's second
+// publish in a row to such a topic (once per connection: see MovesToPublish).
 #pragma once
 
 #include <cstdint>
@@ -48,6 +49,7 @@ struct ClientConnHandover {
   int64_t connect_ts = 0;
   std::map<std::string, uint64_t> pub_counts;
   net::TlsSessionInfo tls_info;
+  bool moved_to_publish = false;  // it has moved once for its publishes (ClientConn::Publish)
 };
 
 // The socket side of a connection, implemented by the Asio session.
@@ -72,10 +74,14 @@ class Transport {
   virtual void StartUpgrades(const StreamUpgrades& upgrades) = 0;
   // The TLS session's details for /stats (empty without TLS).
   virtual net::TlsSessionInfo TlsInfo() const = 0;
-  // The connection subscribes to a topic shard `shard` owns: this ClientConn has left its
-  // broker and handles nothing more (it is blocked()); the connection goes on with one made
-  // on `shard` from `handover`, which handles `sub` first and then the commands after it.
-  virtual void MoveTo(size_t shard, ClientConnHandover handover, protocol::Command sub) = 0;
+  // The connection goes on with a topic shard `shard` owns (a SUB to it, or a producer that
+  // keeps publishing to it): this ClientConn has left its broker and handles nothing more (it
+  // is blocked()); the connection goes on with one made on `shard` from `handover`, which
+  // handles `command` first and then the commands after it.
+  virtual void MoveTo(size_t shard, ClientConnHandover handover, protocol::Command command) = 0;
+  // True when MoveTo would move the socket itself (a plain connection) rather than relay its
+  // commands to the other shard: only then is moving worth it for a producer.
+  virtual bool CanMoveSocket() const { return false; }
   // The connection stopped taking commands (ClientConn::blocked(), an AUTH waiting for the
   // auth server) and takes them again now: decode what is buffered, then read on.
   virtual void ResumeCommands() = 0;
@@ -119,7 +125,9 @@ class ClientConn final : public Consumer, public ClientConnection {
   // True while no further command may be handled: the auth server's answer decides what the
   // next commands may do, or a SUB waits for the replies before it to move the connection (or
   // has moved it). The transport holds them until ResumeCommands.
-  bool blocked() const { return auth_pending_ || sub_waiting_for_replies_.has_value() || moved_; }
+  bool blocked() const {
+    return auth_pending_ || move_waiting_for_replies_.has_value() || moved_;
+  }
   State state() const { return state_; }
 
   // Consumer
@@ -142,9 +150,12 @@ class ClientConn final : public Consumer, public ClientConnection {
   bool Identify(const protocol::Command& command);
   bool Auth(const protocol::Command& command);
   bool Sub(const protocol::Command& command);
-  // SUB to a topic shard `owner` owns: hands this connection over once no reply waits.
-  bool MoveForSub(size_t owner, const protocol::Command& command);
+  // Hands this connection over to shard `owner` once no reply waits; `command` (a SUB or a
+  // publish for a topic `owner` owns) is handled there first.
+  bool MoveToShard(size_t owner, const protocol::Command& command);
   bool Publish(protocol::Command& command);
+  // Whether a publish to `topic`, which another shard owns, moves the connection there.
+  bool MovesToPublish(const std::string& topic);
   bool Rdy(const protocol::Command& command);
   bool Fin(const protocol::Command& command);
   bool Req(const protocol::Command& command);
@@ -224,10 +235,14 @@ class ClientConn final : public Consumer, public ClientConnection {
   bool fatal_queued_ = false;
   // Shutdown asked to close while publishes waited for the store: close once they are answered.
   bool close_when_replied_ = false;
-  // A SUB that moves the connection waits for the replies queued before it.
-  std::optional<protocol::Command> sub_waiting_for_replies_;
+  // A command that moves the connection waits for the replies queued before it.
+  std::optional<protocol::Command> move_waiting_for_replies_;
   // Handed over to another shard: nothing more is handled here.
   bool moved_ = false;
+  // The topic of the last publish that went to another shard, and whether the connection has
+  // moved for its publishes already (it does so once).
+  std::string last_remote_publish_topic_;
+  bool moved_to_publish_ = false;
 
   struct QueuedReply {
     uint64_t ticket;

@@ -1,5 +1,5 @@
 // A TCP session and its ClientConn on another shard: the one that owns the topic the
-// connection subscribed to (a SUB moves the ClientConn there, see ClientConn::MoveForSub).
+// connection subscribed to (a SUB moves the ClientConn there, see ClientConn::MoveToShard).
 // Only TLS and compressed connections take this path: their stream state stays with the
 // socket's loop. A plain connection's socket moves to the topic's shard instead (Session::
 // MoveSocket in tcp_server.cc) and needs no relay.

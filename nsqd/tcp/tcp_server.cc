@@ -176,17 +176,19 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
   }
 
   // Goes on with a connection whose socket moved here from another shard's session (see
-  // MoveSocket): its ClientConn is made from `handover` and handles `sub` first, then
-  // `unprocessed` (what the client sent after the SUB), then what the socket brings.
-  void StartMoved(ClientConnHandover handover, protocol::Command sub, std::string unprocessed,
+  // MoveSocket): its ClientConn is made from `handover` and handles `command` (the SUB or
+  // publish that moved it) first, then `unprocessed` (what the client sent after it), then
+  // what the socket brings.
+  void StartMoved(ClientConnHandover handover, protocol::Command command, std::string unprocessed,
                   SteadyClock::time_point last_read) {
+    NSQ_LOG_DEBUG("TCP: client(%s) moved to shard %d", remote_, shard_);
     settings_ = handover.settings;
     port_ = std::make_unique<LocalConnPort>(brokers_, this, std::move(handover), AuthOf(shard_));
     magic_read_ = true;
     unprocessed_ = std::move(unprocessed);
     last_read_ = last_read;
     socket_.non_blocking(true, ignored_);
-    if (port_->Handle(std::move(sub))) port_->EndOfInput();
+    if (port_->Handle(std::move(command))) port_->EndOfInput();
     SpawnCoroutines();
   }
 
@@ -259,9 +261,13 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
 
   // The ClientConn that asked is inside one of its calls: the switch waits for the next turn
   // of the loop. Meanwhile the old ClientConn is blocked(), so input waits in unprocessed_.
-  void MoveTo(size_t shard, ClientConnHandover handover, protocol::Command sub) override {
-    pending_move_.emplace(PendingMove{shard, std::move(handover), std::move(sub)});
+  void MoveTo(size_t shard, ClientConnHandover handover, protocol::Command command) override {
+    pending_move_.emplace(PendingMove{shard, std::move(handover), std::move(command)});
     asio::post(socket_.get_executor(), [self = shared_from_this()] { self->CompleteMove(); });
+  }
+
+  bool CanMoveSocket() const override {
+    return !tls_ && !compressor_ && !decompressor_ && !pending_upgrades_;
   }
 
   void ResumeCommands() override {
@@ -298,10 +304,11 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
     return auths_->empty() ? nullptr : (*auths_)[shard];
   }
 
-  // The connection goes on on the shard of the topic it subscribes to. A plain connection
-  // moves there whole (MoveSocket), so its deliveries and FIN/REQ/TOUCH cost no hand-off at
-  // all; a TLS or compressed one keeps its stream here (OpenSSL's and zlib's state is not
-  // handed over mid-stream) and reaches its ClientConn on that shard through a RemoteConnPort.
+  // The connection goes on on the shard of the topic it subscribes (or publishes) to. A plain
+  // connection moves there whole (MoveSocket), so its deliveries, FIN/REQ/TOUCH and publishes
+  // cost no hand-off at all; a TLS or compressed one (which moves only to subscribe) keeps its
+  // stream here (OpenSSL's and zlib's state is not handed over mid-stream) and reaches its
+  // ClientConn on that shard through a RemoteConnPort.
   void CompleteMove() {
     if (!pending_move_) return;
     if (closed_ || close_after_flush_) {
@@ -317,7 +324,7 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
     port_ = std::make_unique<RemoteConnPort>(shards_, shard_, static_cast<int>(move.shard), this,
                                              shared_from_this(), brokers_, AuthOf(move.shard),
                                              std::move(move.handover));
-    port_->Handle(std::move(move.sub));
+    port_->Handle(std::move(move.command));
     port_->EndOfInput();
     ResumeCommands();
   }
@@ -354,7 +361,7 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
       if (!socket) return;
       auto session =
           std::make_shared<Session>(std::move(*socket), brokers, shards, to, auths, tls);
-      session->StartMoved(std::move(move.handover), std::move(move.sub), std::move(unprocessed),
+      session->StartMoved(std::move(move.handover), std::move(move.command), std::move(unprocessed),
                           last_read);
     });
   }
@@ -859,7 +866,7 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
   struct PendingMove {
     size_t shard;
     ClientConnHandover handover;
-    protocol::Command sub;
+    protocol::Command command;
   };
   std::optional<PendingMove> pending_move_;  // MoveTo asked, the move not yet made
   bool magic_read_ = false;  // the protocol magic has been read (here or on the shard before)

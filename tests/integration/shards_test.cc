@@ -12,6 +12,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/protocol/command.h"
 #include "common/protocol/frame.h"
 #include "nsqd/shard/topic_owner.h"
 #include "tests/integration/integration_util.h"
@@ -229,6 +230,55 @@ TEST_CASE("a subscriber goes on where its SUB left off on the topic's shard: pla
       NSQ_REQUIRE_OK(conn->Cls());
       NSQ_REQUIRE_OK(conn->ExpectResponse("CLOSE_WAIT"));
     }
+  }
+}
+
+TEST_CASE("a producer that keeps publishing to a topic another shard owns moves there with its "
+          "pipelined commands in order, and can still subscribe elsewhere") {
+  auto nsqd = StartNsqd({absl::StrCat("--worker-threads=", kShards)});
+  for (size_t i = 0; i < kShards; ++i) {
+    CAPTURE(i);
+    const std::string topic = TopicOwnedBy((i + 1) % kShards, absl::StrCat("producing", i, "_"));
+    const std::string later = TopicOwnedBy((i + 2) % kShards, absl::StrCat("later", i, "_"));
+    auto producer = ConnectV2(*nsqd);
+    // All in one write: the second PUB moves the connection, the rest follow it there.
+    std::string wire;
+    for (const std::string body : {"a", "b"}) {
+      absl::StrAppend(&wire, "PUB ", topic, "\n", Be32(body.size()), body);
+    }
+    std::string mpub;
+    protocol::EncodeMpub(topic, {"c", "d"}, &mpub);
+    absl::StrAppend(&wire, mpub, "PUB ", topic, "\n", Be32(1), "e");
+    NSQ_REQUIRE_OK(producer->Send(wire));
+    for (int ok = 0; ok < 4; ++ok) NSQ_REQUIRE_OK(producer->ExpectOk());
+    // It counted its five publishes once, wherever they were made.
+    int counted = 0;
+    const boost::json::value stats = GetStats(*nsqd);
+    for (const auto& client : stats.at("producers").as_array()) {
+      if (!client.as_object().contains("pub_counts")) continue;
+      for (const auto& count : client.at("pub_counts").as_array()) {
+        if (count.at("topic").as_string() == topic) {
+          counted += static_cast<int>(count.at("count").as_int64());
+        }
+      }
+    }
+    CHECK(counted == 5);
+    auto consumer = Subscribe(*nsqd, topic, "ch", /*rdy=*/5);
+    for (const std::string expected : {"a", "b", "c", "d", "e"}) {
+      protocol::Message message = MustReadMessage(*consumer);
+      CHECK(message.body.view() == expected);
+      NSQ_CHECK_OK(consumer->Fin(message.id.view()));
+    }
+    // The producer subscribes to a topic on yet another shard: it moves again and is served.
+    NSQ_REQUIRE_OK(producer->Sub(later, "ch"));
+    NSQ_REQUIRE_OK(producer->ExpectOk());
+    NSQ_REQUIRE_OK(producer->Rdy(1));
+    REQUIRE(WaitFor([&] { return ChannelReadyCount(*nsqd, later, "ch") == 1; }, 5s));
+    Publish(*nsqd, later, "then");
+    protocol::Message message = MustReadMessage(*producer);
+    CHECK(message.body.view() == "then");
+    NSQ_CHECK_OK(producer->Fin(message.id.view()));
+    CHECK(TopicStat(*nsqd, topic, "message_count") == 5);
   }
 }
 

@@ -29,11 +29,12 @@ class FakeTransport final : public Transport {
   void StartUpgrades(const StreamUpgrades& requested) override { upgrades.push_back(requested); }
   net::TlsSessionInfo TlsInfo() const override { return {}; }
   void ResumeCommands() override { ++resumes; }
-  void MoveTo(size_t shard, ClientConnHandover handover, protocol::Command sub) override {
+  void MoveTo(size_t shard, ClientConnHandover handover, protocol::Command command) override {
     moves.push_back(shard);
     handed_over = std::move(handover);
-    moved_sub = std::move(sub);
+    moved_sub = std::move(command);
   }
+  bool CanMoveSocket() const override { return can_move_socket; }
 
   std::string LastFrame() const { return frames.empty() ? "" : frames.back().data; }
 
@@ -45,9 +46,10 @@ class FakeTransport final : public Transport {
   bool backlogged = false;
   std::vector<StreamUpgrades> upgrades;
   int resumes = 0;
-  std::vector<size_t> moves;  // MoveTo's shards, with the last handover and SUB
+  std::vector<size_t> moves;  // MoveTo's shards, with the last handover and command
   std::optional<ClientConnHandover> handed_over;
   protocol::Command moved_sub;
+  bool can_move_socket = false;  // a TLS or compressed session's answer
 };
 
 // An auth server the test answers by hand: each query waits in `pending` until answered.
@@ -506,6 +508,75 @@ TEST_CASE("SUB to a topic another shard owns hands the connection over, after th
     CHECK(shards.broker(1).FindTopic(topic)->FindChannel("ch")->consumer_count() == 1);
   });
   shards.RunPosted();
+}
+
+TEST_CASE("a plain producer that publishes to one topic another shard owns twice in a row moves "
+          "there, once") {
+  testing::TwoShards shards;
+  FakeTransport transport;
+  transport.can_move_socket = true;
+  ClientConn conn(&shards, &transport, "127.0.0.1:5555", "1.3.0");
+  const std::string elsewhere = testing::TwoShards::TopicOf(1, "far");
+  CHECK(conn.Handle(Cmd(CommandName::kPub, {elsewhere}, "one")));  // handed over
+  CHECK(transport.moves.empty());
+  CHECK(conn.Handle(Cmd(CommandName::kPub, {elsewhere}, "two")));  // waits for the first's OK
+  CHECK(conn.blocked());
+  CHECK(transport.moves.empty());
+  shards.RunPosted();
+  REQUIRE(transport.frames.size() == 1);
+  CHECK(transport.frames[0].data == "OK");
+  REQUIRE(transport.moves == std::vector<size_t>{1});
+  CHECK(transport.moved_sub.name == CommandName::kPub);
+  CHECK(transport.moved_sub.body == "two");
+  REQUIRE(transport.handed_over.has_value());
+  CHECK(transport.handed_over->moved_to_publish);
+  CHECK(transport.handed_over->pub_counts.at(elsewhere) == 1);
+
+  // There it publishes the second message itself, and moves no more for publishing.
+  FakeTransport there;
+  there.can_move_socket = true;
+  shards.Post(1, [&] {
+    ClientConn moved(&shards, &there, std::move(*transport.handed_over), nullptr);
+    CHECK(moved.Handle(std::move(transport.moved_sub)));
+    CHECK(there.LastFrame() == "OK");
+    CHECK(shards.broker(1).FindTopic(elsewhere)->depth() == 2);
+    const std::string back = testing::TwoShards::TopicOf(0, "back");
+    for (int i = 0; i < 3; ++i) CHECK(moved.Handle(Cmd(CommandName::kPub, {back}, "x")));
+    CHECK(there.moves.empty());
+    CHECK_FALSE(moved.blocked());
+  });
+  shards.RunPosted();
+  CHECK(shards.broker(0).FindTopic(testing::TwoShards::TopicOf(0, "back"))->depth() == 3);
+}
+
+TEST_CASE("a producer stays put when it alternates topics, when it has subscribed, or when its "
+          "socket cannot move") {
+  testing::TwoShards shards;
+  const std::string a = testing::TwoShards::TopicOf(1, "a");
+  const std::string b = testing::TwoShards::TopicOf(1, "b");
+  FakeTransport alternating;
+  alternating.can_move_socket = true;
+  ClientConn many(&shards, &alternating, "127.0.0.1:5555", "1.3.0");
+  for (int i = 0; i < 3; ++i) {
+    CHECK(many.Handle(Cmd(CommandName::kPub, {a}, "x")));
+    CHECK(many.Handle(Cmd(CommandName::kPub, {b}, "x")));
+  }
+  FakeTransport relayed;  // TLS or compressed: CanMoveSocket() is false
+  ClientConn tls(&shards, &relayed, "127.0.0.1:5556", "1.3.0");
+  for (int i = 0; i < 3; ++i) CHECK(tls.Handle(Cmd(CommandName::kPub, {a}, "x")));
+  FakeTransport consuming;
+  consuming.can_move_socket = true;
+  ClientConn subscriber(&shards, &consuming, "127.0.0.1:5557", "1.3.0");
+  REQUIRE(subscriber.Handle(Cmd(CommandName::kSub, {testing::TwoShards::TopicOf(0, "c"), "ch"})));
+  for (int i = 0; i < 3; ++i) CHECK(subscriber.Handle(Cmd(CommandName::kPub, {a}, "x")));
+  shards.RunPosted();
+  CHECK(alternating.moves.empty());
+  CHECK(relayed.moves.empty());
+  CHECK(consuming.moves.empty());
+  CHECK(alternating.frames.size() == 6);
+  CHECK(relayed.frames.size() == 3);
+  CHECK(shards.broker(1).FindTopic(a)->depth() == 9);
+  CHECK(shards.broker(1).FindTopic(b)->depth() == 3);
 }
 
 }  // namespace
