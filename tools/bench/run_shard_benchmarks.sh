@@ -15,9 +15,9 @@
 #   neighbour the same latency run on topic "lat" beside a heavy neighbour on topic "big": MPUBs
 #             of NEIGHBOUR_BATCH messages at NEIGHBOUR_RATE msgs/s with its own consumer
 #             (does one topic's load raise another's p99?). On a fresh nsqd; with 2 loops the
-#             topics hash to different loops and one idle connection opened between the two
-#             runs puts each run's publisher on its topic's loop (the subscribers move there
-#             at SUB), so the loops share nothing but the machine's two cores.
+#             topics hash to different loops, and each run's subscriber (at SUB) and publisher
+#             (at its second publish) move to their topic's loop, so the loops share nothing
+#             but the machine's two cores.
 #
 # Configurations: CONFIGS, one per line, "label|cpus|nsqd flags"; nsqd runs under
 # `taskset -c cpus` (the bench clients are not pinned). The default compares one and two
@@ -96,18 +96,9 @@ run_neighbour() {
     kill -0 "$neighbour" 2>/dev/null || { cat "$nout" >&2; exit 1; }
     sleep 0.01
   done
-  local idle_out="$work_dir/idle.$RANDOM"
-  nsq_bench idle --connections=1 --runfor="$((seconds + 2))s" >"$idle_out" 2>&1 &
-  local idle=$!
-  tries=0
-  until grep -q '^IDLE ready' "$idle_out"; do
-    ((++tries < 500)) || { echo "the idle connection did not start" >&2; exit 1; }
-    sleep 0.01
-  done
   nsq_bench latency --topic=lat --channel=ch --rate="$rate_target" --runfor="$runfor" \
     --output-buffer-timeout=-1 --size=200 >"$out" 2>&1 || code=$?
   wait "$neighbour" || echo "# the neighbour run failed: $(tail -n1 "$nout")" >&2
-  wait "$idle" || true
   cat "$out" "$nout" >&2
   [[ $code -eq 0 ]] || { lat[$key]+="failed "; return; }
   lat[$key]+="$(latency_cell "$out") "
