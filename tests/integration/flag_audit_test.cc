@@ -546,11 +546,21 @@ std::map<std::string, FlagCase> NsqdCases() {
   });
   effect("--busy-poll=400ms", [](const std::string& flag) {
     // After one publish the loop keeps polling for 400 ms: CPU time accrues while nsqd has
-    // nothing to do (without the flag an idle nsqd sleeps in the kernel).
+    // nothing to do.
     auto nsqd = StartNsqd({flag});
     Publish(*nsqd, "audit", "x");
     const int64_t before = CpuMillis(*nsqd);
     CHECK(WaitFor([&] { return CpuMillis(*nsqd) - before >= 150; }, 3s));
+    // Without the flag every loop sleeps in the kernel once idle: over a second, four shards
+    // with a subscriber each spend next to nothing (one spinning loop would spend ~1000 ms).
+    auto idle = StartNsqd({"--worker-threads=4"});
+    std::vector<std::unique_ptr<RawConn>> consumers;
+    for (int i = 0; i < 4; ++i) consumers.push_back(Subscribe(*idle, "audit", "c", 1));
+    Publish(*idle, "audit", "x");
+    CHECK(WaitFor([&] { return ChannelStat(*idle, "audit", "c", "in_flight_count") == 1; }, 5s));
+    const int64_t idle_before = CpuMillis(*idle);
+    std::this_thread::sleep_for(1s);  // a window to measure over, not a wait for an event
+    CHECK(CpuMillis(*idle) - idle_before < 100);
   });
   // statsd (statsd_test.cc checks the names and values after a workload in depth).
   effect("--statsd-address", [](const std::string&) {
