@@ -123,8 +123,9 @@ class ClientConn final : public Consumer, public ClientConnection {
   // Replies held back behind publishes that wait for the store.
   size_t pending_replies() const { return replies_.size(); }
   // True while no further command may be handled: the auth server's answer decides what the
-  // next commands may do, or a SUB waits for the replies before it to move the connection (or
-  // has moved it). The transport holds them until ResumeCommands.
+  // next commands may do, or a command that moves the connection (a SUB, a producer's publish)
+  // waits for the replies before it (or has moved it). The transport holds them until
+  // ResumeCommands.
   bool blocked() const {
     return auth_pending_ || move_waiting_for_replies_.has_value() || moved_;
   }

@@ -315,7 +315,7 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
       pending_move_.reset();
       return;
     }
-    if (!tls_ && !compressor_ && !decompressor_) {
+    if (CanMoveSocket()) {
       asio::co_spawn(socket_.get_executor(), MoveSocket(shared_from_this()), LogIfFailed);
       return;
     }
