@@ -76,11 +76,18 @@ constexpr size_t kMaxPendingOutput = 1024 * 1024;
 // nsqd gives a client this long to finish its TLS handshake.
 constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(5);
 
+// The peer's address as logs and /stats show it ("0.0.0.0:0" once the peer has reset).
+std::string RemoteOf(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  return net::FormatEndpoint(socket.remote_endpoint(ec));
+}
+
 // A socket on its way to another shard's loop: released from one io_context (ReleaseSocket),
 // adopted by the other's (AdoptSocket), in a task handed over with ShardSet::Post.
 struct HandedSocket {
   int fd;
   tcp protocol;
+  std::string remote;  // the peer's address, read while the socket was still ours
 };
 
 // Takes the descriptor out of `socket` (its pending operations are cancelled and it is no
@@ -89,20 +96,21 @@ std::optional<HandedSocket> ReleaseSocket(tcp::socket& socket) {
   boost::system::error_code ec;
   const tcp::endpoint local = socket.local_endpoint(ec);
   if (!ec) {
+    std::string remote = RemoteOf(socket);
     const int fd = socket.release(ec);
-    if (!ec) return HandedSocket{fd, local.protocol()};
+    if (!ec) return HandedSocket{fd, local.protocol(), std::move(remote)};
   }
   socket.close(ec);
   return std::nullopt;
 }
 
 // The socket again, served by `io`; on failure the descriptor is closed and nullopt returned.
-std::optional<tcp::socket> AdoptSocket(asio::io_context& io, HandedSocket handed) {
+std::optional<tcp::socket> AdoptSocket(asio::io_context& io, int fd, tcp protocol) {
   tcp::socket socket(io);
   boost::system::error_code ec;
-  socket.assign(handed.protocol, handed.fd, ec);
+  socket.assign(protocol, fd, ec);
   if (ec) {
-    ::close(handed.fd);
+    ::close(fd);
     return std::nullopt;
   }
   return socket;
@@ -148,14 +156,16 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
  public:
   // Made on the loop of shard `shard`, which serves the socket. `auths` has the
   // authenticator of each shard (empty without --auth-http-address).
-  Session(tcp::socket socket, BrokerSet* brokers, ShardSet* shards, int shard,
+  // `remote` is the peer's address, read when the socket was accepted (a socket handed over
+  // from another loop may have been reset meanwhile).
+  Session(tcp::socket socket, std::string remote, BrokerSet* brokers, ShardSet* shards, int shard,
           const std::vector<Authenticator*>* auths,
           std::shared_ptr<net::TlsServerContext> tls_context)
       : socket_(std::move(socket)),
         tls_context_(std::move(tls_context)),
         wake_(socket_.get_executor()),
         heartbeat_timer_(socket_.get_executor()),
-        remote_(net::FormatEndpoint(socket_.remote_endpoint(ignored_))),
+        remote_(std::move(remote)),
         brokers_(brokers),
         shards_(shards),
         shard_(shard),
@@ -352,15 +362,16 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
       co_return;
     }
     const int to = static_cast<int>(move.shard);
-    self->shards_->Post(to, [handed = *handed, to, brokers = self->brokers_,
+    handed->remote = self->remote_;
+    self->shards_->Post(to, [handed = std::move(*handed), to, brokers = self->brokers_,
                              shards = self->shards_, auths = self->auths_,
                              tls = self->tls_context_, move = std::move(move),
                              unprocessed = std::move(self->unprocessed_),
                              last_read = self->last_read_]() mutable {
-      std::optional<tcp::socket> socket = AdoptSocket(*shards->io(to), handed);
+      std::optional<tcp::socket> socket = AdoptSocket(*shards->io(to), handed.fd, handed.protocol);
       if (!socket) return;
-      auto session =
-          std::make_shared<Session>(std::move(*socket), brokers, shards, to, auths, tls);
+      auto session = std::make_shared<Session>(std::move(*socket), std::move(handed.remote),
+                                                brokers, shards, to, auths, tls);
       session->StartMoved(std::move(move.handover), std::move(move.command), std::move(unprocessed),
                           last_read);
     });
@@ -917,17 +928,20 @@ struct TcpServer::Impl {
   void Serve(tcp::socket socket) {
     const int shard = next_shard++ % shards->size();
     if (shard == 0) {
-      auto session = std::make_shared<Session>(std::move(socket), brokers, shards, 0, &auths, tls);
+      std::string remote = RemoteOf(socket);
+      auto session = std::make_shared<Session>(std::move(socket), std::move(remote), brokers,
+                                                shards, 0, &auths, tls);
       session->Start(version);
       return;
     }
     std::optional<HandedSocket> handed = ReleaseSocket(socket);
     if (!handed) return;  // already gone
-    shards->Post(shard, [this, handed = *handed, shard] {
-      std::optional<tcp::socket> moved = AdoptSocket(*shards->io(shard), handed);
+    shards->Post(shard, [this, handed = std::move(*handed), shard]() mutable {
+      std::optional<tcp::socket> moved = AdoptSocket(*shards->io(shard), handed.fd,
+                                                     handed.protocol);
       if (!moved) return;
-      auto session =
-          std::make_shared<Session>(std::move(*moved), brokers, shards, shard, &auths, tls);
+      auto session = std::make_shared<Session>(std::move(*moved), std::move(handed.remote),
+                                                brokers, shards, shard, &auths, tls);
       session->Start(version);
     });
   }
