@@ -25,7 +25,7 @@
 # (with the second line, the scaling from one core to two).
 #
 # usage: tools/bench/run_shard_benchmarks.sh [path/to/nsqd]   (default: build/nsqd/nsqd)
-# env:   ROUNDS (3), RUNFOR (5s), WRITE_COUNT (1000000), TOPICS (4), RATE (50000),
+# env:   ROUNDS (3), RUNFOR (5s; whole seconds), WRITE_COUNT (1000000), TOPICS (4), RATE (50000),
 #        NEIGHBOUR_RATE (1000000), NEIGHBOUR_BATCH (10000), CONNECTIONS (number of CPUs),
 #        CONFIGS, NSQ_BENCH (default build/tools/bench/nsq_bench)
 set -euo pipefail
