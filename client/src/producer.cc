@@ -94,7 +94,7 @@ void PatchBodySize(std::string* out, size_t size) {
 // posted Drain moves everything pending to the connection (or to the waiting list while there
 // is none). Answers are counted on the io thread and given back to the outstanding counts once
 // per read (on_read_end), so a busy producer takes mu_ about once per batch on either side.
-class Producer::Core {
+class Producer::Core : public internal::NodeHealth {
  public:
   Core(std::vector<std::string> addresses, Config config)
       : work_(asio::make_work_guard(io_)), config_(std::move(config)), rng_(std::random_device{}()) {
@@ -111,6 +111,7 @@ class Producer::Core {
     lane_enabled_ = config_.sync_publish_on_caller_thread && init_status_.ok() &&
                     !config_.tls_v1 && !config_.snappy && !config_.deflate &&
                     config_.auth_secret.empty() && config_.local_addr.empty();
+    if (!nodes_.empty()) first_address_ = nodes_.front().address;
     thread_ = std::thread([this] { io_.run(); });
     thread_id_ = thread_.get_id();
   }
@@ -128,6 +129,8 @@ class Producer::Core {
   // Config::sync_publish_on_caller_thread: the command's outcome from the caller-thread lane,
   // or nothing when the lane cannot take it now (then the usual path must).
   std::optional<absl::Status> PublishOnCallerThread(const Command& command);
+  // The same for Ping: a NOP on the lane.
+  std::optional<absl::Status> PingOnCallerThread();
   void Ping(PublishCallback done);
   void Stop();
   void CountFailed(uint64_t messages) { failed_.fetch_add(messages, std::memory_order_relaxed); }
@@ -167,14 +170,37 @@ class Producer::Core {
   void ReleaseRoom();
   void BeginStop();
   void MaybeFinishStop();
-  milliseconds Backoff(int failures);
+  milliseconds Backoff(int failures);  // nodes_mu_ held
   absl::Status NoNodeStatus() const;
+
+  // Node health, shared by the I/O thread's connection and the lane: one backoff per nsqd
+  // and one log line per change of state, whichever connection sees it.
+  bool MayDial(const std::string& address) override;
+  void Connected(const std::string& address) override;
+  void DialFailed(const std::string& address, const absl::Status& why) override;
+  void Lost(const std::string& address, const absl::Status& why) override;
+  Node& NodeOf(const std::string& address);
+  // nodes_mu_ held.
+  void NodeUpLocked(Node& node);
+  void NodeDialFailedLocked(Node& node, const absl::Status& why);
+  void NodeLostLocked(Node& node, const absl::Status& why);
+
+  // The lane, locked for this caller, and the nsqd it is to use; nothing when the call must
+  // take the usual path.
+  struct LaneTurn {
+    std::unique_lock<std::mutex> lock;
+    std::string address;
+  };
+  std::optional<LaneTurn> TakeLane();
+  // After a call on the lane: Stats() learns which nsqd the lane is connected to.
+  void NoteLaneAddress(const std::string& before);
 
   std::shared_ptr<asio::ssl::context> tls_context_;  // with tls_v1; shared by the connections
 
   // Config::sync_publish_on_caller_thread. lane_mu_ is held by the one caller using the lane
   // (and by Stop() to close it); taken before mu_, never after.
   bool lane_enabled_ = false;
+  std::string first_address_;  // where the lane goes while the usual path has no connection
   std::mutex lane_mu_;
   std::unique_ptr<internal::SyncLane> lane_;
 
@@ -196,10 +222,16 @@ class Producer::Core {
 
   std::atomic<uint64_t> published_{0};
   std::atomic<uint64_t> failed_{0};
-  std::string connected_to_;  // guarded by mu_
+  std::string connected_to_;  // guarded by mu_; the usual path's connection
+  std::string lane_connected_to_;  // guarded by mu_
+
+  // The nodes' health (not their addresses, fixed at construction) and rng_ are guarded by
+  // nodes_mu_, which is taken last: nothing else is locked while it is held.
+  mutable std::mutex nodes_mu_;
+  std::vector<Node> nodes_;
+  std::mt19937_64 rng_;
 
   // io thread.
-  std::vector<Node> nodes_;
   size_t current_ = 0;  // the node in use or tried next
   std::deque<std::string> waiting_;  // bytes taken from pending_, no connection ready yet
   std::deque<Entry> waiting_entries_;
@@ -211,7 +243,6 @@ class Producer::Core {
   uint64_t freed_messages_ = 0;  // answered since the last ReleaseRoom
   uint64_t freed_bytes_ = 0;
   bool stopping_ = false;
-  std::mt19937_64 rng_;
 };
 
 std::string* Producer::Core::PendingTailLocked() {
@@ -312,22 +343,45 @@ void Producer::Core::Submit(const Command& command, PublishCallback done) {
   if (post) asio::post(io_, [this] { Drain(); });
 }
 
-std::optional<absl::Status> Producer::Core::PublishOnCallerThread(const Command& command) {
+std::optional<Producer::Core::LaneTurn> Producer::Core::TakeLane() {
   if (!lane_enabled_ || std::this_thread::get_id() == thread_id_) return std::nullopt;
-  std::unique_lock<std::mutex> lane_lock(lane_mu_, std::try_to_lock);
-  if (!lane_lock.owns_lock()) return std::nullopt;  // another caller has it
-  std::string address;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    // Stopped: the usual path says so. Async publishes unanswered: this one would overtake
-    // them. Not connected yet: the usual path picks the nsqd (failover, backoff).
-    if (!accepting_ || unanswered_.load(std::memory_order_acquire) != 0 ||
-        connected_to_.empty()) {
-      return std::nullopt;
-    }
-    address = connected_to_;
-  }
-  if (lane_ == nullptr) lane_ = std::make_unique<internal::SyncLane>(config_);
+  LaneTurn turn{std::unique_lock<std::mutex>(lane_mu_, std::try_to_lock), {}};
+  if (!turn.lock.owns_lock()) return std::nullopt;  // another caller has it
+  std::lock_guard<std::mutex> lock(mu_);
+  // Stopped: the usual path says so. Async publishes unanswered: this call would overtake
+  // them.
+  if (!accepting_ || unanswered_.load(std::memory_order_acquire) != 0) return std::nullopt;
+  if (lane_ == nullptr) lane_ = std::make_unique<internal::SyncLane>(config_, this);
+  // The nsqd the usual path chose (after a failover it is not the first); else the one the
+  // lane is on; else the first. A lane that cannot connect sends the call the usual way,
+  // which fails over with backoff, and the lane follows it.
+  turn.address = !connected_to_.empty()       ? connected_to_
+                 : !lane_->address().empty() ? lane_->address()
+                                              : first_address_;
+  return turn;
+}
+
+void Producer::Core::NoteLaneAddress(const std::string& before) {
+  if (lane_->address() == before) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  lane_connected_to_ = lane_->address();
+}
+
+std::optional<absl::Status> Producer::Core::PingOnCallerThread() {
+  std::optional<LaneTurn> turn = TakeLane();
+  if (!turn) return std::nullopt;
+  const std::string before = lane_->address();
+  const internal::SyncLane::Outcome outcome = lane_->Nop(turn->address);
+  NoteLaneAddress(before);
+  if (!outcome.sent) return std::nullopt;
+  return outcome.status;
+}
+
+std::optional<absl::Status> Producer::Core::PublishOnCallerThread(const Command& command) {
+  std::optional<LaneTurn> turn = TakeLane();
+  if (!turn) return std::nullopt;
+  const std::string& address = turn->address;
+  const std::string before = lane_->address();
   internal::SyncLane::Outcome outcome;
   if (command.kind == Command::Kind::kMpub) {
     // The bodies are written from where they are: the header and each body's size are the
@@ -357,6 +411,7 @@ std::optional<absl::Status> Producer::Core::PublishOnCallerThread(const Command&
     command.Encode(command.owned != nullptr ? *command.owned : command.body, &bytes);
     outcome = lane_->RoundTrip(address, bytes);
   }
+  NoteLaneAddress(before);
   if (!outcome.sent) return std::nullopt;
   (outcome.status.ok() ? published_ : failed_)
       .fetch_add(command.messages(), std::memory_order_relaxed);
@@ -392,7 +447,7 @@ ProducerStats Producer::Core::Stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   stats.outstanding = outstanding_messages_.load(std::memory_order_relaxed);
   stats.outstanding_bytes = outstanding_bytes_;
-  stats.connected_to = connected_to_;
+  stats.connected_to = connected_to_.empty() ? lane_connected_to_ : connected_to_;
   return stats;
 }
 
@@ -427,10 +482,78 @@ milliseconds Producer::Core::Backoff(int failures) {
                   std::chrono::duration_cast<milliseconds>(full * factor(rng_)));
 }
 
+Producer::Core::Node& Producer::Core::NodeOf(const std::string& address) {
+  for (Node& node : nodes_) {
+    if (node.address == address) return node;
+  }
+  return nodes_.front();  // the lane only dials the producer's own addresses
+}
+
+void Producer::Core::NodeUpLocked(Node& node) {
+  if (node.state == NodeState::kDown) {
+    CLIENT_LOG(config_, LogLevel::kInfo, "(%s) nsqd is reachable again: producer connected",
+               node.address);
+  } else if (node.state == NodeState::kNew) {
+    CLIENT_LOG(config_, LogLevel::kDebug, "(%s) producer connected", node.address);
+  }
+  node.state = NodeState::kUp;
+  node.failures = 0;
+  node.last_error = absl::OkStatus();
+}
+
+void Producer::Core::NodeDialFailedLocked(Node& node, const absl::Status& why) {
+  ++node.failures;
+  node.last_error = why;
+  const milliseconds wait = Backoff(node.failures);
+  node.retry_at = Clock::now() + wait;
+  if (node.state != NodeState::kDown) {
+    CLIENT_LOG(config_, LogLevel::kWarning,
+               "(%s) nsqd unreachable: %s; retrying with backoff (next attempt in %dms)",
+               node.address, why.ToString(), wait.count());
+  } else {
+    CLIENT_LOG(config_, LogLevel::kDebug, "(%s) nsqd still unreachable (%d failures): %s",
+               node.address, node.failures, why.ToString());
+  }
+  node.state = NodeState::kDown;
+}
+
+void Producer::Core::NodeLostLocked(Node& node, const absl::Status& why) {
+  // The other connection to this nsqd may have seen it first: one line per change of state.
+  if (node.state == NodeState::kUp) {
+    CLIENT_LOG(config_, LogLevel::kWarning, "(%s) producer connection lost: %s", node.address,
+               why.ToString());
+  }
+  node.state = NodeState::kDown;
+  node.last_error = why;
+  // It was up: redial at once (an nsqd restart costs one failed publish, not a backoff).
+  node.retry_at = Clock::now();
+}
+
+bool Producer::Core::MayDial(const std::string& address) {
+  std::lock_guard<std::mutex> lock(nodes_mu_);
+  return NodeOf(address).retry_at <= Clock::now();
+}
+
+void Producer::Core::Connected(const std::string& address) {
+  std::lock_guard<std::mutex> lock(nodes_mu_);
+  NodeUpLocked(NodeOf(address));
+}
+
+void Producer::Core::DialFailed(const std::string& address, const absl::Status& why) {
+  std::lock_guard<std::mutex> lock(nodes_mu_);
+  NodeDialFailedLocked(NodeOf(address), why);
+}
+
+void Producer::Core::Lost(const std::string& address, const absl::Status& why) {
+  std::lock_guard<std::mutex> lock(nodes_mu_);
+  NodeLostLocked(NodeOf(address), why);
+}
+
 absl::Status Producer::Core::NoNodeStatus() const {
   const Clock::time_point now = Clock::now();
   std::string why;
   bool denied = false;
+  std::lock_guard<std::mutex> lock(nodes_mu_);
   for (const Node& node : nodes_) {
     const auto wait = std::chrono::duration_cast<milliseconds>(node.retry_at - now);
     absl::StrAppend(&why, why.empty() ? "" : "; ", node.address, ": ",
@@ -447,12 +570,17 @@ void Producer::Core::EnsureConnection() {
   if (conn_ != nullptr) return;
   if (waiting_entries_.empty() && pings_.empty()) return;
   const Clock::time_point now = Clock::now();
-  for (size_t k = 0; k < nodes_.size(); ++k) {
-    const size_t index = (current_ + k) % nodes_.size();
-    if (nodes_[index].retry_at <= now) {
-      Connect(index);
-      return;
+  size_t next = nodes_.size();
+  {
+    std::lock_guard<std::mutex> lock(nodes_mu_);
+    for (size_t k = 0; k < nodes_.size() && next == nodes_.size(); ++k) {
+      const size_t index = (current_ + k) % nodes_.size();
+      if (nodes_[index].retry_at <= now) next = index;
     }
+  }
+  if (next < nodes_.size()) {
+    Connect(next);
+    return;
   }
   // Every nsqd is backing off: fail now rather than dial again (or make callers wait).
   FailWaiting(NoNodeStatus());
@@ -479,20 +607,14 @@ void Producer::Core::Connect(size_t node) {
 }
 
 void Producer::Core::OnReady(size_t index) {
-  Node& node = nodes_[index];
   ready_ = true;
-  if (node.state == NodeState::kDown) {
-    CLIENT_LOG(config_, LogLevel::kInfo, "(%s) nsqd is reachable again: producer connected",
-               node.address);
-  } else if (node.state == NodeState::kNew) {
-    CLIENT_LOG(config_, LogLevel::kDebug, "(%s) producer connected", node.address);
+  {
+    std::lock_guard<std::mutex> lock(nodes_mu_);
+    NodeUpLocked(nodes_[index]);
   }
-  node.state = NodeState::kUp;
-  node.failures = 0;
-  node.last_error = absl::OkStatus();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    connected_to_ = node.address;
+    connected_to_ = nodes_[index].address;
   }
   for (std::string& piece : waiting_) conn_->SendOwned(std::move(piece));
   waiting_.clear();
@@ -545,7 +667,7 @@ void Producer::Core::OnFrame(protocol::Frame& frame) {
 }
 
 void Producer::Core::OnClosed(size_t index, bool was_ready, const absl::Status& status) {
-  Node& node = nodes_[index];
+  const std::string& address = nodes_[index].address;
   const bool error_reply = absl::IsCancelled(status);
   ready_ = false;
   conn_.reset();
@@ -555,28 +677,17 @@ void Producer::Core::OnClosed(size_t index, bool was_ready, const absl::Status& 
     connected_to_.clear();
   }
   if (was_ready) {
-    // It was up: redial at once (an nsqd restart costs one failed publish, not a backoff).
+    std::lock_guard<std::mutex> lock(nodes_mu_);
     if (!status.ok() && !stopping_) {
-      CLIENT_LOG(config_, LogLevel::kWarning, "(%s) producer connection lost: %s", node.address,
-                 status.ToString());
-      node.state = NodeState::kDown;
-      node.last_error = status;
-    }
-    node.retry_at = Clock::now();
-  } else if (!error_reply && !status.ok()) {
-    ++node.failures;
-    node.last_error = status;
-    const milliseconds wait = Backoff(node.failures);
-    node.retry_at = Clock::now() + wait;
-    if (node.state != NodeState::kDown) {
-      CLIENT_LOG(config_, LogLevel::kWarning,
-                 "(%s) nsqd unreachable: %s; retrying with backoff (next attempt in %dms)",
-                 node.address, status.ToString(), wait.count());
+      NodeLostLocked(nodes_[index], status);
     } else {
-      CLIENT_LOG(config_, LogLevel::kDebug, "(%s) nsqd still unreachable (%d failures): %s",
-                 node.address, node.failures, status.ToString());
+      nodes_[index].retry_at = Clock::now();
     }
-    node.state = NodeState::kDown;
+  } else if (!error_reply && !status.ok()) {
+    {
+      std::lock_guard<std::mutex> lock(nodes_mu_);
+      NodeDialFailedLocked(nodes_[index], status);
+    }
     // The next address, if any, gets the waiting publishes.
     current_ = (index + 1) % nodes_.size();
   }
@@ -585,7 +696,7 @@ void Producer::Core::OnClosed(size_t index, bool was_ready, const absl::Status& 
   sent.swap(sent_);
   const std::string why = status.ok() ? std::string("closed") : status.ToString();
   for (Entry& entry : sent) {
-    Complete(entry, absl::UnavailableError(absl::StrCat("connection to nsqd ", node.address,
+    Complete(entry, absl::UnavailableError(absl::StrCat("connection to nsqd ", address,
                                                         " lost before its reply: ", why)));
   }
   EnsureConnection();
@@ -633,6 +744,8 @@ void Producer::Core::Stop() {
   // A publish on the lane, begun before accepting_ turned false, finishes first.
   std::lock_guard<std::mutex> lane_lock(lane_mu_);
   lane_.reset();
+  std::lock_guard<std::mutex> lock(mu_);
+  lane_connected_to_.clear();
 }
 
 void Producer::Core::BeginStop() {
@@ -730,6 +843,7 @@ absl::Status Producer::Wait(const std::function<void(PublishCallback)>& start) {
 
 absl::Status Producer::Ping() {
   if (absl::Status s = status(); !s.ok()) return s;
+  if (std::optional<absl::Status> done = core_->PingOnCallerThread()) return *done;
   return Wait([this](PublishCallback done) { core_->Ping(std::move(done)); });
 }
 

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/src/address.h"
 #include "client/src/conn.h"
+#include "client/src/log.h"
 #include "common/protocol/command.h"
 #include "common/protocol/identify.h"
 
@@ -51,7 +52,7 @@ void SetTimeout(int fd, int option, std::chrono::milliseconds timeout) {
 
 }  // namespace
 
-SyncLane::SyncLane(const Config& config) : config_(config) {}
+SyncLane::SyncLane(const Config& config, NodeHealth* health) : config_(config), health_(health) {}
 
 SyncLane::~SyncLane() { Close(); }
 
@@ -64,6 +65,7 @@ void SyncLane::Close() {
 
 absl::Status SyncLane::Connect(const std::string& address) {
   Close();
+  CLIENT_LOG(config_, LogLevel::kDebug, "(%s) producer connecting (caller-thread lane)", address);
   absl::StatusOr<std::pair<std::string, std::string>> host_port = SplitAddress(address);
   if (!host_port.ok()) return host_port.status();
   const std::string host = host_port->first.empty() ? "127.0.0.1" : host_port->first;
@@ -126,7 +128,9 @@ absl::Status SyncLane::Connect(const std::string& address) {
       status = absl::InternalError(
           absl::StrCat("IDENTIFY reply: ", std::string(negotiated.status().message())));
     } else if (negotiated->auth_required) {
-      status = absl::FailedPreconditionError("nsqd requires AUTH: the lane is not used");
+      // The lane is only used without auth_secret (the usual path sends AUTH).
+      status = absl::PermissionDeniedError(
+          absl::StrCat("nsqd ", address, " requires AUTH but auth_secret is empty"));
     }
   }
   if (!status.ok()) Close();
@@ -203,30 +207,58 @@ absl::Status SyncLane::ReadFrame(protocol::Frame* frame, Clock::time_point deadl
   return absl::OkStatus();
 }
 
+bool SyncLane::ConnectedTo(const std::string& address, bool* dialled) {
+  if (fd_ >= 0 && address_ != address) Close();  // the producer moved to another nsqd
+  if (fd_ >= 0 && !StillOpen()) {
+    Close();
+    health_->Lost(address, absl::UnavailableError("closed by nsqd"));
+  }
+  if (dialled != nullptr) *dialled = fd_ < 0;
+  if (fd_ >= 0) return true;
+  if (!health_->MayDial(address)) return false;
+  if (absl::Status status = Connect(address); !status.ok()) {
+    health_->DialFailed(address, status);
+    return false;
+  }
+  health_->Connected(address);
+  return true;
+}
+
+SyncLane::Outcome SyncLane::Nop(const std::string& address) {
+  bool dialled = false;
+  if (!ConnectedTo(address, &dialled)) return Outcome{};
+  // As on the usual path, a connection just made is answer enough.
+  if (dialled) return Outcome{true, absl::OkStatus()};
+  std::string nop;
+  protocol::EncodeNop(&nop);
+  std::vector<iovec> pieces{iovec{nop.data(), nop.size()}};
+  size_t written = 0;
+  if (!WriteAll(pieces, Clock::now() + config_.write_timeout, &written).ok()) {
+    Close();
+    return Outcome{};  // a NOP publishes nothing: the usual path may try it again
+  }
+  return Outcome{true, absl::OkStatus()};
+}
+
 SyncLane::Outcome SyncLane::RoundTrip(const std::string& address, std::string_view command) {
   std::vector<iovec> pieces{iovec{const_cast<char*>(command.data()), command.size()}};
   return RoundTrip(address, pieces);
 }
 
 SyncLane::Outcome SyncLane::RoundTrip(const std::string& address, std::vector<iovec>& pieces) {
-  if (fd_ >= 0 && (address_ != address || !StillOpen())) Close();
-  if (fd_ < 0) {
-    if (Clock::now() < retry_at_) return Outcome{};
-    if (absl::Status status = Connect(address); !status.ok()) {
-      retry_at_ = Clock::now() + config_.reconnect_max_backoff;
-      return Outcome{};
-    }
-  }
+  if (!ConnectedTo(address)) return Outcome{};
   size_t written = 0;
   absl::Status status = WriteAll(pieces, Clock::now() + config_.write_timeout, &written);
   if (!status.ok() && written == 0) {
     Close();
-    return Outcome{};
+    health_->Lost(address, status);
+    return Outcome{};  // nothing went out: the usual path may send it
   }
   protocol::Frame frame;
   if (status.ok()) status = ReadFrame(&frame, Clock::now() + config_.read_timeout);
   if (!status.ok()) {
     Close();
+    health_->Lost(address, status);
     return Outcome{true, absl::UnavailableError(absl::StrCat(
                              "connection to ", address, " lost before its reply: ",
                              status.ToString()))};

@@ -1,11 +1,12 @@
-// SyncLane: a Producer's second connection to nsqd, on which a blocking publish is written and
-// answered on the calling thread (Config::sync_publish_on_caller_thread). The I/O thread's
-// path costs two thread hand-offs per round trip (caller → I/O thread → caller); here a
-// publish is one write and one read. Internal.
+// SyncLane: the Producer's connection for blocking calls, written and answered on the calling
+// thread (Config::sync_publish_on_caller_thread). The I/O thread's path costs two thread
+// hand-offs per round trip (caller → I/O thread → caller); here a publish is one write and one
+// read. A producer that only makes blocking calls has only this connection; one that also
+// publishes asynchronously has the I/O thread's too. Internal.
 //
 // Only plain connections (no TLS, compression, AUTH or local_addr), with heartbeats off in
 // IDENTIFY (nobody reads the lane between calls). One caller at a time: the Producer holds its
-// lane mutex around RoundTrip. A lane connection found closed before a command is written is
+// lane mutex around every call. A lane connection found closed before a command is written is
 // replaced; a command that was written when the connection failed fails with Unavailable (it
 // may or may not have been published), as on the I/O thread's path.
 #pragma once
@@ -23,9 +24,23 @@
 
 namespace nsq::client::internal {
 
+// What a lane asks and tells its producer about the nsqd it dials, so that both of a
+// producer's connections share one backoff per nsqd and one log line per change of state.
+class NodeHealth {
+ public:
+  virtual ~NodeHealth() = default;
+  // False while `address` is backing off after a failed dial.
+  virtual bool MayDial(const std::string& address) = 0;
+  virtual void Connected(const std::string& address) = 0;
+  virtual void DialFailed(const std::string& address, const absl::Status& why) = 0;
+  // A connection that was up was found closed, or failed under a command.
+  virtual void Lost(const std::string& address, const absl::Status& why) = 0;
+};
+
 class SyncLane {
  public:
-  explicit SyncLane(const Config& config);
+  // `health` outlives the lane.
+  SyncLane(const Config& config, NodeHealth* health);
   ~SyncLane();
   SyncLane(const SyncLane&) = delete;
   SyncLane& operator=(const SyncLane&) = delete;
@@ -44,10 +59,21 @@ class SyncLane {
   // from where they are). `pieces` is consumed.
   Outcome RoundTrip(const std::string& address, std::vector<iovec>& pieces);
 
+  // Ping: connects to `address` when not connected; on a live connection sends a NOP, as
+  // go-nsq does (nsqd does not answer it). Not sent: no connection could be made or the NOP
+  // could not be written.
+  Outcome Nop(const std::string& address);
+
+  // The nsqd the lane is connected to; empty while it is not.
+  const std::string& address() const { return address_; }
   void Close();
 
  private:
   using Clock = std::chrono::steady_clock;
+  // True when the lane is connected to `address` and nsqd has not closed it, connecting
+  // first when needed and health_ allows it.
+  // `dialled`, when given, says whether a new connection was made.
+  bool ConnectedTo(const std::string& address, bool* dialled = nullptr);
   absl::Status Connect(const std::string& address);
   // False when the connection was closed by nsqd or holds something unexpected.
   bool StillOpen();
@@ -59,8 +85,7 @@ class SyncLane {
   int fd_ = -1;
   std::string address_;
   protocol::FrameDecoder decoder_;
-  // No new connection is tried before this after one failed.
-  Clock::time_point retry_at_{};
+  NodeHealth* const health_;
 };
 
 }  // namespace nsq::client::internal

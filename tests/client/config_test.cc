@@ -252,7 +252,7 @@ TEST_CASE("Config::Set takes every go-nsq option name, with go-nsq's value synta
   CLIENT_CHECK_OK(config.Set("max_outstanding_messages", "1000"));
   CLIENT_CHECK_OK(config.Set("max_outstanding_bytes", 1 << 20));
   CLIENT_CHECK_OK(config.Set("block_when_full", false));
-  CLIENT_CHECK_OK(config.Set("sync_publish_on_caller_thread", "true"));
+  CLIENT_CHECK_OK(config.Set("sync_publish_on_caller_thread", "false"));
   CLIENT_CHECK_OK(config.Set("reconnect_min_backoff", "50ms"));
   CLIENT_CHECK_OK(config.Set("reconnect_max_backoff", "5s"));
   CLIENT_CHECK_OK(config.Set("drain_timeout", std::chrono::seconds(5)));
@@ -261,7 +261,7 @@ TEST_CASE("Config::Set takes every go-nsq option name, with go-nsq's value synta
   CHECK(config.max_outstanding_messages == 1000);
   CHECK(config.max_outstanding_bytes == 1 << 20);
   CHECK(!config.block_when_full);
-  CHECK(config.sync_publish_on_caller_thread);
+  CHECK(!config.sync_publish_on_caller_thread);
   CHECK(config.reconnect_max_backoff == 5s);
   CHECK(config.drain_timeout == 5s);
   CHECK(config.tls_config.server_name == "nsqd.internal");

@@ -445,6 +445,8 @@ TEST_CASE("A backlog far beyond what write_timeout allows is written in chunks, 
   testing::LogRecorder log;
   Config config = log.MakeConfig();
   config.write_timeout = 200ms;
+  // Ping and the async publishes on one connection (the fake serves one at a time).
+  config.sync_publish_on_caller_thread = false;
   Producer producer(fake.address(), config);
   CLIENT_REQUIRE_OK(producer.Ping());
   constexpr int kBig = 200;      // 64 KiB each, moved in: written from where they are

@@ -174,8 +174,9 @@ ours:
   --pipeline=N             writer: commands outstanding per connection; client-writer
                            --async: publishes outstanding per producer (default 1)
   --async                  client-writer: use the producer's async API (default false)
-  --caller-thread          client-writer: blocking publishes on the caller's thread
-                           (Config::sync_publish_on_caller_thread; default false)
+  --caller-thread=BOOL     client-writer: blocking publishes on the caller's thread
+                           (Config::sync_publish_on_caller_thread; default true, the
+                           library's; false: through the producer's I/O thread)
   --inline-handler         client-reader: the handler on the consumer's I/O thread
                            (SetHandler concurrency 0; default false)
   --topics=N               writer, reader, client-writer: connection i uses topic
@@ -221,6 +222,7 @@ absl::StatusOr<BenchOptions> ParseBenchFlags(int argc, const char* const* argv) 
     return absl::InvalidArgumentError(absl::StrFormat("unknown mode \"%s\"", mode));
   }
 
+  bool caller_thread_given = false;
   for (int i = 2; i < argc; ++i) {
     std::string_view arg = argv[i];
     // Go's flag package accepts both -name and --name.
@@ -246,11 +248,12 @@ absl::StatusOr<BenchOptions> ParseBenchFlags(int argc, const char* const* argv) 
       return absl::InvalidArgumentError(absl::StrFormat("flag needs an argument: -%s", name));
     }
     if (absl::Status status = SetFlag(name, value, &options); !status.ok()) return status;
+    caller_thread_given |= name == "caller-thread";
   }
   if (options.async && options.mode != BenchMode::kClientWriter) {
     return absl::InvalidArgumentError("--async applies to client-writer only");
   }
-  if (options.caller_thread && options.mode != BenchMode::kClientWriter) {
+  if (caller_thread_given && options.mode != BenchMode::kClientWriter) {
     return absl::InvalidArgumentError("--caller-thread applies to client-writer only");
   }
   if (options.inline_handler && options.mode != BenchMode::kClientReader) {

@@ -59,8 +59,8 @@ struct BenchOptions {
   // client-writer: use the producer's callback API instead of the blocking calls.
   bool async = false;
   // client-writer: Config::sync_publish_on_caller_thread (blocking calls on the caller-thread
-  // lane).
-  bool caller_thread = false;
+  // lane; the library's default). False: through the producer's I/O thread.
+  bool caller_thread = true;
   // client-reader: the handler on the consumer's I/O thread (SetHandler concurrency 0).
   bool inline_handler = false;
   // client-* modes: what the connection negotiates in IDENTIFY. --tls trusts --tls-ca-file

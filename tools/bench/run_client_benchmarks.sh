@@ -9,10 +9,11 @@
 #   async PUB   PUB (batch 1), PIPELINE commands outstanding per connection (client: PublishAsync)
 #   MPUB-200    publish WRITE_COUNT messages of 200 B in MPUB batches of 200, each waiting for OK
 #   consume     drain that backlog (RDY / max_in_flight 2500, FIN each)
-# The blocking rows (sync PUB, MPUB-200) also run the client with
-# Config::sync_publish_on_caller_thread (nsq_bench client-writer --caller-thread): side "lane";
-# the lane's backlog is drained by a consumer whose handler runs on its I/O thread
-# (concurrency 0, client-reader --inline-handler).
+# The client's blocking publishes go over its caller-thread connection (the library's default,
+# Config::sync_publish_on_caller_thread). The blocking rows (sync PUB, MPUB-200) also run the
+# client with that option off (nsq_bench client-writer --caller-thread=false): side "iothread",
+# every call through the producer's I/O thread; its backlog is drained by a consumer whose
+# handler runs on its I/O thread (concurrency 0, client-reader --inline-handler).
 # Both sides connect (and the consumers subscribe) before the clock starts. The PUB rows also
 # stop at WRITE_COUNT messages: nsqd refuses publishes beyond --mem-queue-size. One nsqd serves
 # every run (free loopback ports, temporary --data-path, --mem-queue-size WRITE_COUNT); an
@@ -75,16 +76,17 @@ run_side() {
   echo "# $key: $detail" >&2
 }
 
-# sides ROUND [lane]: "raw client [lane]" in odd rounds, reversed in even ones.
+# sides ROUND [iothread]: "raw client [iothread]" in odd rounds, reversed in even ones.
 sides() {
   local all=(raw client ${2:-})
   if (($1 % 2)); then echo "${all[@]}"; else printf '%s\n' "${all[@]}" | tac | xargs; fi
 }
 # prefix SIDE: the nsq_bench mode prefix of a side.
 prefix() { [[ $1 == raw ]] || echo client-; }
-# lane_flag SIDE: --caller-thread for the lane side; reader_flag SIDE: --inline-handler.
-lane_flag() { [[ $1 != lane ]] || echo --caller-thread; }
-reader_flag() { [[ $1 != lane ]] || echo --inline-handler; }
+# writer_flag SIDE: --caller-thread=false for the iothread side; reader_flag SIDE:
+# --inline-handler.
+writer_flag() { [[ $1 != iothread ]] || echo --caller-thread=false; }
+reader_flag() { [[ $1 != iothread ]] || echo --inline-handler; }
 
 echo "# warm-up (not recorded): raw writer + drain" >&2
 create_channel warmup
@@ -93,12 +95,12 @@ nsq_bench reader --topic=warmup --count="$write_count" --runfor="$read_limit" >/
 delete_topic warmup
 
 for round in $(seq 1 "$rounds"); do
-  for side in $(sides "$round" lane); do
+  for side in $(sides "$round" iothread); do
     p=$(prefix "$side")
     echo "# round $round, $side: sync PUB for $runfor" >&2
     # shellcheck disable=SC2046  # an optional flag
     run_side "sync_$side" "${p}writer" --topic="${side}_pub1" --batch-size=1 --size=200 \
-      --runfor="$runfor" --count="$write_count" $(lane_flag "$side")
+      --runfor="$runfor" --count="$write_count" $(writer_flag "$side")
     delete_topic "${side}_pub1"
   done
   for side in $(sides "$round"); do
@@ -109,13 +111,13 @@ for round in $(seq 1 "$rounds"); do
       --runfor="$runfor" --count="$write_count" --pipeline="$pipeline" "${async[@]}"
     delete_topic "${side}_pubp"
   done
-  for side in $(sides "$round" lane); do
+  for side in $(sides "$round" iothread); do
     p=$(prefix "$side") topic="${side}_mpub"
     create_channel "$topic"
     echo "# round $round, $side: MPUB 200 x 200 B, $write_count msgs" >&2
     # shellcheck disable=SC2046  # an optional flag
     run_side "mpub_$side" "${p}writer" --topic="$topic" --count="$write_count" \
-      --runfor="$read_limit" --batch-size=200 --size=200 $(lane_flag "$side")
+      --runfor="$read_limit" --batch-size=200 --size=200 $(writer_flag "$side")
     if [[ $msgs -gt 0 ]]; then
       echo "# round $round, $side: drain $msgs msgs" >&2
       # shellcheck disable=SC2046  # an optional flag
@@ -144,9 +146,9 @@ row() {
   }
 }
 row sync client "sync PUB (batch 1, one round trip at a time, $runfor)"
-row sync lane "sync PUB, client with sync_publish_on_caller_thread"
+row sync iothread "sync PUB, client with sync_publish_on_caller_thread=false"
 row async client "async PUB (batch 1, $pipeline outstanding; client: PublishAsync)"
 row mpub client "MPUB-200, publish $write_count (each call waits for OK)"
-row mpub lane "MPUB-200, client with sync_publish_on_caller_thread"
+row mpub iothread "MPUB-200, client with sync_publish_on_caller_thread=false"
 row consume client "consume that backlog (RDY / max_in_flight 2500, FIN each)"
-row consume lane "consume, client handler on its I/O thread (concurrency 0)"
+row consume iothread "consume, client handler on its I/O thread (concurrency 0)"

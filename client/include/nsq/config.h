@@ -146,13 +146,15 @@ struct Config {
   // connection that was up and dropped is redialled at once.
   std::chrono::milliseconds reconnect_min_backoff{100};    // 1 ms .. 1 h
   std::chrono::milliseconds reconnect_max_backoff{10000};  // >= reconnect_min_backoff, <= 1 h
-  // Producer: blocking publishes (Publish, MultiPublish, DeferredPublish) made while no async
-  // publish is outstanding go over a second connection to the same nsqd, written and answered
-  // on the calling thread: one write and one read instead of two thread hand-offs, about twice
-  // the round trips per second. Plain connections only (ignored with tls_v1, snappy, deflate,
-  // auth_secret or local_addr); one caller at a time uses it, others take the usual path. Off
-  // by default: nsqd sees two connections per producer.
-  bool sync_publish_on_caller_thread = false;
+  // Producer: blocking calls (Publish, MultiPublish, DeferredPublish, Ping) made while no
+  // async publish is outstanding are written and answered on the calling thread, over a
+  // connection of their own: one write and one read per round trip, the raw wire's pattern,
+  // instead of two thread hand-offs through the producer's I/O thread. A producer that only
+  // makes blocking calls has only this connection; one that also publishes asynchronously has
+  // a second (the I/O thread's) to the same nsqd. Plain connections only (not used with
+  // tls_v1, snappy, deflate, auth_secret or local_addr); one caller at a time uses it, others
+  // take the I/O thread's path. False: every call takes the I/O thread's path, one connection.
+  bool sync_publish_on_caller_thread = true;
   // Consumer: how long Stop() waits for handlers to answer the messages they hold (go-nsq
   // waits 30 s); then the connections close, nsqd redelivers what is unanswered, and the
   // number is logged.

@@ -1,5 +1,5 @@
-// Producer: publishes to nsqd over one TCP connection at a time (protocol V2), failing over
-// between several nsqd when given more than one address.
+// Producer: publishes to nsqd (protocol V2), failing over between several nsqd when given more
+// than one address.
 //
 //   nsq::client::Producer producer("127.0.0.1:4150", nsq::client::Config());
 //   absl::Status s = producer.Publish("events", "hello");          // returns after nsqd's OK
@@ -11,27 +11,31 @@
 //   nsq::client::Producer ha(std::vector<std::string>{"10.0.0.1:4150", "10.0.0.2:4150"},
 //                            nsq::client::Config());
 //
-// Commands are pipelined on the connection and matched to nsqd's replies in order. A publish
-// is reported successful only after nsqd's OK. The connection is opened on the first command
-// and again after it dropped; commands that were written when it dropped fail with
-// Unavailable (they may or may not have been published); commands not yet written go to the
-// next connection. An error reply fails the command with a status whose message is nsqd's
+// Connections: async publishes are pipelined on a connection run by the producer's I/O
+// thread and matched to nsqd's replies in order. Blocking calls made while no async publish is
+// outstanding are written and answered on the calling thread over a connection of their own
+// (Config::sync_publish_on_caller_thread, on by default): a producer that only makes blocking
+// calls has that one connection, one that also publishes asynchronously has both, to the same
+// nsqd. A publish is reported successful only after nsqd's OK. Connections are opened on the
+// first command that needs them and again after they dropped; commands that were written when
+// a connection dropped fail with Unavailable (they may or may not have been published);
+// commands not yet written go to the next connection. An error reply fails the command with a status whose message is nsqd's
 // error text, starting with its code: "E_BAD_MESSAGE PUB invalid message body size 0".
 //
 // Failover and backoff: an nsqd whose dial fails is left alone for an exponentially growing,
 // jittered time (Config::reconnect_min_backoff .. reconnect_max_backoff) while the next
 // address is tried; when every address is backing off, publishes fail at once with
 // Unavailable naming the next attempt, without dialling. Each nsqd going down or coming back
-// is logged once, not every attempt.
+// is logged once, not every attempt, whichever of the connections sees it.
 //
 // Back-pressure: at most Config::max_outstanding_messages / max_outstanding_bytes publishes
 // are accepted and unanswered; then a publish waits for room or fails with ResourceExhausted
 // (Config::block_when_full). Outstanding() says how many there are.
 //
 // Threads: every method may be called from any thread. The Producer owns one background
-// thread that runs the connection and invokes completion callbacks; callbacks must not block
-// and must not call the blocking methods (Publish, MultiPublish, DeferredPublish, Ping) or
-// Stop() (that would wait on itself).
+// thread that runs the async connection and invokes completion callbacks; callbacks must not
+// block and must not call the blocking methods (Publish, MultiPublish, DeferredPublish, Ping)
+// or Stop() (that would wait on itself).
 //
 // Lifetime: move-only. A moved-from Producer may only be destroyed or assigned to; its
 // publishes fail with FailedPrecondition.
