@@ -203,6 +203,7 @@ class Producer::Core : public internal::NodeHealth {
   std::string first_address_;  // where the lane goes while the usual path has no connection
   std::mutex lane_mu_;
   std::unique_ptr<internal::SyncLane> lane_;
+  std::string lane_command_;  // scratch for encoding a PUB/DPUB, guarded by lane_mu_
 
   // The hand-over, guarded by mu_.
   mutable std::mutex mu_;
@@ -407,9 +408,9 @@ std::optional<absl::Status> Producer::Core::PublishOnCallerThread(const Command&
     pieces[0] = iovec{head.data(), head.size()};
     outcome = lane_->RoundTrip(address, pieces);
   } else {
-    std::string bytes;
-    command.Encode(command.owned != nullptr ? *command.owned : command.body, &bytes);
-    outcome = lane_->RoundTrip(address, bytes);
+    lane_command_.clear();
+    command.Encode(command.owned != nullptr ? *command.owned : command.body, &lane_command_);
+    outcome = lane_->RoundTrip(address, lane_command_);
   }
   NoteLaneAddress(before);
   if (!outcome.sent) return std::nullopt;

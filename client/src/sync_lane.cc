@@ -133,7 +133,11 @@ absl::Status SyncLane::Connect(const std::string& address) {
           absl::StrCat("nsqd ", address, " requires AUTH but auth_secret is empty"));
     }
   }
-  if (!status.ok()) Close();
+  if (!status.ok()) {
+    Close();
+    return status;
+  }
+  last_answer_ = Clock::now();
   return status;
 }
 
@@ -209,7 +213,7 @@ absl::Status SyncLane::ReadFrame(protocol::Frame* frame, Clock::time_point deadl
 
 bool SyncLane::ConnectedTo(const std::string& address, bool* dialled) {
   if (fd_ >= 0 && address_ != address) Close();  // the producer moved to another nsqd
-  if (fd_ >= 0 && !StillOpen()) {
+  if (fd_ >= 0 && Clock::now() - last_answer_ > kTrustAnswerFor && !StillOpen()) {
     Close();
     health_->Lost(address, absl::UnavailableError("closed by nsqd"));
   }
@@ -241,8 +245,8 @@ SyncLane::Outcome SyncLane::Nop(const std::string& address) {
 }
 
 SyncLane::Outcome SyncLane::RoundTrip(const std::string& address, std::string_view command) {
-  std::vector<iovec> pieces{iovec{const_cast<char*>(command.data()), command.size()}};
-  return RoundTrip(address, pieces);
+  one_piece_.assign(1, iovec{const_cast<char*>(command.data()), command.size()});
+  return RoundTrip(address, one_piece_);
 }
 
 SyncLane::Outcome SyncLane::RoundTrip(const std::string& address, std::vector<iovec>& pieces) {
@@ -263,6 +267,7 @@ SyncLane::Outcome SyncLane::RoundTrip(const std::string& address, std::vector<io
                              "connection to ", address, " lost before its reply: ",
                              status.ToString()))};
   }
+  last_answer_ = Clock::now();
   if (frame.type == protocol::FrameType::kError) {
     status = StatusFromErrorFrame(frame.data);
     if (!IsNonFatalError(frame.data)) Close();  // nsqd closes after a fatal error
