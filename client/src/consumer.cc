@@ -234,6 +234,10 @@ class Consumer::Core : public internal::Responder, public std::enable_shared_fro
   std::deque<Work> work_;
   int idle_workers_ = 0;  // handler threads waiting on work_cv_
   bool work_closed_ = false;
+  // Set when stopping takes back the queued work: handler threads give back the rest of the
+  // batch they took too.
+  std::atomic<bool> work_withdrawn_{false};
+  static constexpr size_t kMaxWorkBatch = 64;
   // Stopping, also guarded by work_mu_: stopped_ once every connection is closed (io_done_)
   // and every handler thread has returned.
   mutable std::condition_variable stopped_cv_;
@@ -568,8 +572,8 @@ absl::Status Consumer::Core::DisconnectFromNsqLookupd(const std::string& address
 // ---------------------------------------------------------------- handler threads
 
 void Consumer::Core::WorkerLoop() {
+  std::vector<Work> batch;
   while (true) {
-    Work work;
     {
       std::unique_lock<std::mutex> lock(work_mu_);
       if (work_.empty() && !work_closed_) {
@@ -583,10 +587,27 @@ void Consumer::Core::WorkerLoop() {
         CheckStoppedLocked();
         return;
       }
-      work = std::move(work_.front());
-      work_.pop_front();
+      // The only handler thread takes what is queued (up to kMaxWorkBatch) under one lock;
+      // several take one message at a time, so that a slow handler holds no others back.
+      const size_t take = live_workers_ == 1 ? std::min(work_.size(), kMaxWorkBatch) : 1;
+      for (size_t i = 0; i < take; ++i) {
+        batch.push_back(std::move(work_.front()));
+        work_.pop_front();
+      }
     }
-    RunWork(work);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (work_withdrawn_.load(std::memory_order_relaxed)) {
+        // Stopping: what no handler has started goes back to nsqd, as BeginStop does with the
+        // queue.
+        std::vector<Work> rest(std::make_move_iterator(batch.begin() + static_cast<long>(i)),
+                               std::make_move_iterator(batch.end()));
+        RequeueWork(rest);
+        break;
+      }
+      RunWork(batch[i]);
+      batch[i] = Work();  // the last handle: the state goes back to the pool now
+    }
+    batch.clear();
   }
 }
 
@@ -1119,6 +1140,7 @@ void Consumer::Core::BeginStop() {
     std::lock_guard<std::mutex> lock(work_mu_);
     for (Work& work : work_) queued.push_back(std::move(work));
     work_.clear();
+    work_withdrawn_.store(true, std::memory_order_relaxed);
   }
   for (Work& work : new_work_) queued.push_back(std::move(work));
   new_work_.clear();
