@@ -203,7 +203,7 @@ class Producer::Core : public internal::NodeHealth {
   std::string first_address_;  // where the lane goes while the usual path has no connection
   std::mutex lane_mu_;
   std::unique_ptr<internal::SyncLane> lane_;
-  std::string lane_command_;  // scratch for encoding a PUB/DPUB, guarded by lane_mu_
+  std::string lane_command_;  // scratch for encoding a command, guarded by lane_mu_
 
   // The hand-over, guarded by mu_.
   mutable std::mutex mu_;
@@ -385,28 +385,49 @@ std::optional<absl::Status> Producer::Core::PublishOnCallerThread(const Command&
   const std::string before = lane_->address();
   internal::SyncLane::Outcome outcome;
   if (command.kind == Command::Kind::kMpub) {
-    // The bodies are written from where they are: the header and each body's size are the
-    // only bytes made here.
+    // Small bodies are copied in after their sizes: the kernel copies from one buffer far
+    // faster than from hundreds of small pieces (per message 0.05 against 0.09 µs of the
+    // bench process's CPU at 200 B). A big one is written from where it is, as on the I/O
+    // thread's path. Pieces are (offset, size) in lane_command_, or a body's own bytes.
+    struct Piece {
+      const char* body;  // null: lane_command_ from `offset`
+      size_t offset;
+      size_t size;
+    };
+    std::vector<Piece> pieces;
+    lane_command_.clear();
+    protocol::EncodeMpub(command.topic, {}, &lane_command_);  // "MPUB topic\n" [size] [count]
+    const size_t header = lane_command_.size();
     const size_t count = command.messages();
-    std::string head;
-    protocol::EncodeMpub(command.topic, {}, &head);  // "MPUB topic\n" [size] [count]
-    std::string sizes(4 * count, '\0');
-    std::vector<iovec> pieces;
-    pieces.reserve(1 + 2 * count);
-    pieces.push_back(iovec{});
+    size_t copied_from = 0;  // where the current run of copied bytes starts
     uint64_t body_size = 4;
     for (size_t i = 0; i < count; ++i) {
       const std::string_view body =
           command.strings.empty() ? command.views[i] : std::string_view(command.strings[i]);
-      protocol::StoreBigEndian32(sizes.data() + 4 * i, static_cast<uint32_t>(body.size()));
-      pieces.push_back(iovec{sizes.data() + 4 * i, 4});
-      pieces.push_back(iovec{const_cast<char*>(body.data()), body.size()});
+      char size[4];
+      protocol::StoreBigEndian32(size, static_cast<uint32_t>(body.size()));
+      lane_command_.append(size, 4);
       body_size += 4 + body.size();
+      if (body.size() < internal::Conn::kOwnedPieceMin) {
+        lane_command_.append(body);
+        continue;
+      }
+      pieces.push_back(Piece{nullptr, copied_from, lane_command_.size() - copied_from});
+      pieces.push_back(Piece{body.data(), 0, body.size()});
+      copied_from = lane_command_.size();
     }
-    protocol::StoreBigEndian32(head.data() + head.size() - 8, static_cast<uint32_t>(body_size));
-    protocol::StoreBigEndian32(head.data() + head.size() - 4, static_cast<uint32_t>(count));
-    pieces[0] = iovec{head.data(), head.size()};
-    outcome = lane_->RoundTrip(address, pieces);
+    pieces.push_back(Piece{nullptr, copied_from, lane_command_.size() - copied_from});
+    protocol::StoreBigEndian32(lane_command_.data() + header - 8, static_cast<uint32_t>(body_size));
+    protocol::StoreBigEndian32(lane_command_.data() + header - 4, static_cast<uint32_t>(count));
+    std::vector<iovec> gather;
+    gather.reserve(pieces.size());
+    for (const Piece& piece : pieces) {
+      gather.push_back(iovec{const_cast<char*>(piece.body != nullptr
+                                                   ? piece.body
+                                                   : lane_command_.data() + piece.offset),
+                             piece.size});
+    }
+    outcome = lane_->RoundTrip(address, gather);
   } else {
     lane_command_.clear();
     command.Encode(command.owned != nullptr ? *command.owned : command.body, &lane_command_);

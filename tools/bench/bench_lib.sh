@@ -85,6 +85,9 @@ measure() {
 # median N...: the median of the numbers (the lower middle one of an even count).
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+# best VALUES...: the largest value (for rates: the round the shared machine disturbed least).
+best() { printf '%s\n' "$@" | sort -g | tail -n1; }
+
 # ratio A B: A / B with two decimals ("-" when B is 0).
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
