@@ -88,6 +88,18 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int(
 # best VALUES...: the largest value (for rates: the round the shared machine disturbed least).
 best() { printf '%s\n' "$@" | sort -g | tail -n1; }
 
+# paired_ratio "A1 A2 ..." "B1 B2 ...": the median of A[i] / B[i], each pair measured in the
+# same round (so a machine that speeds up or slows down between rounds cancels out).
+paired_ratio() {
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    n = split(a, x, " "); split(b, y, " "); m = 0
+    for (i = 1; i <= n; i++) if (y[i] > 0) r[++m] = x[i] / y[i]
+    if (m == 0) { print "-"; exit }
+    for (i = 2; i <= m; i++) { v = r[i]; for (j = i - 1; j >= 1 && r[j] > v; j--) r[j + 1] = r[j]; r[j + 1] = v }
+    printf "%.2f", r[int((m + 1) / 2)]
+  }'
+}
+
 # ratio A B: A / B with two decimals ("-" when B is 0).
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 

@@ -2,9 +2,10 @@
 # Benchmarks our C++ client library against the raw nsq_bench modes (wire codec over blocking
 # sockets) on the same nsqd in the same run. Each row runs both sides every round (which goes
 # first alternates by round, so a drifting machine favours neither), and the table gives each
-# figure's median over ROUNDS rounds, the client/raw ratio of the medians and of each side's
-# best round, nsqd's CPU per message (user + system from /proc/<pid>/stat over the run) and the
-# nsq_bench process's own CPU per message (what the raw tool or the library spent on its side):
+# figure's median over ROUNDS rounds, the median of the rounds' client/raw ratios, the ratio of
+# each side's best round, nsqd's CPU per message (user + system from /proc/<pid>/stat over the
+# run) and the nsq_bench process's own CPU per message (what the raw tool or the library spent
+# on its side):
 #   sync PUB    PUB (batch 1), one round trip at a time per connection/producer, for RUNFOR
 #   async PUB   PUB (batch 1), PIPELINE commands outstanding per connection (client: PublishAsync)
 #   MPUB-200    publish WRITE_COUNT messages of 200 B in MPUB batches of 200, each waiting for OK
@@ -123,6 +124,8 @@ for round in $(seq 1 "$rounds"); do
       # shellcheck disable=SC2046  # an optional flag
       run_side "consume_$side" "${p}reader" --topic="$topic" --channel=ch --count="$msgs" \
         --runfor="$read_limit" --rdy=2500 --size=200 $(reader_flag "$side")
+    else
+      rates[consume_$side]+="0 "  # nothing to drain: the round still counts, as a failure
     fi
     delete_topic "$topic"
   done
@@ -131,23 +134,22 @@ done
 echo "nsqd: \`$nsqd_bin\`; $connections connections (raw) / producers or consumers" \
   "(client) per nsq_bench process; 200-byte messages; medians of $rounds rounds"
 echo
-echo "| benchmark | raw nsq_bench msgs/s | C++ client msgs/s | client / raw |" \
+echo "| benchmark | raw nsq_bench msgs/s | C++ client msgs/s | client / raw, per round |" \
   "client / raw, best rounds | nsqd CPU us/msg raw / client |" \
   "bench process CPU us/msg raw / client |"
 echo "|---|---|---|---|---|---|---|"
-# row KEY CLIENT_SIDE LABEL: medians, their ratio, and the ratio of each side's best round (on
-# this shared 2-core machine a round runs at full speed or, when the scheduler places the
-# threads badly, at about half: the best rounds compare the two at full speed).
+# row KEY CLIENT_SIDE LABEL: each side's median rate; the median of the rounds' client/raw
+# ratios (the two sides of a round run back to back); the ratio of each side's best round (on
+# this shared 2-core machine a run goes at full speed or, when its threads are placed badly, at
+# about half: the best rounds compare the two at full speed); CPU medians.
 row() {
-  local key=$1 side=$2 label=$3 raw client
+  local key=$1 side=$2 label=$3
   # shellcheck disable=SC2086  # the lists are space-separated numbers
-  {
-    raw=$(median ${rates[${key}_raw]}) client=$(median ${rates[${key}_${side}]})
-    echo "| $label | $raw | $client | $(ratio "$client" "$raw") |" \
-      "$(ratio "$(best ${rates[${key}_${side}]})" "$(best ${rates[${key}_raw]})") |" \
-      "$(median ${nsqd_cpus[${key}_raw]}) / $(median ${nsqd_cpus[${key}_${side}]}) |" \
-      "$(median ${bench_cpus[${key}_raw]}) / $(median ${bench_cpus[${key}_${side}]}) |"
-  }
+  echo "| $label | $(median ${rates[${key}_raw]}) | $(median ${rates[${key}_${side}]}) |" \
+    "$(paired_ratio "${rates[${key}_${side}]}" "${rates[${key}_raw]}") |" \
+    "$(ratio "$(best ${rates[${key}_${side}]})" "$(best ${rates[${key}_raw]})") |" \
+    "$(median ${nsqd_cpus[${key}_raw]}) / $(median ${nsqd_cpus[${key}_${side}]}) |" \
+    "$(median ${bench_cpus[${key}_raw]}) / $(median ${bench_cpus[${key}_${side}]}) |"
 }
 row sync client "sync PUB (batch 1, one round trip at a time, $runfor)"
 row sync iothread "sync PUB, client with sync_publish_on_caller_thread=false"
