@@ -95,7 +95,11 @@ paired_ratio() {
     n = split(a, x, " "); split(b, y, " "); m = 0
     for (i = 1; i <= n; i++) if (y[i] > 0) r[++m] = x[i] / y[i]
     if (m == 0) { print "-"; exit }
-    for (i = 2; i <= m; i++) { v = r[i]; for (j = i - 1; j >= 1 && r[j] > v; j--) r[j + 1] = r[j]; r[j + 1] = v }
+    for (i = 2; i <= m; i++) {  # insertion sort: a handful of rounds
+      v = r[i]
+      for (j = i - 1; j >= 1 && r[j] > v; j--) r[j + 1] = r[j]
+      r[j + 1] = v
+    }
     printf "%.2f", r[int((m + 1) / 2)]
   }'
 }

@@ -19,8 +19,9 @@
 // nsqd. A publish is reported successful only after nsqd's OK. Connections are opened on the
 // first command that needs them and again after they dropped; commands that were written when
 // a connection dropped fail with Unavailable (they may or may not have been published);
-// commands not yet written go to the next connection. An error reply fails the command with a status whose message is nsqd's
-// error text, starting with its code: "E_BAD_MESSAGE PUB invalid message body size 0".
+// commands not yet written go to the next connection. An error reply fails the command with a
+// status whose message is nsqd's error text, starting with its code: "E_BAD_MESSAGE PUB invalid
+// message body size 0".
 //
 // Failover and backoff: an nsqd whose dial fails is left alone for an exponentially growing,
 // jittered time (Config::reconnect_min_backoff .. reconnect_max_backoff) while the next
