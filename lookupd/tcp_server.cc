@@ -222,8 +222,7 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<ServerState> server) {
       if (server->stopped) co_return;
       continue;
     }
-    boost::system::error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
+    net::ConfigureAccepted(socket);
     auto connection = std::make_unique<Connection>(server, std::move(socket));
     asio::co_spawn(*server->io, Connection::Serve(std::move(connection)), LogIfFailed);
   }

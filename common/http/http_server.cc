@@ -373,8 +373,7 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<ServerState> state) {
       if (state->stopped) co_return;
       continue;
     }
-    beast::error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
+    net::ConfigureAccepted(socket);
     if (state->tls) {
       auto conn = std::make_shared<Connection<TlsStream>>(state, std::move(socket),
                                                           state->tls->native());

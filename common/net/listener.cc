@@ -1,5 +1,9 @@
 #include "common/net/listener.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include "absl/strings/str_format.h"
 #include "common/log/logger.h"
 #include "common/net/host_port.h"
@@ -33,6 +37,15 @@ absl::StatusOr<tcp::endpoint> ResolveListenAddress(const asio::any_io_executor& 
 
 std::string FormatEndpoint(const tcp::endpoint& endpoint) {
   return JoinHostPort(endpoint.address().to_string(), endpoint.port());
+}
+
+void ConfigureAccepted(tcp::socket& socket) {
+  boost::system::error_code ignored;  // best effort, as Go's: the connection works without
+  socket.set_option(tcp::no_delay(true), ignored);
+  socket.set_option(asio::socket_base::keep_alive(true), ignored);
+  const int seconds = kAcceptedKeepAliveSeconds;
+  setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPIDLE, &seconds, sizeof(seconds));
+  setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPINTVL, &seconds, sizeof(seconds));
 }
 
 absl::StatusOr<int> OpenListener(tcp::acceptor* acceptor, const std::string& address,

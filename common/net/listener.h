@@ -23,4 +23,12 @@ absl::StatusOr<int> OpenListener(boost::asio::ip::tcp::acceptor* acceptor,
 // "ip:port", with brackets around an IPv6 address.
 std::string FormatEndpoint(const boost::asio::ip::tcp::endpoint& endpoint);
 
+// Sets up an accepted connection as Go's net package does for nsqd and nsqlookupd: TCP_NODELAY,
+// and TCP keepalive probes after kAcceptedKeepAlive idle, every kAcceptedKeepAlive (the
+// kernel's probe count, 9 on Linux). A peer whose host vanished is then closed after about
+// 2.5 minutes even when nothing else would notice: a client that turned heartbeats off in
+// IDENTIFY (the C++ client's blocking-call connection does), or an idle HTTP keep-alive.
+inline constexpr int kAcceptedKeepAliveSeconds = 15;
+void ConfigureAccepted(boost::asio::ip::tcp::socket& socket);
+
 }  // namespace nsq::net

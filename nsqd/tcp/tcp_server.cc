@@ -955,8 +955,7 @@ struct TcpServer::Impl {
         continue;
       }
       if (impl->brokers->local().closing()) continue;
-      boost::system::error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
+      net::ConfigureAccepted(socket);
       impl->Serve(std::move(socket));
     }
   }

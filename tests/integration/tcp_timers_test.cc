@@ -1,13 +1,16 @@
-// Everything on the V2 connection that depends on time: heartbeats and the read deadline, the
-// message timeout, TOUCH, delayed REQ and DPUB (NSQ-REFERENCE §1.8, §2.7, §2.10, §2.11, §3.4,
-// §3.5). Intervals are shortened (1 s) and the bounds are generous: a slow machine must not
+// Everything on the V2 connection that depends on time: heartbeats and the read deadline, TCP
+// keepalive, the message timeout, TOUCH, delayed REQ and DPUB (NSQ-REFERENCE §1.8, §2.7, §2.10,
+// §2.11, §3.4, §3.5). Intervals are shortened (1 s) and the bounds are generous: a slow machine must not
 // fail them, while a missing or a much-too-early timer still does.
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <thread>
 
-#include <string>
-
+#include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
 #include "common/protocol/frame.h"
 #include "tests/integration/integration_util.h"
 
@@ -58,6 +61,35 @@ TEST_CASE("a client silent for two heartbeat intervals is dropped at two, not th
   const int64_t silent = MillisSince(last);
   CHECK(silent >= 1900);
   CHECK(silent <= 2600);
+}
+
+// The kernel timer of nsqd's side of a loopback connection, from /proc/net/tcp ("tr": 0 none,
+// 1 retransmit, 2 keepalive, ...); -1 when the connection is not listed.
+int ServerSideTimer(uint16_t server_port, uint16_t client_port) {
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  std::getline(table, line);  // the header
+  const std::string local = absl::StrFormat(":%04X", server_port);
+  const std::string remote = absl::StrFormat(":%04X", client_port);
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, local_address, remote_address, state, queues, timer;
+    fields >> slot >> local_address >> remote_address >> state >> queues >> timer;
+    if (absl::EndsWith(local_address, local) && absl::EndsWith(remote_address, remote)) {
+      return std::stoi(timer.substr(0, timer.find(':')), nullptr, 16);
+    }
+  }
+  return -1;
+}
+
+TEST_CASE("a connection with heartbeats off still gets keepalive probes, as Go's nsqd") {
+  // Nothing else would notice that its host vanished: nsqd neither sends heartbeats nor
+  // expects data on it. Go's listener turns TCP keepalive on (15 s) for every connection.
+  auto nsqd = StartNsqd();
+  auto conn = ConnectV2(*nsqd);
+  NSQ_REQUIRE_OK(conn->Identify(R"({"heartbeat_interval":-1})"));
+  NSQ_REQUIRE_OK(conn->ExpectOk());
+  CHECK(ServerSideTimer(nsqd->tcp_port(), conn->LocalPort()) == 2);
 }
 
 TEST_CASE("a client that answers heartbeats with NOP stays connected") {

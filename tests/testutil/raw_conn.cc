@@ -92,6 +92,13 @@ absl::StatusOr<std::unique_ptr<RawConn>> RawConn::Connect(uint16_t port,
 
 RawConn::~RawConn() { Close(); }
 
+uint16_t RawConn::LocalPort() const {
+  sockaddr_in address{};
+  socklen_t size = sizeof(address);
+  if (fd_ < 0 || getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size) != 0) return 0;
+  return ntohs(address.sin_port);
+}
+
 void RawConn::Close() {
   if (ssl_ != nullptr) SSL_free(ssl_);
   if (ssl_ctx_ != nullptr) SSL_CTX_free(ssl_ctx_);

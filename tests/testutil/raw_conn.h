@@ -105,6 +105,10 @@ class RawConn {
   // Unavailable once the peer has closed and nothing is left.
   absl::StatusOr<std::string> ReadAvailable(Millis timeout = kDefaultTimeout);
 
+  // This end's port (0 once closed): how the server's side of the connection is found in
+  // /proc/net/tcp.
+  uint16_t LocalPort() const;
+
   // Half-close (no more sends) and full close. Close is also done by the destructor.
   void ShutdownWrite();
   void Close();
