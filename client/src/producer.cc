@@ -83,6 +83,32 @@ void PatchBodySize(std::string* out, size_t size) {
   protocol::StoreBigEndian32(out->data() + out->size() - 4, static_cast<uint32_t>(size));
 }
 
+// Appends an MPUB of `bodies` (strings or string_views) to *out: "MPUB topic\n" [body size]
+// [count], then [size] [bytes] per message, except that a body of Conn::kOwnedPieceMin bytes or
+// more is not copied: `big(i)` is called right after body i's size, the caller makes the body
+// a piece of its own (written from where it is), and `big` returns where the bytes after it
+// go. The bodies are not touched again after `big`.
+template <typename Bodies, typename Big>
+void AppendMpubCopyingSmallBodies(std::string_view topic, const Bodies& bodies,
+                                  std::string* out, Big big) {
+  protocol::EncodeMpub(topic, {}, out);
+  uint64_t body_size = 4;
+  for (size_t i = 0; i < bodies.size(); ++i) body_size += 4 + std::string_view(bodies[i]).size();
+  protocol::StoreBigEndian32(out->data() + out->size() - 8, static_cast<uint32_t>(body_size));
+  protocol::StoreBigEndian32(out->data() + out->size() - 4, static_cast<uint32_t>(bodies.size()));
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    const std::string_view body = bodies[i];
+    char size[4];
+    protocol::StoreBigEndian32(size, static_cast<uint32_t>(body.size()));
+    out->append(size, 4);
+    if (body.size() < internal::Conn::kOwnedPieceMin) {
+      out->append(body);
+    } else {
+      out = big(i);
+    }
+  }
+}
+
 }  // namespace
 
 // Everything below the public surface. The io_context is the first member so it is destroyed
@@ -272,26 +298,12 @@ void Producer::Core::AppendLocked(const Command& command) {
 
 void Producer::Core::AppendMpubTakingBodiesLocked(const Command& command) {
   std::vector<std::string>& bodies = *command.owned_bodies;
-  std::string* out = PendingTailLocked();
-  // "MPUB topic\n" [body size] [count], both patched in; then [size] [body] per message.
-  protocol::EncodeMpub(command.topic, {}, out);
-  uint64_t body_size = 4;
-  for (const std::string& body : bodies) body_size += 4 + body.size();
-  protocol::StoreBigEndian32(out->data() + out->size() - 8, static_cast<uint32_t>(body_size));
-  protocol::StoreBigEndian32(out->data() + out->size() - 4, static_cast<uint32_t>(bodies.size()));
-  for (std::string& body : bodies) {
-    char size[4];
-    protocol::StoreBigEndian32(size, static_cast<uint32_t>(body.size()));
-    out->append(size, 4);
-    if (body.size() < internal::Conn::kOwnedPieceMin) {
-      out->append(body);
-      continue;
-    }
-    // As a moved-in PUB body: a big one is its own piece, written from where it is.
-    pending_.push_back(std::move(body));
+  AppendMpubCopyingSmallBodies(command.topic, bodies, PendingTailLocked(), [&](size_t i) {
+    // As a moved-in PUB body: a big one is a pending piece of its own.
+    pending_.push_back(std::move(bodies[i]));
     pending_tail_open_ = false;
-    out = PendingTailLocked();
-  }
+    return PendingTailLocked();
+  });
 }
 
 void Producer::Core::Submit(const Command& command, PublishCallback done) {
@@ -395,30 +407,23 @@ std::optional<absl::Status> Producer::Core::PublishOnCallerThread(const Command&
       size_t size;
     };
     std::vector<Piece> pieces;
-    lane_command_.clear();
-    protocol::EncodeMpub(command.topic, {}, &lane_command_);  // "MPUB topic\n" [size] [count]
-    const size_t header = lane_command_.size();
-    const size_t count = command.messages();
     size_t copied_from = 0;  // where the current run of copied bytes starts
-    uint64_t body_size = 4;
-    for (size_t i = 0; i < count; ++i) {
-      const std::string_view body =
-          command.strings.empty() ? command.views[i] : std::string_view(command.strings[i]);
-      char size[4];
-      protocol::StoreBigEndian32(size, static_cast<uint32_t>(body.size()));
-      lane_command_.append(size, 4);
-      body_size += 4 + body.size();
-      if (body.size() < internal::Conn::kOwnedPieceMin) {
-        lane_command_.append(body);
-        continue;
-      }
-      pieces.push_back(Piece{nullptr, copied_from, lane_command_.size() - copied_from});
-      pieces.push_back(Piece{body.data(), 0, body.size()});
-      copied_from = lane_command_.size();
+    lane_command_.clear();
+    auto encode = [&](const auto& bodies) {
+      AppendMpubCopyingSmallBodies(command.topic, bodies, &lane_command_, [&](size_t i) {
+        const std::string_view body = bodies[i];
+        pieces.push_back(Piece{nullptr, copied_from, lane_command_.size() - copied_from});
+        pieces.push_back(Piece{body.data(), 0, body.size()});
+        copied_from = lane_command_.size();
+        return &lane_command_;
+      });
+    };
+    if (command.strings.empty()) {
+      encode(command.views);
+    } else {
+      encode(command.strings);
     }
     pieces.push_back(Piece{nullptr, copied_from, lane_command_.size() - copied_from});
-    protocol::StoreBigEndian32(lane_command_.data() + header - 8, static_cast<uint32_t>(body_size));
-    protocol::StoreBigEndian32(lane_command_.data() + header - 4, static_cast<uint32_t>(count));
     std::vector<iovec> gather;
     gather.reserve(pieces.size());
     for (const Piece& piece : pieces) {
