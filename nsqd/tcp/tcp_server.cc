@@ -87,16 +87,16 @@ std::string RemoteOf(const tcp::socket& socket) {
 struct HandedSocket {
   int fd;
   tcp protocol;
-  std::string remote;  // the peer's address, read while the socket was still ours
+  std::string remote;  // the peer's address, read when the socket was accepted
 };
 
 // Takes the descriptor out of `socket` (its pending operations are cancelled and it is no
-// longer watched by this loop); on failure the socket is closed and nullopt returned.
-std::optional<HandedSocket> ReleaseSocket(tcp::socket& socket) {
+// longer watched by this loop), to travel with the peer's address `remote`; on failure the
+// socket is closed and nullopt returned.
+std::optional<HandedSocket> ReleaseSocket(tcp::socket& socket, std::string remote) {
   boost::system::error_code ec;
   const tcp::endpoint local = socket.local_endpoint(ec);
   if (!ec) {
-    std::string remote = RemoteOf(socket);
     const int fd = socket.release(ec);
     if (!ec) return HandedSocket{fd, local.protocol(), std::move(remote)};
   }
@@ -355,14 +355,13 @@ class Session final : public PortSession, public std::enable_shared_from_this<Se
     self->wake_.cancel();
     self->heartbeat_timer_.cancel();
     if (self->read_resume_) self->read_resume_->cancel();
-    std::optional<HandedSocket> handed = ReleaseSocket(self->socket_);
+    std::optional<HandedSocket> handed = ReleaseSocket(self->socket_, self->remote_);
     if (!handed) {
       NSQ_LOG_ERROR("client(%s) closed: its socket could not move to shard %d", self->remote_,
                     move.shard);
       co_return;
     }
     const int to = static_cast<int>(move.shard);
-    handed->remote = self->remote_;
     self->shards_->Post(to, [handed = std::move(*handed), to, brokers = self->brokers_,
                              shards = self->shards_, auths = self->auths_,
                              tls = self->tls_context_, move = std::move(move),
@@ -934,7 +933,7 @@ struct TcpServer::Impl {
       session->Start(version);
       return;
     }
-    std::optional<HandedSocket> handed = ReleaseSocket(socket);
+    std::optional<HandedSocket> handed = ReleaseSocket(socket, RemoteOf(socket));
     if (!handed) return;  // already gone
     shards->Post(shard, [this, handed = std::move(*handed), shard]() mutable {
       std::optional<tcp::socket> moved = AdoptSocket(*shards->io(shard), handed.fd,
